@@ -1,0 +1,59 @@
+/* The plug-in interface: an algorithm is a table of callbacks that run on
+ * every simulated node. Node code sees only its own node through sim/node.h:
+ * never another node's memory, never true time, never the cluster. The
+ * omniscient side (`check`) sees everything and holds the safety invariants.
+ *
+ * Registering: add the algorithm's `const struct algorithm` to the table in
+ * algorithms/registry.c. */
+#ifndef ALGORITHMS_ALGORITHM_H
+#define ALGORITHMS_ALGORITHM_H
+
+#include <stddef.h>
+#include "sim/node.h"
+
+/* A seeded bug: `--bug NAME` switches a known mistake into the code. */
+struct bug_def {
+    const char *name;     /* "raft.commit_previous_term" */
+    const char *lesson;   /* one line: what goes wrong and why it matters */
+};
+
+struct algorithm {
+    const char *name;                 /* "raft", "fdetect", ... */
+    const char *summary;              /* one line for `clustersim` help texts */
+    size_t state_size;                /* per-node volatile state, zeroed before start() */
+    size_t params_size;               /* per-cluster options filled by configure() */
+    size_t ghost_size;                /* per-cluster checker state (see node_ghost) */
+    /* Read and validate options through the config view; an unknown or bad option
+     * is reported by the engine or by returning -1 with err filled. */
+    int  (*configure)(struct config *, void *params, struct error *);
+    void (*start)(struct node *);     /* boot or restart: read the durable store, arm timers */
+    void (*on_message)(struct node *, const struct message *);
+    void (*on_timer)(struct node *, int timer_id);
+    void (*on_request)(struct node *, const struct request *);   /* may be NULL */
+    /* Global invariants, omniscient: return 1 and fill *v when one is broken. May be NULL. */
+    int  (*check)(const struct cluster *, struct violation *);
+    void (*inspect)(const struct node *, struct inspector *);    /* state for Lua and the trace */
+    void (*describe)(int msg_type, const void *payload, size_t len, struct record *args);
+    const char *const *msg_names;     /* message type -> name, msg_count entries */
+    int msg_count;
+    const struct bug_def *bugs;       /* NULL-name terminated, may be NULL */
+    int supports_membership;          /* c:add_node / c:remove_node allowed */
+    /* Leader query for c:leader(): the node that believes it leads in the highest
+     * term and is up, or 0. May be NULL (then c:leader() is always nil). */
+    int  (*leader)(const struct cluster *);
+    /* Called once per run before the first node starts (may be NULL); frees nothing. */
+    void (*ghost_init)(void *ghost, const void *params, int nodes);
+    void (*ghost_free)(void *ghost);
+    /* Free per-node heap memory the volatile state owns (on crash and at exit). May be NULL. */
+    void (*state_free)(struct node *);
+    /* The algorithm's own figures for sim.metrics() (detection times, ...). May be NULL. */
+    void (*metrics)(const struct cluster *, struct inspector *);
+};
+
+const struct algorithm *algorithm_find(const char *name);
+/* Comma-separated list of registered names, for error messages. */
+const char *algorithm_names(void);
+/* The table, NULL-terminated. */
+extern const struct algorithm *const algorithm_registry[];
+
+#endif

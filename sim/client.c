@@ -1,0 +1,676 @@
+/* Simulated clients (see client.h).
+ *
+ * An operation's life: `invoke` (once), then attempts: pick a node (the last
+ * leader a reply named, else one at random from the client's stream), send a
+ * Request, arm a timeout on the client's local clock. A reply ends the
+ * operation (ok, fail, or info when the node could not tell), except a
+ * redirect, which re-sends to the named node at once. A timeout re-sends to
+ * another node while retries remain, then ends the operation as info: the
+ * operation may or may not have taken effect, which is exactly what a
+ * linearizability checker must be told. Retries keep the operation's seq, so
+ * a server that deduplicates by (client, seq) applies it once. */
+#include "sim/client.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CEV_TICK = 1, CEV_TIMEOUT, CEV_RESUME };
+
+struct op {
+    int active;
+    struct request req;        /* the current attempt (req.id changes per attempt) */
+    sim_time invoked_at;       /* true time */
+    sim_time attempt_at;
+    int attempts, redirects;
+    int target;
+    struct event *timeout_ev;
+    int64_t ref;               /* script callback, or -1 */
+};
+
+struct client {
+    int id;
+    int up, paused;
+    struct rng rng;
+    struct sclock clock;
+    struct client_cfg cfg;
+    struct op *ops;
+    int nops;
+    uint64_t next_seq;
+    int leader_hint;
+    struct event *tick_ev;
+    struct event *resume_ev;
+    struct event *deferred_head, *deferred_tail;
+};
+
+struct clients {
+    struct client **c;         /* [1..n] */
+    int n, cap;
+};
+
+void client_cfg_default(struct client_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->workload = WORKLOAD_NONE;
+    c->think = 0;
+    c->keys = 8;
+    c->read_ratio = 0.5;
+    c->cas_ratio = 0;
+    c->timeout = SIM_MS(1000);
+    c->retries = 3;
+    c->max_outstanding = 16;
+    c->values = 5;
+    c->start = 0;
+    c->stop = SIM_TIME_MAX;
+}
+
+static struct client *get(const struct sim *s, int id)
+{
+    if (!s->clients || id < 1 || id > s->clients->n)
+        return NULL;
+    return s->clients->c[id];
+}
+
+int clients_count(const struct sim *s) { return s->clients ? s->clients->n : 0; }
+
+int client_up(struct sim *s, int id)
+{
+    struct client *c = get(s, id);
+    return c && c->up;
+}
+
+static sim_time local_now(struct sim *s, struct client *c) { return clock_local(&c->clock, s->now); }
+
+static struct event *arm(struct sim *s, struct client *c, int kind, int64_t aux2, sim_time local_delay)
+{
+    struct event *e = queue_alloc(&s->q);
+    e->kind = EV_CLIENT;
+    e->target = c->id;
+    e->aux = kind;
+    e->aux2 = aux2;
+    e->local_deadline = local_now(s, c) + local_delay;
+    sim_time at = clock_true_at(&c->clock, e->local_deadline);
+    queue_push(&s->q, e, at < s->now ? s->now : at);
+    return e;
+}
+
+static void disarm(struct sim *s, struct event **pe)
+{
+    struct event *e = *pe;
+    if (!e)
+        return;
+    *pe = NULL;
+    if (e->heap_idx == HEAP_DEFERRED) {
+        e->kind = EV_CANCELLED;
+        return;
+    }
+    queue_remove(&s->q, e);
+    queue_release(&s->q, e);
+}
+
+static void schedule_next(struct sim *s, struct client *c, int after_completion)
+{
+    const struct client_cfg *g = &c->cfg;
+    if (g->workload == WORKLOAD_NONE || !c->up || c->tick_ev)
+        return;
+    sim_time delay;
+    if (g->closed) {
+        if (!after_completion && c->nops && c->ops[0].active)
+            return;
+        delay = g->think;
+    } else {
+        if (g->rate <= 0)
+            return;
+        delay = sim_ms_to_ns(rng_exponential(&c->rng, 1000.0 / g->rate));
+    }
+    if (s->now < g->start && delay < g->start - s->now)
+        delay = g->start - s->now;
+    if (g->stop != SIM_TIME_MAX && s->now + delay > g->stop)
+        return;
+    c->tick_ev = arm(s, c, CEV_TICK, 0, delay);
+}
+
+int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
+{
+    if (!s->clients) {
+        s->clients = calloc(1, sizeof *s->clients);
+        if (!s->clients)
+            abort();
+    }
+    struct clients *cs = s->clients;
+    int first = cs->n + 1;
+    for (int k = 0; k < count; k++) {
+        if (cs->n + 1 >= cs->cap) {
+            cs->cap = cs->cap ? cs->cap * 2 : 16;
+            cs->c = realloc(cs->c, (size_t)cs->cap * sizeof *cs->c);
+            if (!cs->c)
+                abort();
+        }
+        struct client *c = calloc(1, sizeof *c);
+        if (!c)
+            abort();
+        c->id = ++cs->n;
+        cs->c[c->id] = c;
+        c->up = 1;
+        c->cfg = *cfg;
+        rng_init(&c->rng, s->seed, RNG_CLIENT, (uint64_t)c->id);
+        clock_init(&c->clock);
+        c->clock.base_true = c->clock.base_local = s->now;
+        c->nops = cfg->closed ? 1 : (cfg->max_outstanding > 0 ? cfg->max_outstanding : 1);
+        c->ops = calloc((size_t)c->nops, sizeof *c->ops);
+        if (!c->ops)
+            abort();
+        c->next_seq = 1;
+        schedule_next(s, c, 0);
+    }
+    return first;
+}
+
+void clients_free(struct sim *s)
+{
+    if (!s->clients)
+        return;
+    for (int i = 1; i <= s->clients->n; i++) {
+        free(s->clients->c[i]->ops);
+        free(s->clients->c[i]);
+    }
+    free(s->clients->c);
+    free(s->clients);
+    s->clients = NULL;
+}
+
+int client_outstanding(const struct sim *s, int id)
+{
+    struct client *c = get(s, id);
+    int n = 0;
+    for (int i = 0; c && i < c->nops; i++)
+        n += c->ops[i].active;
+    return n;
+}
+
+/* ------------------------------------------------------------- records */
+
+static void op_fields(struct record *r, const struct request *q)
+{
+    record_int(r, "client", q->client);
+    record_int(r, "seq", (int64_t)q->seq);
+    record_str(r, "op", q->op);
+    if (q->key[0])
+        record_str(r, "key", q->key);
+}
+
+static void emit_invoke(struct sim *s, const struct op *o)
+{
+    if (!sim_wants(s, "invoke", TRACE_STATE))
+        return;
+    struct record r;
+    record_init(&r, "invoke", s->now);
+    op_fields(&r, &o->req);
+    if (o->req.value[0])
+        record_str(&r, "value", o->req.value);
+    if (o->req.expect[0])
+        record_str(&r, "expect", o->req.expect);
+    if (o->req.num)
+        record_int(&r, "num", o->req.num);
+    sim_emit(s, &r, TRACE_STATE);
+}
+
+static void emit_request(struct sim *s, const struct op *o)
+{
+    if (!sim_wants(s, "request", TRACE_STATE))
+        return;
+    struct record r;
+    record_init(&r, "request", s->now);
+    record_int(&r, "client", o->req.client);
+    record_int(&r, "id", (int64_t)o->req.id);
+    record_int(&r, "seq", (int64_t)o->req.seq);
+    record_str(&r, "op", o->req.op);
+    if (o->req.key[0])
+        record_str(&r, "key", o->req.key);
+    if (o->req.value[0])
+        record_str(&r, "value", o->req.value);
+    if (o->req.expect[0])
+        record_str(&r, "expect", o->req.expect);
+    record_int(&r, "node", o->target);
+    sim_emit(s, &r, TRACE_STATE);
+}
+
+static const char *status_name(enum result_status st)
+{
+    switch (st) {
+    case RESULT_OK: return "ok";
+    case RESULT_FAIL: return "fail";
+    case RESULT_REDIRECT: return "redirect";
+    case RESULT_UNKNOWN: return "info";
+    }
+    return "?";
+}
+
+static void emit_reply(struct sim *s, const struct op *o, const char *status, const struct result *res, int from)
+{
+    if (!sim_wants(s, "reply", TRACE_STATE))
+        return;
+    struct record r;
+    record_init(&r, "reply", s->now);
+    record_int(&r, "client", o->req.client);
+    record_int(&r, "id", (int64_t)o->req.id);
+    record_int(&r, "seq", (int64_t)o->req.seq);
+    record_str(&r, "op", o->req.op);
+    record_str(&r, "status", status);
+    if (res && res->status == RESULT_OK && strcmp(o->req.op, "get") == 0) {
+        if (res->found)
+            record_str(&r, "value", res->value);
+        else
+            record_null(&r, "value");
+    } else if (res && res->status == RESULT_OK && res->value[0]) {
+        record_str(&r, "value", res->value);
+    }
+    if (res && res->status == RESULT_REDIRECT)
+        record_int(&r, "leader", res->leader);
+    if (res && res->error[0])
+        record_str(&r, "error", res->error);
+    if (from)
+        record_int(&r, "node", from);
+    record_num(&r, "latency_ms", sim_ns_to_ms(s->now - o->attempt_at));
+    sim_emit(s, &r, TRACE_STATE);
+}
+
+static void complete(struct sim *s, struct client *c, struct op *o, const char *status,
+                     const struct result *res)
+{
+    double ms = sim_ns_to_ms(s->now - o->invoked_at);
+    if (strcmp(status, "ok") == 0) {
+        s->m.ops_ok++;
+        latency_log_add(&s->m.latency, ms);
+    } else if (strcmp(status, "fail") == 0) {
+        s->m.ops_fail++;
+    } else {
+        s->m.ops_info++;
+    }
+    disarm(s, &o->timeout_ev);
+    int64_t ref = o->ref;
+    int want = sim_wants(s, "complete", TRACE_STATE) || ref >= 0;
+    if (want) {
+        struct record r;
+        record_init(&r, "complete", s->now);
+        op_fields(&r, &o->req);
+        record_str(&r, "status", status);
+        if (res && res->status == RESULT_OK && strcmp(o->req.op, "get") == 0) {
+            if (res->found)
+                record_str(&r, "value", res->value);
+            else
+                record_null(&r, "value");
+        } else if (o->req.value[0]) {
+            record_str(&r, "value", o->req.value);
+        }
+        if (o->req.expect[0])
+            record_str(&r, "expect", o->req.expect);
+        if (res && res->num)
+            record_int(&r, "num", res->num);
+        if (res && res->error[0])
+            record_str(&r, "error", res->error);
+        record_int(&r, "attempts", o->attempts);
+        record_num(&r, "latency_ms", ms);
+        sim_emit(s, &r, TRACE_STATE);
+        if (ref >= 0)
+            sim_queue_hook(s, &r, ref);
+    }
+    o->active = 0;
+    o->ref = -1;
+    schedule_next(s, c, 1);
+}
+
+/* --------------------------------------------------------------- attempts */
+
+static int pick_node(struct sim *s, struct client *c, int avoid)
+{
+    int n = s->nnodes;
+    if (n <= 0)
+        return 0;
+    if (c->leader_hint && c->leader_hint != avoid && sim_node(s, c->leader_hint) &&
+        s->nodes[c->leader_hint]->member)
+        return c->leader_hint;
+    for (int tries = 0; tries < 4 * n; tries++) {
+        int id = 1 + (int)rng_below(&c->rng, (uint64_t)n);
+        if (s->nodes[id]->member && (id != avoid || n == 1))
+            return id;
+    }
+    return 1;
+}
+
+static void attempt(struct sim *s, struct client *c, struct op *o, int target)
+{
+    o->attempts++;
+    o->target = target;
+    o->req.id = s->next_req_id++;
+    o->attempt_at = s->now;
+    emit_request(s, o);
+    disarm(s, &o->timeout_ev);
+    int slot = (int)(o - c->ops);
+    o->timeout_ev = arm(s, c, CEV_TIMEOUT | (slot << 8), (int64_t)o->req.id, c->cfg.timeout);
+    sim_send(s, -c->id, target, MSG_REQUEST, &o->req, sizeof o->req);
+}
+
+static struct op *free_slot(struct client *c)
+{
+    for (int i = 0; i < c->nops; i++)
+        if (!c->ops[i].active)
+            return &c->ops[i];
+    return NULL;
+}
+
+static void start_op(struct sim *s, struct client *c, struct op *o, const struct request *q, int64_t ref)
+{
+    memset(o, 0, sizeof *o);
+    o->active = 1;
+    o->req = *q;
+    o->req.client = c->id;
+    o->req.seq = c->next_seq++;
+    o->invoked_at = s->now;
+    o->ref = ref;
+    s->m.ops_invoked++;
+    emit_invoke(s, o);
+    attempt(s, c, o, pick_node(s, c, 0));
+}
+
+static void generate(struct sim *s, struct client *c)
+{
+    const struct client_cfg *g = &c->cfg;
+    struct request q;
+    memset(&q, 0, sizeof q);
+    double u = rng_double(&c->rng);
+    int key = (int)rng_below(&c->rng, (uint64_t)(g->keys > 0 ? g->keys : 1));
+    snprintf(q.key, sizeof q.key, "k%d", key);
+    if (u < g->read_ratio) {
+        strcpy(q.op, "get");
+    } else if (u < g->read_ratio + g->cas_ratio) {
+        strcpy(q.op, "cas");
+        snprintf(q.expect, sizeof q.expect, "%d", (int)rng_below(&c->rng, (uint64_t)g->values));
+        snprintf(q.value, sizeof q.value, "%d", (int)rng_below(&c->rng, (uint64_t)g->values));
+    } else {
+        strcpy(q.op, "put");
+        snprintf(q.value, sizeof q.value, "%d", (int)rng_below(&c->rng, (uint64_t)g->values));
+    }
+    struct op *o = free_slot(c);
+    if (!o) {
+        s->m.ops_rejected++;     /* open loop at its concurrency cap: the arrival is shed */
+        return;
+    }
+    start_op(s, c, o, &q, -1);
+}
+
+int client_submit(struct sim *s, int id, const struct request *q, int64_t ref, struct error *err)
+{
+    struct client *c = get(s, id);
+    if (!c) {
+        snprintf(err->msg, sizeof err->msg, "client %d does not exist (clients are 1..%d)", id, clients_count(s));
+        return -1;
+    }
+    if (!c->up) {
+        snprintf(err->msg, sizeof err->msg, "client %d is crashed", id);
+        return -1;
+    }
+    if (s->nnodes == 0) {
+        snprintf(err->msg, sizeof err->msg, "no cluster yet: call sim.cluster{} first");
+        return -1;
+    }
+    struct op *o = free_slot(c);
+    if (!o) {
+        snprintf(err->msg, sizeof err->msg, "client %d already has %d operations outstanding", id, c->nops);
+        return -1;
+    }
+    start_op(s, c, o, q, ref);
+    return 0;
+}
+
+static void on_timeout(struct sim *s, struct client *c, int slot, uint64_t req_id)
+{
+    struct op *o = &c->ops[slot];
+    o->timeout_ev = NULL;
+    if (!o->active || o->req.id != req_id)
+        return;
+    emit_reply(s, o, "timeout", NULL, 0);
+    if (c->leader_hint == o->target)
+        c->leader_hint = 0;
+    if (o->attempts <= c->cfg.retries) {
+        s->m.ops_retries++;
+        attempt(s, c, o, pick_node(s, c, o->target));
+        return;
+    }
+    struct result res;
+    memset(&res, 0, sizeof res);
+    res.status = RESULT_UNKNOWN;
+    snprintf(res.error, sizeof res.error, "timeout");
+    complete(s, c, o, "info", &res);
+}
+
+static void handle_reply(struct sim *s, struct client *c, const struct reply_payload *p)
+{
+    struct op *o = NULL;
+    for (int i = 0; i < c->nops; i++)
+        if (c->ops[i].active && c->ops[i].req.id == p->req_id)
+            o = &c->ops[i];
+    if (!o)
+        return;    /* a late answer to an attempt the client gave up on */
+    emit_reply(s, o, status_name(p->res.status), &p->res, p->from);
+    switch (p->res.status) {
+    case RESULT_OK:
+        c->leader_hint = p->from;
+        complete(s, c, o, "ok", &p->res);
+        break;
+    case RESULT_FAIL:
+        complete(s, c, o, "fail", &p->res);
+        break;
+    case RESULT_UNKNOWN:
+        complete(s, c, o, "info", &p->res);
+        break;
+    case RESULT_REDIRECT:
+        c->leader_hint = p->res.leader > 0 && sim_node(s, p->res.leader) ? p->res.leader : 0;
+        /* Bounded so a cluster without a leader cannot bounce a client for ever. */
+        if (++o->redirects > 2 * s->nnodes + c->cfg.retries) {
+            complete(s, c, o, "fail", &p->res);
+            break;
+        }
+        attempt(s, c, o, c->leader_hint ? c->leader_hint : pick_node(s, c, p->from));
+        break;
+    }
+}
+
+/* ----------------------------------------------------------------- events */
+
+static void defer(struct client *c, struct event *e)
+{
+    e->heap_idx = HEAP_DEFERRED;
+    e->next = NULL;
+    if (c->deferred_tail)
+        c->deferred_tail->next = e;
+    else
+        c->deferred_head = e;
+    c->deferred_tail = e;
+}
+
+int client_deliver(struct sim *s, struct event *e)
+{
+    struct client *c = get(s, -e->msg->dst);
+    assert(c && c->up);
+    if (c->paused) {
+        defer(c, e);
+        return 1;
+    }
+    if (e->msg->type == MSG_REPLY)
+        handle_reply(s, c, (const struct reply_payload *)e->msg->data);
+    return 0;
+}
+
+static void resume(struct sim *s, struct client *c)
+{
+    c->paused = 0;
+    struct event *e = c->deferred_head;
+    c->deferred_head = c->deferred_tail = NULL;
+    while (e) {
+        struct event *next = e->next;
+        e->heap_idx = HEAP_NONE;
+        if (e->kind == EV_CANCELLED) {
+            queue_release(&s->q, e);
+        } else {
+            queue_push(&s->q, e, s->now);
+        }
+        e = next;
+    }
+}
+
+int client_event(struct sim *s, struct event *e)
+{
+    struct client *c = get(s, e->target);
+    assert(c);
+    int kind = (int)(e->aux & 0xff);
+    if (kind == CEV_RESUME) {
+        c->resume_ev = NULL;
+        resume(s, c);
+        return 0;
+    }
+    if (!c->up)
+        return 0;
+    if (c->paused) {
+        defer(c, e);
+        return 1;
+    }
+    if (kind == CEV_TICK) {
+        c->tick_ev = NULL;
+        if (s->now <= c->cfg.stop) {
+            if (!c->cfg.closed || !c->ops[0].active)
+                generate(s, c);
+            if (!c->cfg.closed)
+                schedule_next(s, c, 0);
+        }
+    } else if (kind == CEV_TIMEOUT) {
+        on_timeout(s, c, (int)(e->aux >> 8), (uint64_t)e->aux2);
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------------- faults */
+
+static int check(struct sim *s, int id, struct error *err)
+{
+    if (!get(s, id)) {
+        snprintf(err->msg, sizeof err->msg, "client %d does not exist (clients are 1..%d)", id, clients_count(s));
+        return -1;
+    }
+    return 0;
+}
+
+static void client_record(struct sim *s, const char *type, int id, double ms)
+{
+    if (!sim_wants(s, type, TRACE_STATE))
+        return;
+    struct record r;
+    record_init(&r, type, s->now);
+    record_int(&r, "client", id);
+    if (ms >= 0)
+        record_num(&r, "ms", ms);
+    sim_emit(s, &r, TRACE_STATE);
+}
+
+int client_crash(struct sim *s, int id, struct error *err)
+{
+    if (check(s, id, err))
+        return -1;
+    struct client *c = get(s, id);
+    if (!c->up) {
+        snprintf(err->msg, sizeof err->msg, "client %d is already crashed", id);
+        return -1;
+    }
+    client_record(s, "client_crash", id, -1);
+    disarm(s, &c->tick_ev);
+    disarm(s, &c->resume_ev);
+    for (int i = 0; i < c->nops; i++)
+        if (c->ops[i].active) {
+            struct result res;
+            memset(&res, 0, sizeof res);
+            res.status = RESULT_UNKNOWN;
+            snprintf(res.error, sizeof res.error, "client crashed");
+            c->up = 0;       /* so completing does not schedule more load */
+            complete(s, c, &c->ops[i], "info", &res);
+        }
+    c->up = 0;
+    struct event *e = c->deferred_head;
+    c->deferred_head = c->deferred_tail = NULL;
+    while (e) {
+        struct event *next = e->next;
+        e->heap_idx = HEAP_NONE;
+        /* Replies waiting for a paused client die with it; the loop releases
+         * the event and its message. */
+        e->kind = EV_CANCELLED;
+        queue_push(&s->q, e, s->now);
+        e = next;
+    }
+    c->paused = 0;
+    return 0;
+}
+
+int client_restart(struct sim *s, int id, struct error *err)
+{
+    if (check(s, id, err))
+        return -1;
+    struct client *c = get(s, id);
+    if (c->up) {
+        snprintf(err->msg, sizeof err->msg, "client %d is not crashed", id);
+        return -1;
+    }
+    c->up = 1;
+    client_record(s, "client_restart", id, -1);
+    schedule_next(s, c, 1);
+    return 0;
+}
+
+int client_pause(struct sim *s, int id, sim_time duration, struct error *err)
+{
+    if (check(s, id, err))
+        return -1;
+    struct client *c = get(s, id);
+    if (!c->up) {
+        snprintf(err->msg, sizeof err->msg, "client %d is crashed", id);
+        return -1;
+    }
+    client_record(s, "client_pause", id, duration >= 0 ? sim_ns_to_ms(duration) : -1);
+    c->paused = 1;
+    disarm(s, &c->resume_ev);
+    if (duration >= 0) {
+        struct event *e = queue_alloc(&s->q);
+        e->kind = EV_CLIENT;
+        e->target = id;
+        e->aux = CEV_RESUME;
+        queue_push(&s->q, e, s->now + duration);
+        c->resume_ev = e;
+    }
+    return 0;
+}
+
+static void replan(struct sim *s, struct client *c)
+{
+    for (int i = -1; i < c->nops; i++) {
+        struct event *e = i < 0 ? c->tick_ev : c->ops[i].timeout_ev;
+        if (e && e->heap_idx != HEAP_DEFERRED) {
+            sim_time at = clock_true_at(&c->clock, e->local_deadline);
+            queue_move(&s->q, e, at < s->now ? s->now : at);
+        }
+    }
+}
+
+int client_clock_drift(struct sim *s, int id, int64_t drift_ppb)
+{
+    struct client *c = get(s, id);
+    clock_set_drift(&c->clock, s->now, drift_ppb);
+    replan(s, c);
+    return 0;
+}
+
+int client_clock_step(struct sim *s, int id, sim_time delta)
+{
+    struct client *c = get(s, id);
+    clock_step(&c->clock, s->now, delta);
+    replan(s, c);
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* Simulated clients: processes with their own clock and PRNG stream that
+ * send operations to the cluster over the network, time out, retry and
+ * follow redirects. Every operation is traced as one `invoke` and one
+ * `complete` (ok / fail / info), with a `request`/`reply` pair per attempt,
+ * so a history can be checked and plotted. Client k is endpoint -k. */
+#ifndef SIM_CLIENT_H
+#define SIM_CLIENT_H
+
+#include "sim/engine.h"
+
+enum workload { WORKLOAD_NONE = 0, WORKLOAD_KV };
+
+struct client_cfg {
+    enum workload workload;
+    double rate;             /* open loop: operations per second per client */
+    int closed;              /* closed loop: one operation at a time */
+    sim_time think;          /* closed loop pause between operations */
+    int keys;
+    double read_ratio, cas_ratio;
+    sim_time timeout;        /* per attempt, client local time */
+    int retries;             /* attempts after the first on timeout */
+    int max_outstanding;     /* open loop: concurrent operations per client */
+    int values;              /* writes draw values from 0..values-1 */
+    sim_time start, stop;    /* true times the generated load runs between */
+};
+
+void client_cfg_default(struct client_cfg *c);
+/* Create clients until there are `count` more (returns the first new id), all with cfg. */
+int clients_add(struct sim *s, int count, const struct client_cfg *cfg);
+int clients_count(const struct sim *s);
+void clients_free(struct sim *s);
+
+/* A scripted operation from client id (1-based). ref: a script callback or -1.
+ * Returns 0, or -1 with err filled (e.g. too many outstanding operations). */
+int client_submit(struct sim *s, int id, const struct request *op, int64_t ref, struct error *err);
+int client_up(struct sim *s, int id);
+int client_crash(struct sim *s, int id, struct error *err);
+int client_restart(struct sim *s, int id, struct error *err);
+int client_pause(struct sim *s, int id, sim_time duration, struct error *err);
+int client_clock_drift(struct sim *s, int id, int64_t drift_ppb);
+int client_clock_step(struct sim *s, int id, sim_time delta);
+int client_outstanding(const struct sim *s, int id);
+
+/* Engine callbacks: return 1 when the event was kept (deferred or re-armed). */
+int client_event(struct sim *s, struct event *e);
+int client_deliver(struct sim *s, struct event *e);
+
+#endif

@@ -1,0 +1,197 @@
+/* The option view an algorithm's configure() reads (see node.h). The binding
+ * layer fills entries from the scenario's config table, sorted by name; each
+ * reader marks its option as used, so anything left unused afterwards is an
+ * option the algorithm does not know. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine.h"
+
+void config_init(struct config *c) { memset(c, 0, sizeof *c); }
+
+void config_free(struct config *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        free(c->e[i].name);
+        free(c->e[i].str);
+    }
+    free(c->e);
+    memset(c, 0, sizeof *c);
+}
+
+struct config_entry *config_add(struct config *c, const char *name)
+{
+    struct config_entry *e = realloc(c->e, (size_t)(c->n + 1) * sizeof *e);
+    if (!e)
+        abort();
+    c->e = e;
+    e = &c->e[c->n++];
+    memset(e, 0, sizeof *e);
+    e->name = strdup(name);
+    if (!e->name)
+        abort();
+    return e;
+}
+
+static struct config_entry *lookup(struct config *c, const char *name)
+{
+    int seen = 0;
+    for (int i = 0; i < c->nasked; i++)
+        if (strcmp(c->asked[i], name) == 0)
+            seen = 1;
+    if (!seen && c->nasked < (int)(sizeof c->asked / sizeof c->asked[0]))
+        c->asked[c->nasked++] = name;
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].name, name) == 0) {
+            c->e[i].used = 1;
+            return &c->e[i];
+        }
+    return NULL;
+}
+
+static const char *type_name(enum config_type t)
+{
+    switch (t) {
+    case CONFIG_NUM: return "a number";
+    case CONFIG_STR: return "a string";
+    case CONFIG_BOOL: return "a boolean";
+    case CONFIG_RANGE: return "a range {min, max}";
+    }
+    return "?";
+}
+
+static int want(struct config_entry *e, enum config_type t, const char *what, struct error *err)
+{
+    if (e->type == t)
+        return 0;
+    snprintf(err->msg, sizeof err->msg, "option '%s' must be %s, got %s", e->name, what, type_name(e->type));
+    return -1;
+}
+
+int config_double(struct config *c, const char *name, double def, double lo, double hi,
+                  double *out, struct error *err)
+{
+    struct config_entry *e = lookup(c, name);
+    if (!e) {
+        *out = def;
+        return 0;
+    }
+    if (want(e, CONFIG_NUM, "a number", err))
+        return -1;
+    if (!(e->num >= lo && e->num <= hi)) {
+        snprintf(err->msg, sizeof err->msg, "option '%s' = %g is out of range [%g, %g]", name, e->num, lo, hi);
+        return -1;
+    }
+    *out = e->num;
+    return 0;
+}
+
+int config_int(struct config *c, const char *name, int64_t def, int64_t lo, int64_t hi,
+               int64_t *out, struct error *err)
+{
+    double d;
+    if (config_double(c, name, (double)def, (double)lo, (double)hi, &d, err))
+        return -1;
+    if (d != floor(d)) {
+        snprintf(err->msg, sizeof err->msg, "option '%s' = %g must be a whole number", name, d);
+        return -1;
+    }
+    *out = (int64_t)d;
+    return 0;
+}
+
+int config_ms(struct config *c, const char *name, double def_ms, double lo_ms, double hi_ms,
+              sim_time *out, struct error *err)
+{
+    double d;
+    if (config_double(c, name, def_ms, lo_ms, hi_ms, &d, err))
+        return -1;
+    *out = sim_ms_to_ns(d);
+    return 0;
+}
+
+int config_bool(struct config *c, const char *name, int def, int *out, struct error *err)
+{
+    struct config_entry *e = lookup(c, name);
+    if (!e) {
+        *out = def;
+        return 0;
+    }
+    if (want(e, CONFIG_BOOL, "a boolean (true or false)", err))
+        return -1;
+    *out = e->num != 0;
+    return 0;
+}
+
+int config_choice(struct config *c, const char *name, const char *const *choices, int def,
+                  int *out, struct error *err)
+{
+    struct config_entry *e = lookup(c, name);
+    if (!e) {
+        *out = def;
+        return 0;
+    }
+    if (want(e, CONFIG_STR, "a string", err))
+        return -1;
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(choices[i], e->str) == 0) {
+            *out = i;
+            return 0;
+        }
+    size_t len = (size_t)snprintf(err->msg, sizeof err->msg, "option '%s' = \"%s\" is not one of: ", name, e->str);
+    for (int i = 0; choices[i] && len < sizeof err->msg - 1; i++)
+        len += (size_t)snprintf(err->msg + len, sizeof err->msg - len, "%s%s", i ? ", " : "", choices[i]);
+    return -1;
+}
+
+int config_range_ms(struct config *c, const char *name, double def_lo, double def_hi,
+                    sim_time out[2], struct error *err)
+{
+    struct config_entry *e = lookup(c, name);
+    double lo = def_lo, hi = def_hi;
+    if (e) {
+        if (e->type == CONFIG_NUM) {
+            lo = hi = e->num;
+        } else if (want(e, CONFIG_RANGE, "a range {min, max} in ms", err)) {
+            return -1;
+        } else {
+            lo = e->range[0];
+            hi = e->range[1];
+        }
+        if (!(lo >= 0 && hi >= lo && hi < 1e12)) {
+            snprintf(err->msg, sizeof err->msg, "option '%s' = {%g, %g} must satisfy 0 <= min <= max", name, lo, hi);
+            return -1;
+        }
+    }
+    out[0] = sim_ms_to_ns(lo);
+    out[1] = sim_ms_to_ns(hi);
+    return 0;
+}
+
+int config_nodes(const struct config *c) { return c->nodes; }
+
+int config_bug(const struct config *c, const char *name)
+{
+    for (int i = 0; i < c->nbugs; i++)
+        if (strcmp(c->bugs[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+const char *config_unknown(const struct config *c)
+{
+    for (int i = 0; i < c->n; i++)
+        if (!c->e[i].used)
+            return c->e[i].name;
+    return NULL;
+}
+
+void config_known(const struct config *c, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; i < c->nasked && len + 1 < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", c->asked[i]);
+}

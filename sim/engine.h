@@ -1,0 +1,241 @@
+/* The engine's internals, shared by the files of sim/ (the event loop, the
+ * Lua binding, clients, nemesis, CLI). Algorithms never include this: they
+ * see sim/node.h only.
+ *
+ * Ownership: a `struct sim` owns everything of one run: the queue and its
+ * event pool, the message pool, every node (and its state and store), the
+ * clients, the nemesis, the trace. sim_new / sim_free. */
+#ifndef SIM_ENGINE_H
+#define SIM_ENGINE_H
+
+#include <stdint.h>
+#include "algorithms/algorithm.h"
+#include "sim/clock.h"
+#include "sim/net.h"
+#include "sim/queue.h"
+#include "sim/rng.h"
+#include "sim/store.h"
+#include "sim/trace.h"
+
+#define CLUSTERSIM_VERSION "0.1.0"
+#define TRACE_SCHEMA 1
+
+/* Exit codes (DESIGN.md). */
+enum {
+    EXIT_OK = 0, EXIT_FAILED = 1, EXIT_INCONCLUSIVE = 2, EXIT_USAGE = 64,
+    EXIT_SCRIPT = 65, EXIT_NOINPUT = 66, EXIT_INTERNAL = 70, EXIT_IOERR = 74
+};
+
+/* Engine-level message types (algorithm types are >= 0). */
+enum { MSG_REQUEST = -1, MSG_REPLY = -2 };
+
+struct msg {
+    int src, dst, type;
+    uint64_t id;
+    sim_time sent_at;
+    size_t len, cap;
+    unsigned char *data;
+    struct msg *next_free;
+};
+
+struct reply_payload {
+    uint64_t req_id;
+    uint64_t seq;
+    int from;
+    struct result res;
+};
+
+struct node {
+    struct sim *sim;
+    int id;
+    int member;              /* in the configuration (remove_node clears it) */
+    int up;                  /* not crashed */
+    int paused;
+    struct event *resume_ev;
+    struct event *deferred_head, *deferred_tail;
+    struct event *timers[NODE_MAX_TIMERS];
+    struct sclock clock;
+    struct rng rng;
+    void *state;
+    struct store store;
+    uint64_t restarts;
+    sim_time down_since;     /* true time of the last crash */
+};
+
+struct cluster { struct sim *sim; };
+
+struct inspector {
+    void *ctx;
+    void (*put_int)(void *ctx, const char *name, int64_t v);
+    void (*put_num)(void *ctx, const char *name, double v);
+    void (*put_str)(void *ctx, const char *name, const char *v);
+    void (*put_bool)(void *ctx, const char *name, int v);
+};
+
+/* Config entries filled by the binding layer from the scenario's table. */
+enum config_type { CONFIG_NUM, CONFIG_STR, CONFIG_BOOL, CONFIG_RANGE };
+struct config_entry {
+    char *name;
+    enum config_type type;
+    double num, range[2];
+    char *str;
+    int used;
+};
+struct config {
+    struct config_entry *e;
+    int n;
+    const char *asked[64];   /* names readers asked for, for "known options" */
+    int nasked;
+    int nodes;
+    const char *const *bugs;
+    int nbugs;
+};
+
+/* Hooks into the scripting layer (lua_api.c). */
+struct sim_hooks {
+    void *ctx;
+    /* A scripted action is due. Returns 0, or -1 when the script failed
+     * (the run is then stopped with STOP_ERROR). */
+    int (*action)(void *ctx, struct sim *s, struct event *ev);
+    /* Does some sim.on hook want records of this type? */
+    int (*wants)(void *ctx, const char *type);
+    /* Release what an EV_ACTION event holds (a Lua reference). */
+    void (*release)(void *ctx, struct event *ev);
+    /* Run the hooks and callbacks queued during the event that just ended.
+     * They never run inside node code: a hook may crash the very node whose
+     * note it is reading. */
+    void (*flush)(void *ctx, struct sim *s);
+};
+
+/* Records and callbacks waiting for the end of the current event. */
+struct pending_hook { struct record r; int64_t ref; /* callback ref, or -1: sim.on hooks */ };
+struct pending_hooks { struct pending_hook *v; size_t len, cap; };
+
+enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT };
+
+struct latency_log { double *ms; size_t len, cap; };
+
+struct metrics {
+    uint64_t events, sent, delivered, dropped, duplicated, timers_fired;
+    uint64_t dropped_by[DROP_REMOVED + 1];
+    uint64_t ops_invoked, ops_ok, ops_fail, ops_info, ops_retries, ops_rejected;
+    struct latency_log latency;  /* completed ok operations, ms */
+    uint64_t checks;
+};
+
+struct clients;
+struct nemesis;
+
+struct sim {
+    uint64_t seed;
+    sim_time now;
+    struct queue q;
+    struct net net;
+    struct rng net_rng;
+
+    const struct algorithm *alg;
+    void *params;
+    void *ghost;
+    struct node **nodes;     /* index 1..nnodes; [0] unused */
+    int nnodes, nodes_cap;
+    struct cluster cluster;
+    int lose_unsynced;
+
+    struct msg *msg_free;
+    struct msg **msg_blocks;
+    size_t nmsg_blocks, msg_blocks_cap;
+    uint64_t next_msg_id;
+    uint64_t next_req_id;
+
+    struct trace trace;
+    int trace_open;
+    int trace_level;
+    int header_written;
+    int want_send, want_recv, want_drop;   /* trace or hook wants them: one branch each */
+    struct record note;
+    int note_open;
+
+    uint64_t check_every, since_check;
+    enum stop_reason stop;
+    struct violation violation;
+    uint64_t violations;
+
+    const char *const *bugs;
+    int nbugs;
+
+    struct clients *clients;
+    struct nemesis *nemesis;
+    struct sim_hooks hooks;
+    struct pending_hooks pending;
+    struct metrics m;
+
+    /* nemesis shrinking (explore --shrink): faults drawn but not applied */
+    const int *nemesis_skip;
+    int nnemesis_skip;
+    int nemesis_limit;       /* apply at most this many faults; < 0: no limit */
+
+    /* header fields */
+    const char *scenario;
+    char *params_json;       /* effective script parameters, as a JSON object */
+    int in_node;             /* inside a node callback (asserts re-entrancy) */
+};
+
+struct sim *sim_new(uint64_t seed);
+void sim_free(struct sim *s);
+/* Create the cluster. Returns 0, or -1 with err filled. cfg is consumed. */
+int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct config *cfg,
+                struct error *err);
+/* Run events with time <= until (then now = until, unless stopped). */
+void sim_run(struct sim *s, sim_time until);
+/* Run one event if any is due at or before `until`; returns 0 when none. */
+int sim_step(struct sim *s, sim_time until);
+
+/* Faults and changes, callable from the script or the nemesis. Each returns
+ * 0 or -1 with err filled (a user mistake, e.g. crashing a crashed node). */
+int sim_crash(struct sim *s, int id, struct error *err);
+int sim_restart(struct sim *s, int id, struct error *err);
+int sim_pause(struct sim *s, int id, sim_time duration, struct error *err); /* duration < 0: until resume */
+int sim_resume(struct sim *s, int id, struct error *err);
+int sim_clock_drift(struct sim *s, int id, int64_t drift_ppb);
+int sim_clock_step(struct sim *s, int id, sim_time delta);
+int sim_clock_offset(struct sim *s, int id, sim_time offset);
+int sim_add_node(struct sim *s, struct error *err);  /* returns the new id, or -1 */
+int sim_remove_node(struct sim *s, int id, struct error *err);
+void sim_partition(struct sim *s, int ngroups, const int *const *groups, const int *counts);
+void sim_block(struct sim *s, int src, int dst);
+void sim_heal(struct sim *s);
+/* Re-plan the timers of node id after its clock changed. */
+void sim_replan_timers(struct sim *s, struct node *n);
+
+/* Schedule a scripted action at true time `at`. */
+struct event *sim_schedule_action(struct sim *s, sim_time at, int64_t ref, sim_time period);
+
+/* Trace and hooks. */
+int  sim_wants(struct sim *s, const char *type, int level);
+void sim_emit(struct sim *s, const struct record *r, int level);
+void sim_write_header(struct sim *s);
+void sim_violation(struct sim *s, const struct violation *v);
+/* Write the end record with the given status. */
+void sim_write_end(struct sim *s, const char *status);
+/* Queue a record for the script's hooks (ref < 0) or for one callback. */
+void sim_queue_hook(struct sim *s, const struct record *r, int64_t ref);
+
+/* Messages (also used by clients). */
+uint64_t sim_send(struct sim *s, int src, int dst, int type, const void *payload, size_t len);
+struct node *sim_node(struct sim *s, int id);   /* NULL if out of range */
+const char *sim_msg_name(const struct sim *s, int type);
+void sim_inspect(const struct sim *s, int id, struct inspector *in);
+
+int latency_log_add(struct latency_log *l, double ms);
+double latency_percentile(const struct latency_log *l, double p);  /* NaN when empty */
+
+/* Config (config.c). */
+void config_init(struct config *c);
+void config_free(struct config *c);
+struct config_entry *config_add(struct config *c, const char *name);
+/* After configure: the first option nobody asked for, or NULL. */
+const char *config_unknown(const struct config *c);
+/* Comma-separated asked names, into buf. */
+void config_known(const struct config *c, char *buf, size_t n);
+
+#endif

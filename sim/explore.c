@@ -1,0 +1,339 @@
+/* explore (see explore.h). Each seed runs in its own forked process, so a
+ * crash of one run cannot take the others down and a run's memory is gone
+ * when it ends. A child tells the parent its exit code (as its exit status)
+ * and a few figures through a pipe; its stderr goes to a file so the first
+ * line of a failure can be shown next to the seed. Results are printed in
+ * seed order whatever order the workers finish in. */
+#include "sim/explore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/engine.h"
+
+struct child_report { int faults; int drawn; double violation_at_ms; };
+
+struct seed_result {
+    uint64_t seed;
+    int exit_code;
+    struct child_report rep;
+    char first_line[300];
+};
+
+void explore_opts_default(struct explore_opts *e)
+{
+    memset(e, 0, sizeof *e);
+    e->jobs = 1;
+    e->max_failures = 3;
+}
+
+static char tmpdir[64];
+
+static void log_path(char *buf, size_t n, uint64_t seed)
+{
+    snprintf(buf, n, "%s/seed-%" PRIu64 ".log", tmpdir, seed);
+}
+
+static pid_t spawn(const struct explore_opts *e, uint64_t seed, const int *skips, int nskips, int *rfd)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        char path[128];
+        log_path(path, sizeof path, seed);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int nul = open("/dev/null", O_WRONLY);
+        if (fd >= 0)
+            dup2(fd, 2);
+        if (nul >= 0)
+            dup2(nul, 1);
+        struct run_opts o = e->run;
+        o.seed = seed;
+        o.quiet = 1;
+        o.nemesis_skip = skips;
+        o.nnemesis_skip = nskips;
+        char trace[512];
+        if (e->trace_dir) {
+            snprintf(trace, sizeof trace, "%s/seed-%" PRIu64 ".jsonl", e->trace_dir, seed);
+            o.trace_path = trace;
+        }
+        int code = run_scenario(&o);
+        struct child_report rep = { o.faults_applied, o.faults_drawn, o.violation_at_ms };
+        ssize_t w = write(fds[1], &rep, sizeof rep);
+        (void)w;
+        close(fds[1]);
+        fflush(NULL);
+        _exit(code);
+    }
+    close(fds[1]);
+    *rfd = fds[0];
+    return pid;
+}
+
+/* Read a finished child's report and the telling line of its stderr. */
+static void finish(struct seed_result *r, int status, int rfd)
+{
+    memset(&r->rep, 0, sizeof r->rep);
+    if (read(rfd, &r->rep, sizeof r->rep) != (ssize_t)sizeof r->rep)
+        memset(&r->rep, 0, sizeof r->rep);
+    close(rfd);
+    /* killed by a signal: a simulator bug, reported as internal */
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INTERNAL;
+    r->first_line[0] = 0;
+    char path[128];
+    log_path(path, sizeof path, r->seed);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char line[300];
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = 0;
+            int telling = strstr(line, "invariant") || strstr(line, "assertion");
+            if (!r->first_line[0] || telling)
+                snprintf(r->first_line, sizeof r->first_line, "%s", line);
+            if (telling)
+                break;
+        }
+        fclose(f);
+        unlink(path);
+    }
+    if (!WIFEXITED(status))
+        snprintf(r->first_line, sizeof r->first_line, "killed by signal %d", WTERMSIG(status));
+}
+
+static int collect(pid_t pid, int rfd, struct seed_result *r)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    finish(r, status, rfd);
+    return 0;
+}
+
+static int run_one(const struct explore_opts *e, uint64_t seed, const int *skips, int nskips, struct seed_result *r)
+{
+    int rfd;
+    pid_t pid = spawn(e, seed, skips, nskips, &rfd);
+    if (pid < 0)
+        return -1;
+    r->seed = seed;
+    return collect(pid, rfd, r);
+}
+
+/* Greedy one-at-a-time removal: keep a fault out whenever the run still
+ * fails. Faults drawn after the original failure are never applied (the
+ * limit), so skipping one cannot let a later fault take its place. */
+static void shrink_seed(const struct explore_opts *e, const struct seed_result *failed, FILE *json, int *first_json)
+{
+    int total = failed->rep.drawn;
+    fprintf(stdout, "shrinking seed %" PRIu64 ": %d nemesis faults drawn before the failure\n", failed->seed, total);
+    if (total == 0) {
+        fprintf(stdout, "  nothing to shrink: the failure needs no nemesis fault\n");
+        return;
+    }
+    struct explore_opts lim = *e;
+    lim.run.nemesis_limit = total;
+    int *skips = calloc((size_t)total + 1, sizeof *skips);
+    if (!skips)
+        abort();
+    int nskips = 0;
+    for (int i = 0; i < total; i++) {
+        skips[nskips] = i;
+        struct seed_result r;
+        if (run_one(&lim, failed->seed, skips, nskips + 1, &r) == 0 && r.exit_code == EXIT_FAILED)
+            nskips++;
+    }
+    struct run_opts o = lim.run;
+    o.seed = failed->seed;
+    o.nemesis_skip = skips;
+    o.nnemesis_skip = nskips;
+    fprintf(stdout, "  seed %" PRIu64 " still fails with %d of %d faults\n  ", failed->seed, total - nskips, total);
+    print_repro(stdout, &o);
+    if (json) {
+        fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"faults\":%d,\"kept\":%d,\"limit\":%d,\"skip\":[",
+                *first_json ? "" : ",", failed->seed, total, total - nskips, total);
+        for (int i = 0; i < nskips; i++)
+            fprintf(json, "%s%d", i ? "," : "", skips[i]);
+        fprintf(json, "]}");
+        *first_json = 0;
+    }
+    free(skips);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    json_append_string(&buf, &len, &cap, s);
+    fwrite(buf, 1, len, f);
+    free(buf);
+}
+
+int explore(struct explore_opts *e)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/clustersim-explore-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        fprintf(stderr, "clustersim explore: cannot make a temporary directory: %s\n", strerror(errno));
+        return EXIT_IOERR;
+    }
+    if (access(e->run.scenario, R_OK) != 0) {
+        fprintf(stderr, "clustersim explore: cannot open scenario '%s': %s\n", e->run.scenario, strerror(errno));
+        rmdir(tmpdir);
+        return EXIT_NOINPUT;
+    }
+    /* The seeds of this shard. */
+    uint64_t span = e->seed_hi - e->seed_lo + 1;
+    size_t n = 0, cap = 0;
+    uint64_t *seeds = NULL;
+    for (uint64_t k = 0; k < span && k <= 100000000ULL; k++) {
+        if (e->shard_n && (int)(k % (uint64_t)e->shard_n) != e->shard_i - 1)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            seeds = realloc(seeds, cap * sizeof *seeds);
+            if (!seeds)
+                abort();
+        }
+        seeds[n++] = e->seed_lo + k;
+        if (k == UINT64_MAX - 1)
+            break;
+    }
+    struct seed_result *res = calloc(n ? n : 1, sizeof *res);
+    pid_t *pids = calloc((size_t)e->jobs, sizeof *pids);
+    int *fds = calloc((size_t)e->jobs, sizeof *fds);
+    size_t *which = calloc((size_t)e->jobs, sizeof *which);
+    if (!res || !pids || !fds || !which)
+        abort();
+    size_t next = 0, done = 0;
+    int running = 0;
+    while (done < n) {
+        while (running < e->jobs && next < n) {
+            int slot = 0;
+            while (pids[slot])
+                slot++;
+            res[next].seed = seeds[next];
+            pids[slot] = spawn(e, seeds[next], e->run.nemesis_skip, e->run.nnemesis_skip, &fds[slot]);
+            if (pids[slot] < 0) {
+                fprintf(stderr, "clustersim explore: cannot start a worker: %s\n", strerror(errno));
+                pids[slot] = 0;
+                res[next].exit_code = EXIT_INTERNAL;
+                done++;
+            } else {
+                which[slot] = next;
+                running++;
+            }
+            next++;
+        }
+        if (running == 0)
+            continue;
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int slot = 0; slot < e->jobs; slot++) {
+            if (pids[slot] != pid)
+                continue;
+            struct seed_result *r = &res[which[slot]];
+            finish(r, status, fds[slot]);
+            if (e->trace_dir && r->exit_code == 0) {
+                char tp[512];
+                snprintf(tp, sizeof tp, "%s/seed-%" PRIu64 ".jsonl", e->trace_dir, r->seed);
+                unlink(tp);
+            }
+            pids[slot] = 0;
+            running--;
+            done++;
+        }
+    }
+
+    size_t passed = 0, failed = 0, errors = 0, inconclusive = 0;
+    int first_error = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = res[i].exit_code;
+        if (c == 0)
+            passed++;
+        else if (c == EXIT_FAILED)
+            failed++;
+        else if (c == EXIT_INCONCLUSIVE)
+            inconclusive++;
+        else if (errors++ == 0)
+            first_error = c;
+    }
+    /* A broken scenario outranks a failing seed, which outranks an inconclusive one. */
+    int worst = first_error ? first_error : failed ? EXIT_FAILED : inconclusive ? EXIT_INCONCLUSIVE : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (res[i].exit_code == 0)
+            continue;
+        struct run_opts o = e->run;
+        o.seed = res[i].seed;
+        printf("seed %" PRIu64 ": exit %d: %s\n  ", res[i].seed, res[i].exit_code, res[i].first_line);
+        fflush(stdout);
+        print_repro(stdout, &o);
+    }
+    printf("explore %s: %zu seeds, %zu passed, %zu failed, %zu inconclusive, %zu errors\n", e->run.scenario, n,
+           passed, failed, inconclusive, errors);
+    fflush(stdout);
+
+    FILE *json = NULL;
+    if (e->json_path) {
+        json = fopen(e->json_path, "w");
+        if (!json)
+            fprintf(stderr, "clustersim explore: cannot write '%s': %s\n", e->json_path, strerror(errno));
+    }
+    if (json) {
+        fprintf(json, "{\"scenario\":");
+        json_str(json, e->run.scenario);
+        fprintf(json, ",\"seeds\":[\"%" PRIu64 "\",\"%" PRIu64 "\"],\"runs\":%zu,\"passed\":%zu,\"failed\":%zu,"
+                      "\"inconclusive\":%zu,\"errors\":%zu,\"failures\":[",
+                e->seed_lo, e->seed_hi, n, passed, failed, inconclusive, errors);
+        int first = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (res[i].exit_code == 0)
+                continue;
+            fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"exit\":%d,\"message\":", first ? "" : ",", res[i].seed,
+                    res[i].exit_code);
+            json_str(json, res[i].first_line);
+            fprintf(json, "}");
+            first = 0;
+        }
+        fprintf(json, "],\"shrunk\":[");
+    }
+    if (e->shrink) {
+        int shrunk = 0, first = 1;
+        for (size_t i = 0; i < n && shrunk < e->max_failures; i++)
+            if (res[i].exit_code == EXIT_FAILED) {
+                shrink_seed(e, &res[i], json, &first);
+                shrunk++;
+            }
+    }
+    if (json) {
+        fprintf(json, "]}\n");
+        if (fclose(json) != 0)
+            worst = worst ? worst : EXIT_IOERR;
+    }
+    free(seeds);
+    free(res);
+    free(pids);
+    free(fds);
+    free(which);
+    rmdir(tmpdir);
+    return worst;
+}

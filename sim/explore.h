@@ -1,0 +1,25 @@
+/* explore: run one scenario over a range of seeds, in parallel worker
+ * processes, and report every failing seed with the command that reproduces
+ * it; with --shrink, remove nemesis faults one at a time while the failure
+ * persists, to hand back the smallest fault schedule that still fails. */
+#ifndef SIM_EXPLORE_H
+#define SIM_EXPLORE_H
+
+#include "sim/sim.h"
+
+struct explore_opts {
+    struct run_opts run;
+    uint64_t seed_lo, seed_hi;
+    int seeds_set;
+    int jobs;
+    int shard_i, shard_n;      /* 1-based shard of n; 0/0: all */
+    int shrink;
+    const char *json_path;
+    const char *trace_dir;     /* keep traces of failing seeds here */
+    int max_failures;          /* shrink at most this many failing seeds */
+};
+
+void explore_opts_default(struct explore_opts *e);
+int explore(struct explore_opts *e);
+
+#endif

@@ -1,0 +1,2023 @@
+/* The `sim` Lua module: the scenario side of the simulator.
+ *
+ * A scenario is a plain Lua 5.4 script run top to bottom in a sandbox:
+ * base, table, string, math and utf8 only; text chunks only; `math.random`
+ * draws from the script's own seeded stream; a count hook enforces an
+ * instruction budget per entry into the script (the main chunk, and each
+ * action or hook separately); an allocator caps the script's memory. Every
+ * call into Lua goes through call_protected() with a traceback handler.
+ *
+ * Control flow out of the script: sim.assert failures, invariant violations
+ * and errors inside scheduled actions unwind the script with a sentinel
+ * error value (`stop_token`), after recording why in struct lua_ctx; any
+ * other error is a script error (exit 65) with file:line and a traceback.
+ *
+ * Determinism: Lua 5.4 randomises the order of pairs() over string keys
+ * between runs, so every table this file reads by iteration (options,
+ * config, params) has its keys collected and sorted first. */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "sim/client.h"
+#include "sim/engine.h"
+#include "sim/nemesis.h"
+#include "sim/sim.h"
+
+enum stop_kind { SK_NONE = 0, SK_ASSERT, SK_VIOLATION, SK_ACTION_ERROR, SK_HELP, SK_USAGE };
+
+struct lua_ctx {
+    lua_State *L;
+    struct sim *sim;
+    struct run_opts *opts;
+    uint64_t count;              /* instructions used by the current entry */
+    size_t mem_used;
+    struct rng script_rng;
+    char *hook_types[64];
+    int nhook_types;
+    int hook_all;
+    int hooks_ref;               /* registry: table type -> list of functions */
+    enum stop_kind stop;
+    char *msg;                   /* message for the stop (assertion text, error + traceback) */
+    int params_declared;
+    int in_flush;
+};
+
+static char stop_token;          /* its address is the sentinel error value */
+
+static struct lua_ctx *ctx_of(lua_State *L)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void set_msg(struct lua_ctx *cx, const char *m)
+{
+    free(cx->msg);
+    cx->msg = strdup(m ? m : "");
+}
+
+/* Unwind the script: the stop kind says why. */
+static int stop_script(lua_State *L, enum stop_kind k, const char *msg)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    cx->stop = k;
+    if (msg)
+        set_msg(cx, msg);
+    lua_pushlightuserdata(L, &stop_token);
+    return lua_error(L);
+}
+
+/* ------------------------------------------------------------- sandbox */
+
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct lua_ctx *cx = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        cx->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && cx->mem_used - old + nsize > cx->opts->lua_memory)
+        return NULL;        /* Lua raises "not enough memory" */
+    void *p = realloc(ptr, nsize);
+    if (p)
+        cx->mem_used = cx->mem_used - old + nsize;
+    return p;
+}
+
+#define HOOK_EVERY 1000
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    struct lua_ctx *cx = ctx_of(L);
+    cx->count += HOOK_EVERY;
+    if (cx->count > cx->opts->lua_budget) {
+        cx->count = 0;    /* let the error handler itself run */
+        char msg[200];
+        snprintf(msg, sizeof msg, "instruction budget exceeded: more than %" PRIu64
+                 " Lua instructions in one go (a runaway loop?); raise it with --lua-budget N",
+                 cx->opts->lua_budget);
+        luaL_where(L, 0);      /* the running Lua function: file:line of the loop */
+        lua_pushstring(L, msg);
+        lua_concat(L, 2);
+        lua_error(L);
+    }
+}
+
+static int msgh(lua_State *L)
+{
+    if (lua_touserdata(L, 1) == &stop_token)
+        return 1;
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* Call the function below nargs arguments on the stack, protected, with a
+ * fresh instruction budget. Returns 0, or -1 with the stop recorded (a
+ * script error becomes SK_ACTION_ERROR unless a stop is already set). */
+static int call_protected(lua_State *L, int nargs, int nresults)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    uint64_t saved = cx->count;
+    cx->count = 0;
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, msgh);
+    lua_insert(L, base);
+    int rc = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    cx->count = saved;
+    if (rc == LUA_OK)
+        return 0;
+    if (rc == LUA_ERRMEM) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the script reached its memory limit (%zu MB); raise it with --lua-memory MB",
+                 cx->opts->lua_memory >> 20);
+        set_msg(cx, msg);
+        cx->stop = SK_ACTION_ERROR;
+    } else if (lua_touserdata(L, -1) != &stop_token) {
+        set_msg(cx, lua_tostring(L, -1));
+        cx->stop = SK_ACTION_ERROR;
+    }
+    lua_pop(L, 1);
+    return -1;
+}
+
+static int l_random(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    lua_Integer lo, hi;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, rng_double(&cx->script_rng));
+        return 1;
+    case 1:
+        lo = 1;
+        hi = luaL_checkinteger(L, 1);
+        break;
+    case 2:
+        lo = luaL_checkinteger(L, 1);
+        hi = luaL_checkinteger(L, 2);
+        break;
+    default:
+        return luaL_error(L, "wrong number of arguments to 'random'");
+    }
+    luaL_argcheck(L, lo <= hi, lua_gettop(L), "interval is empty");
+    lua_pushinteger(L, (lua_Integer)rng_range(&cx->script_rng, lo, hi));
+    return 1;
+}
+
+static int l_randomseed(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    lua_Integer n = luaL_optinteger(L, 1, 0);
+    rng_init(&cx->script_rng, (uint64_t)n, RNG_SCRIPT, 1);
+    return 0;
+}
+
+static int l_print_stderr(lua_State *L)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1)
+            fputc('\t', stderr);
+        fwrite(s, 1, len, stderr);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stderr);
+    return 0;
+}
+
+static int l_undefined_global(lua_State *L)
+{
+    const char *k = lua_tostring(L, 2);
+    return luaL_error(L, "undefined global '%s'", k ? k : "?");
+}
+
+static void open_sandbox(lua_State *L, int print_to_stderr)
+{
+    static const luaL_Reg libs[] = {
+        { LUA_GNAME, luaopen_base }, { LUA_TABLIBNAME, luaopen_table },
+        { LUA_STRLIBNAME, luaopen_string }, { LUA_MATHLIBNAME, luaopen_math },
+        { LUA_UTF8LIBNAME, luaopen_utf8 }, { NULL, NULL },
+    };
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    /* No file access, no bytecode: dofile, loadfile, load (which accepts
+     * binary chunks) and string.dump go. */
+    static const char *const drop[] = { "dofile", "loadfile", "load", "require", NULL };
+    for (int i = 0; drop[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, drop[i]);
+    }
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getglobal(L, "math");
+    lua_pushcfunction(L, l_random);
+    lua_setfield(L, -2, "random");
+    lua_pushcfunction(L, l_randomseed);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+    if (print_to_stderr) {      /* the trace owns stdout */
+        lua_pushcfunction(L, l_print_stderr);
+        lua_setglobal(L, "print");
+    }
+}
+
+/* ----------------------------------------------------- argument helpers */
+
+static struct sim *S(lua_State *L) { return ctx_of(L)->sim; }
+
+static double check_ms(lua_State *L, int arg)
+{
+    double v = luaL_checknumber(L, arg);
+    if (!(v >= 0 && v < 1e15))
+        luaL_argerror(L, arg, lua_pushfstring(L, "a time in ms >= 0 expected, got %f", v));
+    return v;
+}
+
+static int check_node_arg(lua_State *L, int arg)
+{
+    struct sim *s = S(L);
+    lua_Integer id = luaL_checkinteger(L, arg);
+    if (!s->alg)
+        luaL_error(L, "no cluster yet: call sim.cluster{} first");
+    if (id < 1 || id > s->nnodes || !s->nodes[id]->member)
+        luaL_argerror(L, arg, lua_pushfstring(L, "node %d does not exist (nodes are 1..%d)", (int)id, s->nnodes));
+    return (int)id;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Collect the string keys of the table at idx, sorted; non-string keys are
+ * an error naming the function. Returns a malloc'd array of pointers into
+ * Lua strings kept alive by the table. */
+static const char **sorted_keys(lua_State *L, int idx, const char *fname, int *n)
+{
+    idx = lua_absindex(L, idx);
+    int cap = 16, len = 0;
+    const char **keys = malloc(sizeof *keys * (size_t)cap);
+    if (!keys)
+        abort();
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            free(keys);
+            luaL_error(L, "%s: option names must be strings (got a %s key)", fname, luaL_typename(L, -1));
+        }
+        if (len == cap) {
+            cap *= 2;
+            keys = realloc(keys, sizeof *keys * (size_t)cap);
+            if (!keys)
+                abort();
+        }
+        keys[len++] = lua_tostring(L, -1);
+    }
+    qsort(keys, (size_t)len, sizeof *keys, cmp_str);
+    *n = len;
+    return keys;
+}
+
+/* Every key of the options table at idx must be in known. */
+static void check_options(lua_State *L, int idx, const char *fname, const char *const *known)
+{
+    int n;
+    const char **keys = sorted_keys(L, idx, fname, &n);
+    for (int i = 0; i < n; i++) {
+        int ok = 0;
+        for (int k = 0; known[k]; k++)
+            if (strcmp(keys[i], known[k]) == 0)
+                ok = 1;
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int k = 0; known[k]; k++) {
+                if (k)
+                    luaL_addstring(&b, ", ");
+                luaL_addstring(&b, known[k]);
+            }
+            luaL_pushresult(&b);
+            const char *bad = keys[i];
+            free(keys);
+            luaL_error(L, "%s: unknown option '%s' (known: %s)", fname, bad, lua_tostring(L, -1));
+        }
+    }
+    free(keys);
+}
+
+static int opt_field(lua_State *L, int idx, const char *name)
+{
+    lua_getfield(L, idx, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
+static double opt_number(lua_State *L, int idx, const char *fname, const char *name, double def, double lo, double hi)
+{
+    if (!opt_field(L, idx, name))
+        return def;
+    if (!lua_isnumber(L, -1))
+        luaL_error(L, "%s: option '%s' must be a number, got %s", fname, name, luaL_typename(L, -1));
+    double v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(v >= lo && v <= hi))
+        luaL_error(L, "%s: option '%s' = %f is out of range [%f, %f]", fname, name, v, lo, hi);
+    return v;
+}
+
+static int opt_bool(lua_State *L, int idx, const char *fname, const char *name, int def)
+{
+    if (!opt_field(L, idx, name))
+        return def;
+    if (!lua_isboolean(L, -1))
+        luaL_error(L, "%s: option '%s' must be true or false, got %s", fname, name, luaL_typename(L, -1));
+    int v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* ------------------------------------------------------- distributions */
+
+#define DIST_MT "sim.dist"
+
+static struct dist *push_dist(lua_State *L, enum dist_kind k, double a, double b)
+{
+    struct dist *d = lua_newuserdatauv(L, sizeof *d, 0);
+    d->kind = k;
+    d->a = a;
+    d->b = b;
+    luaL_setmetatable(L, DIST_MT);
+    return d;
+}
+
+static int l_const(lua_State *L) { push_dist(L, DIST_CONST, check_ms(L, 1), 0); return 1; }
+
+static int l_uniform(lua_State *L)
+{
+    double a = check_ms(L, 1), b = check_ms(L, 2);
+    luaL_argcheck(L, b >= a, 2, "max must be >= min");
+    push_dist(L, DIST_UNIFORM, a, b);
+    return 1;
+}
+
+static int l_normal(lua_State *L)
+{
+    double m = check_ms(L, 1), sd = check_ms(L, 2);
+    push_dist(L, DIST_NORMAL, m, sd);
+    return 1;
+}
+
+static int l_exponential(lua_State *L)
+{
+    double m = check_ms(L, 1);
+    luaL_argcheck(L, m > 0, 1, "mean must be > 0");
+    push_dist(L, DIST_EXPONENTIAL, m, 0);
+    return 1;
+}
+
+/* lognormal(median_ms, sigma): the median is friendlier than mu = log(median). */
+static int l_lognormal(lua_State *L)
+{
+    double med = check_ms(L, 1);
+    double sigma = luaL_checknumber(L, 2);
+    luaL_argcheck(L, med > 0, 1, "median must be > 0");
+    luaL_argcheck(L, sigma >= 0 && sigma < 20, 2, "sigma must be in [0, 20)");
+    push_dist(L, DIST_LOGNORMAL, log(med), sigma);
+    return 1;
+}
+
+static int l_pareto(lua_State *L)
+{
+    double scale = check_ms(L, 1);
+    double shape = luaL_checknumber(L, 2);
+    luaL_argcheck(L, scale > 0, 1, "scale must be > 0");
+    luaL_argcheck(L, shape > 0, 2, "shape must be > 0");
+    push_dist(L, DIST_PARETO, scale, shape);
+    return 1;
+}
+
+static int dist_tostring(lua_State *L)
+{
+    struct dist *d = luaL_checkudata(L, 1, DIST_MT);
+    if (d->kind == DIST_CONST || d->kind == DIST_EXPONENTIAL)
+        lua_pushfstring(L, "sim.%s(%f)", dist_name(d->kind), d->a);
+    else if (d->kind == DIST_LOGNORMAL)
+        lua_pushfstring(L, "sim.lognormal(%f, %f)", exp(d->a), d->b);
+    else
+        lua_pushfstring(L, "sim.%s(%f, %f)", dist_name(d->kind), d->a, d->b);
+    return 1;
+}
+
+static int dist_sample_l(lua_State *L)
+{
+    struct dist *d = luaL_checkudata(L, 1, DIST_MT);
+    lua_pushnumber(L, sim_ns_to_ms(dist_sample(d, &ctx_of(L)->script_rng)));
+    return 1;
+}
+
+static struct dist get_latency(lua_State *L, int idx, const char *fname)
+{
+    /* a number means a constant */
+    if (lua_isnumber(L, idx)) {
+        double v = lua_tonumber(L, idx);
+        if (!(v >= 0))
+            luaL_error(L, "%s: latency must be >= 0 ms", fname);
+        struct dist d = { DIST_CONST, v, 0 };
+        return d;
+    }
+    struct dist *d = luaL_testudata(L, idx, DIST_MT);
+    if (!d)
+        luaL_error(L, "%s: latency must be a distribution (sim.uniform(5, 15), ...) or a number of ms, got %s",
+                   fname, luaL_typename(L, idx));
+    return *d;
+}
+
+/* ------------------------------------------------------------ network */
+
+static const char *const link_opts[] = { "latency", "loss", "duplicate", "fifo", NULL };
+
+static void read_link(lua_State *L, int idx, const char *fname, struct link_override *o)
+{
+    luaL_checktype(L, idx, LUA_TTABLE);
+    check_options(L, idx, fname, link_opts);
+    memset(o, 0, sizeof *o);
+    if (opt_field(L, idx, "latency")) {
+        o->l.latency = get_latency(L, -1, fname);
+        o->mask |= LINK_LATENCY;
+        lua_pop(L, 1);
+    }
+    if (opt_field(L, idx, "loss")) {
+        lua_pop(L, 1);
+        o->l.loss = opt_number(L, idx, fname, "loss", 0, 0, 1);
+        o->mask |= LINK_LOSS;
+    }
+    if (opt_field(L, idx, "duplicate")) {
+        lua_pop(L, 1);
+        o->l.duplicate = opt_number(L, idx, fname, "duplicate", 0, 0, 1);
+        o->mask |= LINK_DUPLICATE;
+    }
+    if (opt_field(L, idx, "fifo")) {
+        lua_pop(L, 1);
+        o->l.fifo = opt_bool(L, idx, fname, "fifo", 0);
+        o->mask |= LINK_FIFO;
+    }
+}
+
+static int l_network(lua_State *L)
+{
+    struct sim *s = S(L);
+    struct link_override o;
+    read_link(L, 1, "sim.network", &o);
+    if (o.mask & LINK_LATENCY) s->net.defaults.latency = o.l.latency;
+    if (o.mask & LINK_LOSS) s->net.defaults.loss = o.l.loss;
+    if (o.mask & LINK_DUPLICATE) s->net.defaults.duplicate = o.l.duplicate;
+    if (o.mask & LINK_FIFO) s->net.defaults.fifo = o.l.fifo;
+    return 0;
+}
+
+/* An endpoint argument: a node number, or a client handle. */
+#define CLIENT_MT "sim.client"
+#define NODE_MT "sim.node"
+#define CLUSTER_MT "sim.cluster"
+
+static int check_endpoint(lua_State *L, int arg)
+{
+    int *cid = luaL_testudata(L, arg, CLIENT_MT);
+    if (cid)
+        return -*cid;
+    int *nid = luaL_testudata(L, arg, NODE_MT);
+    if (nid)
+        return *nid;
+    return check_node_arg(L, arg);
+}
+
+static int l_link(lua_State *L)
+{
+    int a = check_endpoint(L, 1), b = check_endpoint(L, 2);
+    struct link_override o;
+    read_link(L, 3, "sim.link", &o);
+    net_set_link(&S(L)->net, a, b, &o);
+    return 0;
+}
+
+static int l_partition(lua_State *L)
+{
+    struct sim *s = S(L);
+    int ng = lua_gettop(L);
+    if (!s->alg)
+        return luaL_error(L, "no cluster yet: call sim.cluster{} first");
+    if (ng < 1)
+        return luaL_error(L, "sim.partition needs at least one group, e.g. sim.partition({1, 2}, {3, 4, 5})");
+    int **groups = calloc((size_t)ng, sizeof *groups);
+    int *counts = calloc((size_t)ng, sizeof *counts);
+    char *seen = calloc((size_t)s->nnodes + 1, 1);
+    if (!groups || !counts || !seen)
+        abort();
+    const char *err = NULL;
+    int bad_arg = 0;
+    for (int g = 0; g < ng && !err; g++) {
+        if (!lua_istable(L, g + 1)) {
+            err = lua_pushfstring(L, "table of node numbers expected, got %s", luaL_typename(L, g + 1));
+            bad_arg = g + 1;
+            break;
+        }
+        int len = (int)luaL_len(L, g + 1);
+        groups[g] = calloc((size_t)(len > 0 ? len : 1), sizeof **groups);
+        if (!groups[g])
+            abort();
+        for (int i = 1; i <= len; i++) {
+            lua_geti(L, g + 1, i);
+            int isnum;
+            lua_Integer id = lua_tointegerx(L, -1, &isnum);
+            lua_pop(L, 1);
+            if (!isnum || id < 1 || id > s->nnodes || !s->nodes[id]->member) {
+                err = lua_pushfstring(L, "group entry %d is not a node number (nodes are 1..%d)", i, s->nnodes);
+                bad_arg = g + 1;
+                break;
+            }
+            if (seen[id]) {
+                err = lua_pushfstring(L, "node %d appears in more than one group", (int)id);
+                bad_arg = g + 1;
+                break;
+            }
+            seen[id] = 1;
+            groups[g][counts[g]++] = (int)id;
+        }
+    }
+    if (!err)
+        sim_partition(s, ng, (const int *const *)groups, counts);
+    for (int g = 0; g < ng; g++)
+        free(groups[g]);
+    free(groups);
+    free(counts);
+    free(seen);
+    if (err)
+        return luaL_argerror(L, bad_arg, err);
+    return 0;
+}
+
+static int l_block(lua_State *L)
+{
+    int a = check_endpoint(L, 1), b = check_endpoint(L, 2);
+    sim_block(S(L), a, b);
+    return 0;
+}
+
+static int l_heal(lua_State *L)
+{
+    sim_heal(S(L));
+    return 0;
+}
+
+/* ------------------------------------------------------------ cluster */
+
+static void push_cluster(lua_State *L)
+{
+    lua_newuserdatauv(L, 1, 0);
+    luaL_setmetatable(L, CLUSTER_MT);
+}
+
+static void read_config(lua_State *L, int idx, struct config *cfg)
+{
+    int n;
+    idx = lua_absindex(L, idx);
+    const char **keys = sorted_keys(L, idx, "sim.cluster config", &n);
+    for (int i = 0; i < n; i++) {
+        lua_getfield(L, idx, keys[i]);
+        struct config_entry *e = config_add(cfg, keys[i]);
+        switch (lua_type(L, -1)) {
+        case LUA_TNUMBER:
+            e->type = CONFIG_NUM;
+            e->num = lua_tonumber(L, -1);
+            break;
+        case LUA_TBOOLEAN:
+            e->type = CONFIG_BOOL;
+            e->num = lua_toboolean(L, -1);
+            break;
+        case LUA_TSTRING:
+            e->type = CONFIG_STR;
+            e->str = strdup(lua_tostring(L, -1));
+            break;
+        case LUA_TTABLE:
+            e->type = CONFIG_RANGE;
+            lua_geti(L, -1, 1);
+            lua_geti(L, -2, 2);
+            if (!lua_isnumber(L, -2) || !lua_isnumber(L, -1) || luaL_len(L, -3) != 2) {
+                free(keys);
+                config_free(cfg);
+                luaL_error(L, "sim.cluster: config option '%s' must be a number, string, boolean or {min, max}",
+                           e->name);
+            }
+            e->range[0] = lua_tonumber(L, -2);
+            e->range[1] = lua_tonumber(L, -1);
+            lua_pop(L, 2);
+            break;
+        default:
+            free(keys);
+            config_free(cfg);
+            luaL_error(L, "sim.cluster: config option '%s' has an unusable %s value", keys[i], luaL_typename(L, -1));
+        }
+        lua_pop(L, 1);
+    }
+    free(keys);
+}
+
+static void check_params_used(lua_State *L);
+
+static int l_cluster(lua_State *L)
+{
+    static const char *const opts[] = { "algorithm", "nodes", "config", "lose_unsynced", NULL };
+    struct lua_ctx *cx = ctx_of(L);
+    struct sim *s = cx->sim;
+    if (cx->opts->help)
+        return stop_script(L, SK_HELP, NULL);
+    check_params_used(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_options(L, 1, "sim.cluster", opts);
+    if (s->alg)
+        return luaL_error(L, "sim.cluster: a scenario has one cluster, and it exists already");
+    lua_getfield(L, 1, "algorithm");
+    const char *name = lua_tostring(L, -1);
+    if (!name)
+        return luaL_error(L, "sim.cluster: 'algorithm' is required (one of: %s)", algorithm_names());
+    const struct algorithm *alg = algorithm_find(name);
+    if (!alg)
+        return luaL_error(L, "sim.cluster: unknown algorithm '%s' (known: %s)", name, algorithm_names());
+    int nodes = (int)opt_number(L, 1, "sim.cluster", "nodes", 3, 1, 100000);
+    s->lose_unsynced = opt_bool(L, 1, "sim.cluster", "lose_unsynced", 0);
+    struct config cfg;
+    config_init(&cfg);
+    if (opt_field(L, 1, "config")) {
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "sim.cluster: 'config' must be a table");
+        read_config(L, -1, &cfg);
+        lua_pop(L, 1);
+    }
+    struct error err;
+    int rc = sim_cluster(s, alg, nodes, &cfg, &err);
+    config_free(&cfg);
+    if (rc)
+        return luaL_error(L, "sim.cluster: %s", err.msg);
+    push_cluster(L);
+    return 1;
+}
+
+static int c_size(lua_State *L) { lua_pushinteger(L, S(L)->nnodes); return 1; }
+
+static void push_node(lua_State *L, int id)
+{
+    int *p = lua_newuserdatauv(L, sizeof *p, 0);
+    *p = id;
+    luaL_setmetatable(L, NODE_MT);
+}
+
+static int c_node(lua_State *L) { push_node(L, check_node_arg(L, 2)); return 1; }
+
+static int fault_result(lua_State *L, int rc, const struct error *err, const char *fname)
+{
+    if (rc < 0)
+        return luaL_error(L, "%s: %s", fname, err->msg);
+    return 0;
+}
+
+/* Methods take (cluster, i); node handles take (node) — both reach here with the id. */
+static int node_arg(lua_State *L, int *next)
+{
+    int *nid = luaL_testudata(L, 1, NODE_MT);
+    if (nid) {
+        *next = 2;
+        return check_node_arg(L, 1) ? *nid : 0;
+    }
+    luaL_checkudata(L, 1, CLUSTER_MT);
+    *next = 3;
+    return check_node_arg(L, 2);
+}
+
+static int c_crash(lua_State *L)
+{
+    int next, id = node_arg(L, &next);
+    struct error err;
+    return fault_result(L, sim_crash(S(L), id, &err), &err, "crash");
+}
+
+static int c_restart(lua_State *L)
+{
+    int next, id = node_arg(L, &next);
+    struct error err;
+    return fault_result(L, sim_restart(S(L), id, &err), &err, "restart");
+}
+
+static int c_pause(lua_State *L)
+{
+    int next, id = node_arg(L, &next);
+    sim_time d = lua_isnoneornil(L, next) ? -1 : sim_ms_to_ns(check_ms(L, next));
+    struct error err;
+    return fault_result(L, sim_pause(S(L), id, d, &err), &err, "pause");
+}
+
+static int c_resume(lua_State *L)
+{
+    int next, id = node_arg(L, &next);
+    struct error err;
+    return fault_result(L, sim_resume(S(L), id, &err), &err, "resume");
+}
+
+static const char *const clock_opts[] = { "drift_ppm", "offset", "step", NULL };
+
+static int64_t check_ppm(lua_State *L, int idx, const char *fname)
+{
+    double ppm = opt_number(L, idx, fname, "drift_ppm", 0, -999000, 1000000);
+    return (int64_t)llround(ppm * 1000.0);
+}
+
+static int c_clock(lua_State *L)
+{
+    int next, id = node_arg(L, &next);
+    struct sim *s = S(L);
+    luaL_checktype(L, next, LUA_TTABLE);
+    check_options(L, next, "clock", clock_opts);
+    if (opt_field(L, next, "offset")) {
+        lua_pop(L, 1);
+        sim_clock_offset(s, id, sim_ms_to_ns(opt_number(L, next, "clock", "offset", 0, -1e12, 1e12)));
+    }
+    if (opt_field(L, next, "step")) {
+        lua_pop(L, 1);
+        sim_clock_step(s, id, sim_ms_to_ns(opt_number(L, next, "clock", "step", 0, -1e12, 1e12)));
+    }
+    if (opt_field(L, next, "drift_ppm")) {
+        lua_pop(L, 1);
+        sim_clock_drift(s, id, check_ppm(L, next, "clock"));
+    }
+    return 0;
+}
+
+static void put_int_l(void *ctx, const char *name, int64_t v)
+{
+    lua_State *L = ctx;
+    lua_pushinteger(L, (lua_Integer)v);
+    lua_setfield(L, -2, name);
+}
+static void put_num_l(void *ctx, const char *name, double v)
+{
+    lua_State *L = ctx;
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, name);
+}
+static void put_str_l(void *ctx, const char *name, const char *v)
+{
+    lua_State *L = ctx;
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, name);
+}
+static void put_bool_l(void *ctx, const char *name, int v)
+{
+    lua_State *L = ctx;
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, name);
+}
+
+static struct inspector lua_inspector(lua_State *L)
+{
+    struct inspector in = { L, put_int_l, put_num_l, put_str_l, put_bool_l };
+    return in;
+}
+
+static int c_state(lua_State *L)
+{
+    int next, id = node_arg(L, &next);
+    lua_newtable(L);
+    struct inspector in = lua_inspector(L);
+    sim_inspect(S(L), id, &in);
+    return 1;
+}
+
+static int c_up(lua_State *L)
+{
+    int next, id = node_arg(L, &next);
+    struct node *n = S(L)->nodes[id];
+    lua_pushboolean(L, n->up && !n->paused);
+    return 1;
+}
+
+static int c_leader(lua_State *L)
+{
+    struct sim *s = S(L);
+    int id = s->alg && s->alg->leader ? s->alg->leader(&s->cluster) : 0;
+    if (id > 0)
+        lua_pushinteger(L, id);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int c_add_node(lua_State *L)
+{
+    struct error err;
+    int id = sim_add_node(S(L), &err);
+    if (id < 0)
+        return luaL_error(L, "add_node: %s", err.msg);
+    lua_pushinteger(L, id);
+    return 1;
+}
+
+static int c_remove_node(lua_State *L)
+{
+    struct error err;
+    int id = check_node_arg(L, 2);
+    return fault_result(L, sim_remove_node(S(L), id, &err), &err, "remove_node");
+}
+
+static int c_tostring(lua_State *L)
+{
+    struct sim *s = S(L);
+    lua_pushfstring(L, "cluster(%s, %d nodes)", s->alg ? s->alg->name : "?", s->nnodes);
+    return 1;
+}
+
+static int n_id(lua_State *L)
+{
+    int *p = luaL_checkudata(L, 1, NODE_MT);
+    lua_pushinteger(L, *p);
+    return 1;
+}
+
+static int n_tostring(lua_State *L)
+{
+    int *p = luaL_checkudata(L, 1, NODE_MT);
+    lua_pushfstring(L, "node(%d)", *p);
+    return 1;
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void push_client(lua_State *L, int id)
+{
+    int *p = lua_newuserdatauv(L, sizeof *p, 0);
+    *p = id;
+    luaL_setmetatable(L, CLIENT_MT);
+}
+
+static const char *const client_opts[] = {
+    "count", "workload", "rate", "closed", "think", "keys", "read_ratio", "cas_ratio",
+    "timeout", "retries", "max_outstanding", "values", "start", "stop", NULL
+};
+
+static int l_clients(lua_State *L)
+{
+    struct sim *s = S(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_options(L, 1, "sim.clients", client_opts);
+    struct client_cfg c;
+    client_cfg_default(&c);
+    int count = (int)opt_number(L, 1, "sim.clients", "count", 1, 0, 100000);
+    c.rate = opt_number(L, 1, "sim.clients", "rate", 0, 0, 1e9);
+    c.closed = opt_bool(L, 1, "sim.clients", "closed", 0);
+    c.think = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "think", 0, 0, 1e12));
+    c.keys = (int)opt_number(L, 1, "sim.clients", "keys", 8, 1, 1e9);
+    c.read_ratio = opt_number(L, 1, "sim.clients", "read_ratio", 0.5, 0, 1);
+    c.cas_ratio = opt_number(L, 1, "sim.clients", "cas_ratio", 0, 0, 1);
+    if (c.read_ratio + c.cas_ratio > 1)
+        return luaL_error(L, "sim.clients: read_ratio + cas_ratio must be <= 1");
+    c.timeout = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "timeout", 1000, 0.001, 1e12));
+    c.retries = (int)opt_number(L, 1, "sim.clients", "retries", 3, 0, 1e6);
+    c.max_outstanding = (int)opt_number(L, 1, "sim.clients", "max_outstanding", 16, 1, 1e6);
+    c.values = (int)opt_number(L, 1, "sim.clients", "values", 5, 1, 1e9);
+    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "start", sim_ns_to_ms(s->now), 0, 1e15));
+    c.stop = opt_field(L, 1, "stop") ? (lua_pop(L, 1), sim_ms_to_ns(opt_number(L, 1, "sim.clients", "stop", 0, 0, 1e15)))
+                                     : SIM_TIME_MAX;
+    const char *wl = NULL;
+    if (opt_field(L, 1, "workload")) {
+        wl = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "none")))
+            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, none)", wl ? wl : "?");
+    }
+    if (wl)
+        c.workload = strcmp(wl, "kv") == 0 ? WORKLOAD_KV : WORKLOAD_NONE;
+    else
+        c.workload = (c.rate > 0 || c.closed) ? WORKLOAD_KV : WORKLOAD_NONE;
+    if (c.workload == WORKLOAD_KV && !c.closed && c.rate <= 0)
+        return luaL_error(L, "sim.clients: the kv workload needs rate = N (open loop, ops/s per client) or closed = true");
+    int first = clients_add(s, count, &c);
+    lua_createtable(L, count, 0);
+    for (int i = 0; i < count; i++) {
+        push_client(L, first + i);
+        lua_seti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int l_client(lua_State *L)
+{
+    struct sim *s = S(L);
+    lua_Integer id = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, id >= 1 && id <= 100000, 1, "client numbers start at 1");
+    if (id > clients_count(s)) {
+        /* Scripted clients come into being on first use, idle until told. */
+        struct client_cfg c;
+        client_cfg_default(&c);
+        clients_add(s, (int)id - clients_count(s), &c);
+    }
+    push_client(L, (int)id);
+    return 1;
+}
+
+static int check_client(lua_State *L)
+{
+    int *p = luaL_checkudata(L, 1, CLIENT_MT);
+    return *p;
+}
+
+static const char *const submit_opts[] = { "op", "key", "value", "expect", "ttl", "token", "num", NULL };
+
+static void copy_field(lua_State *L, int idx, const char *name, char *dst, size_t cap)
+{
+    if (!opt_field(L, idx, name))
+        return;
+    size_t len;
+    const char *v = luaL_tolstring(L, -1, &len);
+    if (len >= cap)
+        luaL_error(L, "submit: '%s' is longer than %d bytes", name, (int)cap - 1);
+    memcpy(dst, v, len + 1);
+    lua_pop(L, 2);
+}
+
+static int cl_submit(lua_State *L)
+{
+    int id = check_client(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    check_options(L, 2, "submit", submit_opts);
+    struct request q;
+    memset(&q, 0, sizeof q);
+    if (!opt_field(L, 2, "op"))
+        return luaL_error(L, "submit: 'op' is required (e.g. {op = \"put\", key = \"x\", value = \"1\"})");
+    lua_pop(L, 1);
+    copy_field(L, 2, "op", q.op, sizeof q.op);
+    copy_field(L, 2, "key", q.key, sizeof q.key);
+    copy_field(L, 2, "value", q.value, sizeof q.value);
+    copy_field(L, 2, "expect", q.expect, sizeof q.expect);
+    if (opt_field(L, 2, "ttl")) {
+        lua_pop(L, 1);
+        q.num = (int64_t)opt_number(L, 2, "submit", "ttl", 0, 0, 1e15);
+    }
+    if (opt_field(L, 2, "token")) {
+        lua_pop(L, 1);
+        q.num = (int64_t)opt_number(L, 2, "submit", "token", 0, -1e15, 1e15);
+    }
+    if (opt_field(L, 2, "num")) {
+        lua_pop(L, 1);
+        q.num = (int64_t)opt_number(L, 2, "submit", "num", 0, -1e15, 1e15);
+    }
+    int64_t ref = -1;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TFUNCTION);
+        lua_pushvalue(L, 3);
+        ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    struct error err;
+    if (client_submit(S(L), id, &q, ref, &err) < 0) {
+        if (ref >= 0)
+            luaL_unref(L, LUA_REGISTRYINDEX, (int)ref);
+        return luaL_error(L, "submit: %s", err.msg);
+    }
+    return 0;
+}
+
+static int cl_pause(lua_State *L)
+{
+    int id = check_client(L);
+    sim_time d = lua_isnoneornil(L, 2) ? -1 : sim_ms_to_ns(check_ms(L, 2));
+    struct error err;
+    return fault_result(L, client_pause(S(L), id, d, &err), &err, "client pause");
+}
+
+static int cl_crash(lua_State *L)
+{
+    struct error err;
+    return fault_result(L, client_crash(S(L), check_client(L), &err), &err, "client crash");
+}
+
+static int cl_restart(lua_State *L)
+{
+    struct error err;
+    return fault_result(L, client_restart(S(L), check_client(L), &err), &err, "client restart");
+}
+
+static int cl_clock(lua_State *L)
+{
+    int id = check_client(L);
+    struct sim *s = S(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    check_options(L, 2, "client clock", clock_opts);
+    if (opt_field(L, 2, "step")) {
+        lua_pop(L, 1);
+        client_clock_step(s, id, sim_ms_to_ns(opt_number(L, 2, "clock", "step", 0, -1e12, 1e12)));
+    }
+    if (opt_field(L, 2, "offset"))
+        return luaL_error(L, "client clock: use step = ms for clients");
+    if (opt_field(L, 2, "drift_ppm")) {
+        lua_pop(L, 1);
+        client_clock_drift(s, id, check_ppm(L, 2, "client clock"));
+    }
+    return 0;
+}
+
+static int cl_id(lua_State *L) { lua_pushinteger(L, check_client(L)); return 1; }
+static int cl_outstanding(lua_State *L) { lua_pushinteger(L, client_outstanding(S(L), check_client(L))); return 1; }
+static int cl_tostring(lua_State *L) { lua_pushfstring(L, "client(%d)", check_client(L)); return 1; }
+
+/* ------------------------------------------------------------ nemesis */
+
+static int l_nemesis(lua_State *L)
+{
+    static const char *const opts[] = { "faults", "interval", "duration", "start", "stop", "clock_ms", "loss", NULL };
+    struct sim *s = S(L);
+    if (!s->alg)
+        return luaL_error(L, "sim.nemesis: no cluster yet: call sim.cluster{} first");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_options(L, 1, "sim.nemesis", opts);
+    struct nemesis_cfg c;
+    nemesis_cfg_default(&c);
+    if (opt_field(L, 1, "faults")) {
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "sim.nemesis: faults must be a list such as {\"crash\", \"partition\"}");
+        c.faults = 0;
+        int len = (int)luaL_len(L, -1);
+        for (int i = 1; i <= len; i++) {
+            lua_geti(L, -1, i);
+            const char *f = lua_tostring(L, -1);
+            unsigned bit = f ? nemesis_fault_bit(f) : 0;
+            if (!bit)
+                return luaL_error(L, "sim.nemesis: unknown fault '%s' (known: crash, kill, pause, partition, clock, loss)",
+                                  f ? f : luaL_typename(L, -1));
+            c.faults |= bit;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    c.interval = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "interval", 1000, 0.001, 1e12));
+    c.duration = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "duration", 500, 0, 1e12));
+    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "start", sim_ns_to_ms(s->now), 0, 1e15));
+    if (opt_field(L, 1, "stop")) {
+        lua_pop(L, 1);
+        c.stop = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "stop", 0, 0, 1e15));
+    }
+    c.clock_ms = opt_number(L, 1, "sim.nemesis", "clock_ms", 100, 0, 1e9);
+    c.loss = opt_number(L, 1, "sim.nemesis", "loss", 0.5, 0, 1);
+    nemesis_start(s, &c);
+    return 0;
+}
+
+/* --------------------------------------------------------- scheduling */
+
+static int schedule(lua_State *L, sim_time at, sim_time period, int fidx)
+{
+    luaL_checktype(L, fidx, LUA_TFUNCTION);
+    lua_pushvalue(L, fidx);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    sim_schedule_action(S(L), at, ref, period);
+    return 0;
+}
+
+static int l_at(lua_State *L)
+{
+    struct sim *s = S(L);
+    sim_time at = sim_ms_to_ns(check_ms(L, 1));
+    if (at < s->now)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "time %f ms is in the past (now is %f ms)",
+                                                   sim_ns_to_ms(at), sim_ns_to_ms(s->now)));
+    return schedule(L, at, 0, 2);
+}
+
+static int l_after(lua_State *L)
+{
+    return schedule(L, S(L)->now + sim_ms_to_ns(check_ms(L, 1)), 0, 2);
+}
+
+static int l_every(lua_State *L)
+{
+    double ms = check_ms(L, 1);
+    luaL_argcheck(L, ms > 0, 1, "period must be > 0 ms");
+    sim_time p = sim_ms_to_ns(ms);
+    return schedule(L, S(L)->now + p, p, 2);
+}
+
+static int action_hook(void *ctxp, struct sim *s, struct event *ev)
+{
+    struct lua_ctx *cx = ctxp;
+    (void)s;
+    lua_State *L = cx->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)ev->aux);
+    if (call_protected(L, 0, 1) < 0)
+        return -1;
+    if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+        ev->aux2 = 0;          /* sim.every: returning false stops the repetition */
+    lua_pop(L, 1);
+    return 0;
+}
+
+static void release_hook(void *ctxp, struct event *ev)
+{
+    struct lua_ctx *cx = ctxp;
+    luaL_unref(cx->L, LUA_REGISTRYINDEX, (int)ev->aux);
+}
+
+/* ------------------------------------------------------------- hooks */
+
+static int wants_hook(void *ctxp, const char *type)
+{
+    struct lua_ctx *cx = ctxp;
+    if (cx->hook_all)
+        return 1;
+    for (int i = 0; i < cx->nhook_types; i++)
+        if (strcmp(cx->hook_types[i], type) == 0)
+            return 1;
+    return 0;
+}
+
+static void push_json(lua_State *L, const cJSON *j)
+{
+    if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
+        lua_newtable(L);
+        int i = 1;
+        for (const cJSON *c = j->child; c; c = c->next) {
+            push_json(L, c);
+            if (cJSON_IsArray(j))
+                lua_seti(L, -2, i++);
+            else
+                lua_setfield(L, -2, c->string);
+        }
+    } else if (cJSON_IsString(j)) {
+        lua_pushstring(L, j->valuestring);
+    } else if (cJSON_IsNumber(j)) {
+        if (j->valuedouble == floor(j->valuedouble) && fabs(j->valuedouble) < 9e15)
+            lua_pushinteger(L, (lua_Integer)j->valuedouble);
+        else
+            lua_pushnumber(L, j->valuedouble);
+    } else if (cJSON_IsBool(j)) {
+        lua_pushboolean(L, cJSON_IsTrue(j));
+    } else {
+        lua_pushnil(L);
+    }
+}
+
+/* The record as a table: the trace's fields, but t in ms (Lua's unit). */
+static void push_record(lua_State *L, const struct record *r)
+{
+    lua_newtable(L);
+    lua_pushnumber(L, sim_ns_to_ms(r->t));
+    lua_setfield(L, -2, "t");
+    lua_pushstring(L, r->type);
+    lua_setfield(L, -2, "type");
+    int depth = 0;
+    for (int i = 0; i < r->nfields; i++) {
+        const struct field *f = &r->f[i];
+        switch (f->kind) {
+        case FIELD_INT: lua_pushinteger(L, (lua_Integer)f->v.i); break;
+        case FIELD_NUM: lua_pushnumber(L, f->v.d); break;
+        case FIELD_STR: lua_pushstring(L, f->v.s); break;
+        case FIELD_BOOL: lua_pushboolean(L, f->v.b); break;
+        case FIELD_NULL: continue;     /* nil: the key is simply absent */
+        case FIELD_RAW: {
+            cJSON *j = cJSON_Parse(f->v.s);
+            push_json(L, j);
+            cJSON_Delete(j);
+            break;
+        }
+        case FIELD_OBJ_BEGIN:
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, f->name);
+            depth++;
+            continue;
+        case FIELD_OBJ_END:
+            lua_pop(L, 1);
+            depth--;
+            continue;
+        }
+        lua_setfield(L, -2, f->name);
+    }
+    assert(depth == 0);
+}
+
+static void flush_hooks(void *ctxp, struct sim *s)
+{
+    struct lua_ctx *cx = ctxp;
+    lua_State *L = cx->L;
+    if (cx->in_flush)
+        return;
+    cx->in_flush = 1;
+    /* Hooks may emit more records (a crash in a hook): index, not pointer. */
+    for (size_t i = 0; i < s->pending.len; i++) {
+        struct pending_hook ph;
+        record_copy(&ph.r, &s->pending.v[i].r);
+        ph.ref = s->pending.v[i].ref;
+        if (ph.ref >= 0) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)ph.ref);
+            luaL_unref(L, LUA_REGISTRYINDEX, (int)ph.ref);
+            push_record(L, &ph.r);
+            if (!s->stop && call_protected(L, 1, 0) < 0)
+                s->stop = STOP_ERROR;
+            else if (s->stop)
+                lua_pop(L, 2);
+            continue;
+        }
+        if (s->stop)
+            continue;
+        for (int pass = 0; pass < 2 && !s->stop; pass++) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, cx->hooks_ref);
+            lua_getfield(L, -1, pass == 0 ? ph.r.type : "*");
+            lua_remove(L, -2);
+            if (!lua_istable(L, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            int n = (int)luaL_len(L, -1);
+            for (int k = 1; k <= n && !s->stop; k++) {
+                lua_geti(L, -1, k);
+                push_record(L, &ph.r);
+                if (call_protected(L, 1, 0) < 0)
+                    s->stop = STOP_ERROR;
+            }
+            lua_pop(L, 1);
+        }
+    }
+    s->pending.len = 0;
+    cx->in_flush = 0;
+}
+
+static int l_on(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    const char *type = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cx->hooks_ref);
+    if (lua_getfield(L, -1, type) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, type);
+        if (strcmp(type, "*") == 0) {
+            cx->hook_all = 1;
+        } else {
+            if (cx->nhook_types >= (int)(sizeof cx->hook_types / sizeof cx->hook_types[0]))
+                return luaL_error(L, "sim.on: too many record types hooked");
+            cx->hook_types[cx->nhook_types++] = strdup(type);
+        }
+    }
+    lua_pushvalue(L, 2);
+    lua_seti(L, -2, luaL_len(L, -2) + 1);
+    lua_pop(L, 2);
+    /* Hooks see messages-level records whatever the trace level. */
+    struct sim *s = cx->sim;
+    s->want_send = sim_wants(s, "send", TRACE_MESSAGES);
+    s->want_recv = sim_wants(s, "recv", TRACE_MESSAGES);
+    s->want_drop = sim_wants(s, "drop", TRACE_MESSAGES);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+static int after_run(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    struct sim *s = cx->sim;
+    switch (s->stop) {
+    case STOP_NONE: return 0;
+    case STOP_VIOLATION: return stop_script(L, SK_VIOLATION, NULL);
+    case STOP_ERROR:
+        return stop_script(L, cx->stop == SK_NONE ? SK_ACTION_ERROR : cx->stop, NULL);
+    case STOP_ASSERT: return stop_script(L, SK_ASSERT, NULL);
+    }
+    return 0;
+}
+
+static int l_run(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    struct sim *s = cx->sim;
+    if (cx->opts->help)
+        return stop_script(L, SK_HELP, NULL);
+    check_params_used(L);
+    sim_time until = sim_ms_to_ns(check_ms(L, 1));
+    if (until < s->now)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "time %f ms is in the past (now is %f ms); sim.run takes an absolute time",
+                                                   sim_ns_to_ms(until), sim_ns_to_ms(s->now)));
+    sim_write_header(s);
+    sim_run(s, until);
+    return after_run(L);
+}
+
+static int l_run_until(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    struct sim *s = cx->sim;
+    if (cx->opts->help)
+        return stop_script(L, SK_HELP, NULL);
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    sim_time until = s->now + sim_ms_to_ns(check_ms(L, 2));
+    sim_write_header(s);
+    for (;;) {
+        lua_pushvalue(L, 1);
+        if (call_protected(L, 0, 1) < 0) {
+            s->stop = STOP_ERROR;
+            return after_run(L);
+        }
+        int done = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        if (done) {
+            lua_pushboolean(L, 1);
+            return 1;
+        }
+        /* The predicate is evaluated after every event: exact, and the price
+         * of a Lua call per event is the script's choice. */
+        if (!sim_step(s, until)) {
+            if (!s->stop)
+                s->now = until > s->now ? until : s->now;
+            after_run(L);
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        after_run(L);
+    }
+}
+
+static int l_now(lua_State *L) { lua_pushnumber(L, sim_ns_to_ms(S(L)->now)); return 1; }
+
+static int l_seed(lua_State *L)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRIu64, S(L)->seed);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+static int l_assert(lua_State *L)
+{
+    struct sim *s = S(L);
+    luaL_checkany(L, 1);
+    const char *msg = luaL_optstring(L, 2, "assertion failed");
+    int ok = lua_toboolean(L, 1);
+    if (sim_wants(s, "assert", TRACE_STATE)) {
+        struct record r;
+        record_init(&r, "assert", s->now);
+        record_str(&r, "msg", msg);
+        record_bool(&r, "ok", ok);
+        sim_emit(s, &r, TRACE_STATE);
+    }
+    if (ok)
+        return 0;
+    lua_Debug ar;
+    char where[256] = "";
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+        snprintf(where, sizeof where, "%s:%d: ", ar.short_src, ar.currentline);
+    char *full = malloc(strlen(where) + strlen(msg) + 1);
+    if (!full)
+        abort();
+    strcpy(full, where);
+    strcat(full, msg);
+    s->stop = STOP_ASSERT;
+    ctx_of(L)->stop = SK_ASSERT;
+    set_msg(ctx_of(L), full);
+    free(full);
+    lua_pushlightuserdata(L, &stop_token);
+    return lua_error(L);
+}
+
+static int l_log(lua_State *L)
+{
+    struct sim *s = S(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, ' ');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    struct record r;
+    record_init(&r, "log", s->now);
+    const char *m = lua_tostring(L, -1);
+    char buf[RECORD_STRBUF - 16];
+    snprintf(buf, sizeof buf, "%s", m);
+    record_str(&r, "msg", buf);
+    sim_emit(s, &r, TRACE_STATE);
+    return 0;
+}
+
+static void push_pct(lua_State *L, const struct latency_log *l, const char *name, double p)
+{
+    double v = latency_percentile(l, p);
+    if (isnan(v))
+        return;
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, name);
+}
+
+static int l_metrics(lua_State *L)
+{
+    struct sim *s = S(L);
+    const struct metrics *m = &s->m;
+    lua_newtable(L);
+    lua_pushinteger(L, (lua_Integer)m->events);
+    lua_setfield(L, -2, "events");
+    lua_pushnumber(L, sim_ns_to_ms(s->now));
+    lua_setfield(L, -2, "time_ms");
+    lua_pushinteger(L, (lua_Integer)m->timers_fired);
+    lua_setfield(L, -2, "timers");
+    lua_pushinteger(L, (lua_Integer)m->checks);
+    lua_setfield(L, -2, "checks");
+    lua_newtable(L);
+    put_int_l(L, "sent", (int64_t)m->sent);
+    put_int_l(L, "delivered", (int64_t)m->delivered);
+    put_int_l(L, "dropped", (int64_t)m->dropped);
+    put_int_l(L, "duplicated", (int64_t)m->duplicated);
+    lua_newtable(L);
+    for (int r = DROP_LOSS; r <= DROP_REMOVED; r++)
+        put_int_l(L, drop_reason_name((enum drop_reason)r), (int64_t)m->dropped_by[r]);
+    lua_setfield(L, -2, "dropped_by");
+    lua_setfield(L, -2, "messages");
+    lua_newtable(L);
+    put_int_l(L, "invoked", (int64_t)m->ops_invoked);
+    put_int_l(L, "ok", (int64_t)m->ops_ok);
+    put_int_l(L, "fail", (int64_t)m->ops_fail);
+    put_int_l(L, "info", (int64_t)m->ops_info);
+    put_int_l(L, "retries", (int64_t)m->ops_retries);
+    put_int_l(L, "rejected", (int64_t)m->ops_rejected);
+    lua_setfield(L, -2, "ops");
+    lua_newtable(L);
+    put_int_l(L, "count", (int64_t)m->latency.len);
+    push_pct(L, &m->latency, "p50", 50);
+    push_pct(L, &m->latency, "p90", 90);
+    push_pct(L, &m->latency, "p99", 99);
+    push_pct(L, &m->latency, "p999", 99.9);
+    push_pct(L, &m->latency, "max", 100);
+    lua_setfield(L, -2, "latency");
+    put_int_l(L, "faults", nemesis_count(s));
+    if (s->alg && s->alg->metrics) {
+        lua_newtable(L);
+        struct inspector in = lua_inspector(L);
+        s->alg->metrics(&s->cluster, &in);
+        lua_setfield(L, -2, s->alg->name);
+    }
+    return 1;
+}
+
+/* Sorted iteration for scripts: for k, v in sim.sorted(t) do ... end */
+static int sorted_iter(lua_State *L)
+{
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+    lua_pushinteger(L, i);
+    lua_replace(L, lua_upvalueindex(2));
+    if (lua_geti(L, lua_upvalueindex(1), i) == LUA_TNIL)
+        return 1;
+    lua_pushvalue(L, -1);
+    lua_gettable(L, lua_upvalueindex(3));
+    return 2;
+}
+
+static int sort_lt(lua_State *L)
+{
+    int ta = lua_type(L, 1), tb = lua_type(L, 2);
+    if (ta != tb)
+        lua_pushboolean(L, ta < tb);    /* numbers before strings, stably */
+    else
+        lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+    return 1;
+}
+
+static int l_sorted(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_newtable(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        int t = lua_type(L, -1);
+        if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            return luaL_error(L, "sim.sorted: keys must be strings or numbers");
+        lua_pushvalue(L, -1);
+        lua_seti(L, 2, ++n);
+    }
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, 2);
+    lua_pushcfunction(L, sort_lt);
+    lua_call(L, 2, 0);       /* table.sort with a C comparator cannot fail on these keys */
+    lua_pop(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushinteger(L, 0);
+    lua_pushvalue(L, 1);
+    lua_pushcclosure(L, sorted_iter, 3);
+    return 1;
+}
+
+/* ------------------------------------------------------------- params */
+
+struct param_override { const char *name, *value; int used; };
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const t[] = { "true", "1", "yes", "on", NULL };
+    static const char *const f[] = { "false", "0", "no", "off", NULL };
+    for (int i = 0; t[i]; i++)
+        if (strcmp(v, t[i]) == 0) { *out = 1; return 0; }
+    for (int i = 0; f[i]; i++)
+        if (strcmp(v, f[i]) == 0) { *out = 0; return 0; }
+    return -1;
+}
+
+static const char *override_for(struct lua_ctx *cx, const char *name)
+{
+    const char *v = NULL;
+    for (int i = 0; i < cx->opts->nparams; i++) {
+        const char *p = cx->opts->params[i];
+        const char *eq = strchr(p, '=');
+        if (eq && (size_t)(eq - p) == strlen(name) && strncmp(p, name, (size_t)(eq - p)) == 0)
+            v = eq + 1;    /* the last -P wins */
+    }
+    return v;
+}
+
+static void check_params_used(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    if (cx->params_declared || cx->opts->nparams == 0)
+        return;
+    const char *p = cx->opts->params[0];
+    const char *eq = strchr(p, '=');
+    lua_pushfstring(L, "unknown parameter '%s': this scenario declares no params", lua_pushlstring(L, p, (size_t)(eq - p)));
+    stop_script(L, SK_USAGE, lua_tostring(L, -1));
+}
+
+/* _G.__newindex: intercepts `params = {...}`. */
+static int g_newindex(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    const char *gname = lua_tostring(L, 2);
+    if (!gname || strcmp(gname, "params") != 0 || !lua_istable(L, 3) || cx->params_declared) {
+        lua_rawset(L, 1);
+        return 0;
+    }
+    cx->params_declared = 1;
+    int n;
+    const char **keys = sorted_keys(L, 3, "params", &n);
+    if (cx->opts->help) {
+        printf("%s parameters (override with -P name=value):\n", cx->opts->scenario);
+        if (n == 0)
+            printf("  (none)\n");
+    }
+    lua_newtable(L);                       /* effective values */
+    int eff = lua_gettop(L);
+    char *js = NULL;
+    size_t jlen = 0, jcap = 0;
+    for (int i = 0; i < n; i++) {
+        lua_getfield(L, 3, keys[i]);
+        int decl = lua_gettop(L);
+        if (!lua_istable(L, decl)) {
+            free(keys);
+            free(js);
+            return luaL_error(L, "params.%s must be {default, \"description\"}", lua_tostring(L, -1) ? keys[i] : keys[i]);
+        }
+        lua_geti(L, decl, 1);
+        lua_geti(L, decl, 2);
+        const char *desc = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
+        int t = lua_type(L, -2);
+        if (t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TSTRING) {
+            const char *bad = keys[i];
+            free(keys);
+            free(js);
+            return luaL_error(L, "params.%s: the default must be a number, boolean or string", bad);
+        }
+        const char *ov = override_for(cx, keys[i]);
+        if (cx->opts->help) {
+            printf("  %-20s %-10s %s\n", keys[i], luaL_tolstring(L, -2, NULL), desc);
+            lua_pop(L, 1);
+        }
+        lua_pushvalue(L, -2);              /* the default */
+        if (ov) {
+            lua_pop(L, 1);
+            if (t == LUA_TNUMBER) {
+                if (!lua_stringtonumber(L, ov)) {
+                    lua_pushfstring(L, "-P %s=%s: a number expected", keys[i], ov);
+                    free(keys);
+                    free(js);
+                    return stop_script(L, SK_USAGE, lua_tostring(L, -1));
+                }
+                if (lua_isinteger(L, -3) && !lua_isinteger(L, -1)) {
+                    lua_pushfstring(L, "-P %s=%s: a whole number expected (the default is %s)", keys[i], ov,
+                                    lua_tostring(L, -4));
+                    free(keys);
+                    free(js);
+                    return stop_script(L, SK_USAGE, lua_tostring(L, -1));
+                }
+            } else if (t == LUA_TBOOLEAN) {
+                int b;
+                if (parse_bool(ov, &b)) {
+                    lua_pushfstring(L, "-P %s=%s: true or false expected", keys[i], ov);
+                    free(keys);
+                    free(js);
+                    return stop_script(L, SK_USAGE, lua_tostring(L, -1));
+                }
+                lua_pushboolean(L, b);
+            } else {
+                lua_pushstring(L, ov);
+            }
+        }
+        /* JSON of the effective value */
+        {
+            size_t need = strlen(keys[i]) + 64 + (lua_type(L, -1) == LUA_TSTRING ? lua_rawlen(L, -1) * 6 : 0);
+            if (jlen + need > jcap) {
+                jcap = (jlen + need) * 2;
+                js = realloc(js, jcap);
+                if (!js)
+                    abort();
+            }
+            jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%s", jlen ? "," : "{");
+            json_append_string(&js, &jlen, &jcap, keys[i]);
+            js[jlen++] = ':';
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                json_append_string(&js, &jlen, &jcap, lua_tostring(L, -1));
+            } else if (lua_type(L, -1) == LUA_TBOOLEAN) {
+                jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%s", lua_toboolean(L, -1) ? "true" : "false");
+            } else if (lua_isinteger(L, -1)) {
+                jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%lld", (long long)lua_tointeger(L, -1));
+            } else {
+                jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%.17g", lua_tonumber(L, -1));
+            }
+        }
+        lua_setfield(L, eff, keys[i]);
+        lua_settop(L, eff);
+    }
+    /* Every -P must name a declared parameter. */
+    for (int i = 0; i < cx->opts->nparams; i++) {
+        const char *p = cx->opts->params[i];
+        const char *eq = strchr(p, '=');
+        int found = 0;
+        for (int k = 0; k < n; k++)
+            if (strlen(keys[k]) == (size_t)(eq - p) && strncmp(keys[k], p, (size_t)(eq - p)) == 0)
+                found = 1;
+        if (!found) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int k = 0; k < n; k++) {
+                if (k)
+                    luaL_addstring(&b, ", ");
+                luaL_addstring(&b, keys[k]);
+            }
+            luaL_pushresult(&b);
+            const char *declared = n ? lua_tostring(L, -1) : "none";
+            const char *bad = lua_pushlstring(L, p, (size_t)(eq - p));
+            lua_pushfstring(L, "unknown parameter '%s' (declared: %s)", bad, declared);
+            free(keys);
+            free(js);
+            return stop_script(L, SK_USAGE, lua_tostring(L, -1));
+        }
+    }
+    free(keys);
+    if (!js) {
+        js = strdup("{}");
+    } else {
+        js = realloc(js, jlen + 2);
+        js[jlen++] = '}';
+        js[jlen] = 0;
+    }
+    free(cx->sim->params_json);
+    cx->sim->params_json = js;
+    if (cx->opts->help)
+        return stop_script(L, SK_HELP, NULL);
+    lua_pushstring(L, "params");
+    lua_pushvalue(L, eff);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* ---------------------------------------------------------- module setup */
+
+static int sim_index_error(lua_State *L)
+{
+    const char *k = lua_tostring(L, 2);
+    return luaL_error(L, "sim.%s does not exist (see docs/lua-api.md for the sim module)", k ? k : "?");
+}
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction tostr)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, tostr);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+}
+
+static void open_sim(lua_State *L, struct lua_ctx *cx)
+{
+    static const luaL_Reg dist_m[] = { { "sample", dist_sample_l }, { NULL, NULL } };
+    new_class(L, DIST_MT, dist_m, dist_tostring);
+    static const luaL_Reg cluster_m[] = {
+        { "size", c_size }, { "node", c_node }, { "crash", c_crash }, { "restart", c_restart },
+        { "pause", c_pause }, { "resume", c_resume }, { "clock", c_clock }, { "state", c_state },
+        { "leader", c_leader }, { "add_node", c_add_node }, { "remove_node", c_remove_node },
+        { "up", c_up }, { NULL, NULL },
+    };
+    new_class(L, CLUSTER_MT, cluster_m, c_tostring);
+    static const luaL_Reg node_m[] = {
+        { "id", n_id }, { "crash", c_crash }, { "restart", c_restart }, { "pause", c_pause },
+        { "resume", c_resume }, { "clock", c_clock }, { "state", c_state }, { "up", c_up }, { NULL, NULL },
+    };
+    new_class(L, NODE_MT, node_m, n_tostring);
+    static const luaL_Reg client_m[] = {
+        { "submit", cl_submit }, { "pause", cl_pause }, { "crash", cl_crash }, { "restart", cl_restart },
+        { "clock", cl_clock }, { "id", cl_id }, { "outstanding", cl_outstanding }, { NULL, NULL },
+    };
+    new_class(L, CLIENT_MT, client_m, cl_tostring);
+
+    static const luaL_Reg fns[] = {
+        { "cluster", l_cluster }, { "network", l_network }, { "link", l_link },
+        { "const", l_const }, { "uniform", l_uniform }, { "normal", l_normal },
+        { "exponential", l_exponential }, { "lognormal", l_lognormal }, { "pareto", l_pareto },
+        { "partition", l_partition }, { "block", l_block }, { "heal", l_heal },
+        { "clients", l_clients }, { "client", l_client }, { "nemesis", l_nemesis },
+        { "at", l_at }, { "after", l_after }, { "every", l_every }, { "on", l_on },
+        { "run", l_run }, { "run_until", l_run_until }, { "now", l_now }, { "seed", l_seed },
+        { "assert", l_assert }, { "metrics", l_metrics }, { "log", l_log }, { "sorted", l_sorted },
+        { NULL, NULL },
+    };
+    luaL_newlib(L, fns);
+    lua_createtable(L, cx->opts->nargs, 0);
+    for (int i = 0; i < cx->opts->nargs; i++) {
+        lua_pushstring(L, cx->opts->args[i]);
+        lua_seti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "args");
+    lua_createtable(L, cx->opts->nbugs, 0);
+    for (int i = 0; i < cx->opts->nbugs; i++) {
+        lua_pushstring(L, cx->opts->bugs[i]);
+        lua_seti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "bugs");
+    lua_newtable(L);
+    lua_pushcfunction(L, sim_index_error);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_setglobal(L, "sim");
+
+    lua_newtable(L);
+    cx->hooks_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    /* Globals: reading an undefined one is an error; `params = {...}` is intercepted. */
+    lua_pushglobaltable(L);
+    lua_newtable(L);
+    lua_pushcfunction(L, l_undefined_global);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, g_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+}
+
+/* --------------------------------------------------------------- driver */
+
+void run_opts_default(struct run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->trace_level = TRACE_STATE;
+    o->lua_budget = DEFAULT_LUA_BUDGET;
+    o->lua_memory = DEFAULT_LUA_MEMORY;
+    o->check_every = 1;
+    o->nemesis_limit = -1;
+    o->repro_prefix = "clustersim";
+}
+
+static int needs_quotes(const char *s)
+{
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || strchr("-_./=:,+@%", *s)))
+            return 1;
+    return 0;
+}
+
+static void print_word(FILE *f, const char *w)
+{
+    if (!needs_quotes(w) && *w) {
+        fputs(w, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *w; w++) {
+        if (*w == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*w, f);
+    }
+    fputc('\'', f);
+}
+
+void print_repro(FILE *f, const struct run_opts *o)
+{
+    fprintf(f, "reproduce: %s run ", o->repro_prefix);
+    print_word(f, o->scenario);
+    fprintf(f, " --seed %" PRIu64, o->seed);
+    for (int i = 0; i < o->nbugs; i++) {
+        fputs(" --bug ", f);
+        print_word(f, o->bugs[i]);
+    }
+    for (int i = 0; i < o->nparams; i++) {
+        fputs(" -P ", f);
+        print_word(f, o->params[i]);
+    }
+    if (o->check_every != 1)
+        fprintf(f, " --check-every %" PRIu64, o->check_every);
+    if (o->lua_budget != DEFAULT_LUA_BUDGET)
+        fprintf(f, " --lua-budget %" PRIu64, o->lua_budget);
+    if (o->nemesis_limit >= 0)
+        fprintf(f, " --nemesis-limit %d", o->nemesis_limit);
+    if (o->nnemesis_skip) {
+        fputs(" --nemesis-skip ", f);
+        for (int i = 0; i < o->nnemesis_skip; i++)
+            fprintf(f, "%s%d", i ? "," : "", o->nemesis_skip[i]);
+    }
+    if (o->trace_path && strcmp(o->trace_path, "-") != 0) {
+        fputs(" --trace ", f);
+        print_word(f, o->trace_path);
+        if (o->trace_level == TRACE_MESSAGES)
+            fputs(" --trace-level messages", f);
+    }
+    if (o->nargs) {
+        fputs(" --", f);
+        for (int i = 0; i < o->nargs; i++) {
+            fputc(' ', f);
+            print_word(f, o->args[i]);
+        }
+    }
+    fputc('\n', f);
+}
+
+int run_scenario(struct run_opts *o)
+{
+    FILE *probe = fopen(o->scenario, "r");
+    if (!probe) {
+        fprintf(stderr, "clustersim: cannot open scenario '%s': %s\n", o->scenario, strerror(errno));
+        return EXIT_NOINPUT;
+    }
+    fclose(probe);
+
+    struct lua_ctx cx;
+    memset(&cx, 0, sizeof cx);
+    cx.opts = o;
+    cx.sim = sim_new(o->seed);
+    struct sim *s = cx.sim;
+    s->scenario = o->scenario;
+    s->bugs = o->bugs;
+    s->nbugs = o->nbugs;
+    s->check_every = o->check_every ? o->check_every : 1;
+    s->nemesis_skip = o->nemesis_skip;
+    s->nnemesis_skip = o->nnemesis_skip;
+    s->nemesis_limit = o->nemesis_limit;
+    rng_init(&cx.script_rng, o->seed, RNG_SCRIPT, 0);
+
+    int to_stdout = o->trace_path && strcmp(o->trace_path, "-") == 0;
+    if (o->trace_path && !o->help) {
+        if (trace_open(&s->trace, o->trace_path) != 0) {
+            fprintf(stderr, "clustersim: cannot write trace '%s': %s\n", o->trace_path, strerror(errno));
+            sim_free(s);
+            return EXIT_IOERR;
+        }
+        s->trace_open = 1;
+        s->trace_level = o->trace_level;
+    }
+    s->want_send = s->want_recv = s->want_drop = s->trace_open && s->trace_level >= TRACE_MESSAGES;
+
+    lua_State *L = lua_newstate(l_alloc, &cx);
+    if (!L) {
+        fprintf(stderr, "clustersim: cannot create the Lua state\n");
+        sim_free(s);
+        return EXIT_INTERNAL;
+    }
+    cx.L = L;
+    s->hooks.ctx = &cx;
+    s->hooks.action = action_hook;
+    s->hooks.wants = wants_hook;
+    s->hooks.release = release_hook;
+    s->hooks.flush = flush_hooks;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    open_sandbox(L, to_stdout);
+    open_sim(L, &cx);
+
+    int exit_code = EXIT_OK;
+    const char *status = "ok";
+    int rc = luaL_loadfilex(L, o->scenario, "t");
+    if (rc != LUA_OK) {
+        fprintf(stderr, "clustersim: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        exit_code = rc == LUA_ERRFILE ? EXIT_NOINPUT : EXIT_SCRIPT;
+        status = "error";
+    } else {
+        rc = call_protected(L, 0, 0);
+        if (rc == 0 && !cx.params_declared && o->nparams && cx.stop == SK_NONE) {
+            const char *p = o->params[0];
+            fprintf(stderr, "clustersim: unknown parameter '%.*s': this scenario declares no params\n",
+                    (int)(strchr(p, '=') - p), p);
+            exit_code = EXIT_USAGE;
+            status = "error";
+        } else if (rc == 0 && o->help) {
+            if (!cx.params_declared)
+                printf("%s declares no parameters\n", o->scenario);
+        } else if (rc != 0) {
+            switch (cx.stop) {
+            case SK_HELP:
+                if (!cx.params_declared)
+                    printf("%s declares no parameters\n", o->scenario);
+                break;
+            case SK_ASSERT:
+                fprintf(stderr, "clustersim: assertion failed at t=%.3f ms: %s\n", sim_ns_to_ms(s->now),
+                        cx.msg ? cx.msg : "");
+                exit_code = EXIT_FAILED;
+                status = "assert";
+                break;
+            case SK_VIOLATION:
+                fprintf(stderr, "clustersim: invariant violated at t=%.3f ms: %s: %s\n", sim_ns_to_ms(s->now),
+                        s->violation.invariant, s->violation.detail);
+                exit_code = EXIT_FAILED;
+                status = "violation";
+                o->violation_at_ms = sim_ns_to_ms(s->now);
+                break;
+            case SK_USAGE:
+                fprintf(stderr, "clustersim: %s\n", cx.msg ? cx.msg : "bad parameter");
+                exit_code = EXIT_USAGE;
+                status = "error";
+                break;
+            case SK_ACTION_ERROR:
+            case SK_NONE:
+            default:
+                fprintf(stderr, "clustersim: script error: %s\n", cx.msg ? cx.msg : "?");
+                exit_code = EXIT_SCRIPT;
+                status = "error";
+                break;
+            }
+        }
+    }
+    if (!o->help)
+        sim_write_end(s, status);
+    o->faults_applied = nemesis_count(s);
+    o->faults_drawn = nemesis_drawn(s);
+    if (!o->quiet && !o->help) {
+        fprintf(stderr, "clustersim: %s seed %" PRIu64 ": %s at t=%.3f ms, %" PRIu64 " events, %" PRIu64
+                        " messages (%" PRIu64 " dropped)\n",
+                o->scenario, o->seed, status, sim_ns_to_ms(s->now), s->m.events, s->m.sent, s->m.dropped);
+        if (exit_code == EXIT_FAILED)
+            print_repro(stderr, o);
+    }
+    lua_close(L);
+    for (int i = 0; i < cx.nhook_types; i++)
+        free(cx.hook_types[i]);
+    free(cx.msg);
+    if (s->trace_open) {
+        int err = trace_close(&s->trace);
+        if (err) {
+            fprintf(stderr, "clustersim: error writing trace '%s': %s\n", o->trace_path, strerror(err));
+            if (exit_code == EXIT_OK)
+                exit_code = EXIT_IOERR;
+        }
+    }
+    sim_free(s);
+    return exit_code;
+}

@@ -1,0 +1,426 @@
+/* The command line: run, explore, check, plot, export, bench, bugs.
+ * Exit codes (DESIGN.md): 0 success; 1 an invariant, checker or scenario
+ * assertion failed; 2 inconclusive; 64 bad command line; 65 scenario script
+ * error; 66 input file missing; 70 internal error; 74 output error. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algorithms/algorithm.h"
+#include "sim/bench.h"
+#include "sim/engine.h"
+#include "sim/explore.h"
+#include "sim/sim.h"
+#include "tools/cmd.h"
+
+static const char usage_text[] =
+    "usage: clustersim COMMAND [ARGS]\n"
+    "\n"
+    "  run SCENARIO.lua [--seed N] [--trace FILE|-] [--trace-level state|messages]\n"
+    "                   [--bug NAME]... [-P name=value]... [--check-every N]\n"
+    "                   [--lua-budget N] [--lua-memory MB] [--help] [-- ARGS]\n"
+    "  explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE]\n"
+    "                   [run options]\n"
+    "  check TRACE.jsonl          validate a trace and check its client history\n"
+    "  plot TRACE.jsonl... --kind KIND -o OUT.(png|svg|pdf|-)\n"
+    "  export TRACE.jsonl --to chrome|shiviz|history [-o OUT]\n"
+    "  bench                      engine benchmark (events per second)\n"
+    "  bugs                       list the seeded bugs --bug can switch on\n"
+    "  help, --help, --version\n"
+    "\n"
+    "Exit codes: 0 ok; 1 invariant/assertion failed; 2 inconclusive; 64 bad command line;\n"
+    "65 scenario script error; 66 input missing; 70 internal error; 74 output error.\n";
+
+static int usage_error(const char *fmt, const char *word)
+{
+    fprintf(stderr, "clustersim: ");
+    fprintf(stderr, fmt, word);
+    fprintf(stderr, "\nrun 'clustersim help' for usage\n");
+    return EXIT_USAGE;
+}
+
+/* Edit distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    size_t d[41][41];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    return d[la][lb];
+}
+
+static const char *closest(const char *word, const char *const *known)
+{
+    const char *best = NULL;
+    size_t bd = 3;
+    for (int i = 0; known[i]; i++) {
+        size_t dd = distance(word, known[i]);
+        if (dd < bd) {
+            bd = dd;
+            best = known[i];
+        }
+    }
+    return best;
+}
+
+static int unknown_word(const char *what, const char *word, const char *const *known)
+{
+    fprintf(stderr, "clustersim: unknown %s '%s'", what, word);
+    const char *c = closest(word, known);
+    if (c)
+        fprintf(stderr, " (did you mean '%s'?)", c);
+    fprintf(stderr, "\nknown: ");
+    for (int i = 0; known[i]; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", known[i]);
+    fprintf(stderr, "\n");
+    return EXIT_USAGE;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* All bug names of all algorithms, NULL-terminated (static storage). */
+static const char *const *all_bugs(void)
+{
+    static const char *names[256];
+    int n = 0;
+    for (int i = 0; algorithm_registry[i]; i++)
+        for (const struct bug_def *b = algorithm_registry[i]->bugs; b && b->name && n < 255; b++)
+            names[n++] = b->name;
+    names[n] = NULL;
+    return names;
+}
+
+static int cmd_bugs(void)
+{
+    int any = 0;
+    for (int i = 0; algorithm_registry[i]; i++)
+        for (const struct bug_def *b = algorithm_registry[i]->bugs; b && b->name; b++) {
+            printf("%-34s %s\n", b->name, b->lesson);
+            any = 1;
+        }
+    if (!any)
+        printf("no seeded bugs are registered\n");
+    return 0;
+}
+
+static const char *const run_flags[] = {
+    "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
+    "--lua-memory", "--nemesis-limit", "--nemesis-skip", "--help", "--", NULL
+};
+static const char *const explore_flags[] = {
+    "--seeds", "--jobs", "--shard", "--shrink", "--json", "--bug", "-P", "--check-every",
+    "--lua-budget", "--lua-memory", "--trace-dir", "--max-failures", "--", NULL
+};
+
+/* Parse run options shared by run and explore; returns how many argv entries
+ * the option at argv[i] consumed (1 or 2), 0 if it is not a run option, or
+ * -1 after printing an error. */
+static int parse_run_option(int argc, char **argv, int i, struct run_opts *o,
+                            const char **bugs, int *nbugs, char **params, int *nparams, int *skips, int *nskips)
+{
+    const char *a = argv[i];
+    const char *val = NULL;
+    char flag[64];
+    const char *eq = strchr(a, '=');
+    if (a[0] == '-' && a[1] == '-' && eq && (size_t)(eq - a) < sizeof flag) {
+        memcpy(flag, a, (size_t)(eq - a));
+        flag[eq - a] = 0;
+        val = eq + 1;
+    } else {
+        snprintf(flag, sizeof flag, "%s", a);
+    }
+    static const char *const with_value[] = {
+        "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
+        "--lua-memory", "--nemesis-limit", "--nemesis-skip", NULL
+    };
+    int takes = 0;
+    for (int k = 0; with_value[k]; k++)
+        if (strcmp(flag, with_value[k]) == 0)
+            takes = 1;
+    if (!takes)
+        return 0;
+    int used = 1;
+    if (!val) {
+        if (i + 1 >= argc) {
+            usage_error("option '%s' needs a value", flag);
+            return -1;
+        }
+        val = argv[i + 1];
+        used = 2;
+    }
+    uint64_t u;
+    if (strcmp(flag, "--seed") == 0) {
+        if (parse_u64(val, &u)) {
+            usage_error("--seed takes a number from 0 to 18446744073709551615, got '%s'", val);
+            return -1;
+        }
+        o->seed = u;
+    } else if (strcmp(flag, "--trace") == 0) {
+        o->trace_path = val;
+    } else if (strcmp(flag, "--trace-level") == 0) {
+        if (strcmp(val, "state") == 0)
+            o->trace_level = TRACE_STATE;
+        else if (strcmp(val, "messages") == 0)
+            o->trace_level = TRACE_MESSAGES;
+        else {
+            static const char *const lv[] = { "state", "messages", NULL };
+            unknown_word("trace level", val, lv);
+            return -1;
+        }
+    } else if (strcmp(flag, "--bug") == 0) {
+        const char *const *known = all_bugs();
+        int ok = 0;
+        for (int k = 0; known[k]; k++)
+            if (strcmp(known[k], val) == 0)
+                ok = 1;
+        if (!ok) {
+            unknown_word("bug", val, known);
+            return -1;
+        }
+        if (*nbugs < 32)
+            bugs[(*nbugs)++] = val;
+    } else if (strcmp(flag, "-P") == 0) {
+        const char *e = strchr(val, '=');
+        if (!e || e == val) {
+            usage_error("-P takes name=value, got '%s'", val);
+            return -1;
+        }
+        if (*nparams < 64)
+            params[(*nparams)++] = (char *)val;
+    } else if (strcmp(flag, "--check-every") == 0) {
+        if (parse_u64(val, &u) || u == 0) {
+            usage_error("--check-every takes a number >= 1, got '%s'", val);
+            return -1;
+        }
+        o->check_every = u;
+    } else if (strcmp(flag, "--lua-budget") == 0) {
+        if (parse_u64(val, &u) || u == 0) {
+            usage_error("--lua-budget takes a number of instructions >= 1, got '%s'", val);
+            return -1;
+        }
+        o->lua_budget = u;
+    } else if (strcmp(flag, "--lua-memory") == 0) {
+        if (parse_u64(val, &u) || u == 0 || u > 1u << 20) {
+            usage_error("--lua-memory takes megabytes (1 to 1048576), got '%s'", val);
+            return -1;
+        }
+        o->lua_memory = (size_t)u << 20;
+    } else if (strcmp(flag, "--nemesis-limit") == 0) {
+        if (parse_u64(val, &u) || u > 1000000) {
+            usage_error("--nemesis-limit takes a number of faults, got '%s'", val);
+            return -1;
+        }
+        o->nemesis_limit = (int)u;
+    } else if (strcmp(flag, "--nemesis-skip") == 0) {
+        char *copy = strdup(val), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (parse_u64(t, &u) || u > 1000000) {
+                free(copy);
+                usage_error("--nemesis-skip takes fault numbers like 0,3,5, got '%s'", val);
+                return -1;
+            }
+            if (*nskips < 256)
+                skips[(*nskips)++] = (int)u;
+        }
+        free(copy);
+    }
+    return used;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    run_opts_default(&o);
+    o.repro_prefix = "./clustersim";
+    static const char *bugs[33];
+    static char *params[65];
+    static int skips[257];
+    int nbugs = 0, nparams = 0, nskips = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            o.args = argv + i + 1;
+            o.nargs = argc - i - 1;
+            break;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o.help = 1;
+            continue;
+        }
+        int used = parse_run_option(argc, argv, i, &o, bugs, &nbugs, params, &nparams, skips, &nskips);
+        if (used < 0)
+            return EXIT_USAGE;
+        if (used > 0) {
+            i += used - 1;
+            continue;
+        }
+        if (a[0] == '-' && a[1])
+            return unknown_word("option", a, run_flags);
+        if (o.scenario)
+            return usage_error("run takes one scenario; '%s' is a second one (script arguments go after --)", a);
+        o.scenario = a;
+    }
+    if (!o.scenario) {
+        if (o.help) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        return usage_error("%s", "run needs a scenario: clustersim run SCENARIO.lua");
+    }
+    o.bugs = bugs;
+    o.nbugs = nbugs;
+    o.params = params;
+    o.nparams = nparams;
+    o.nemesis_skip = skips;
+    o.nnemesis_skip = nskips;
+    return run_scenario(&o);
+}
+
+static int cmd_explore(int argc, char **argv)
+{
+    struct explore_opts e;
+    explore_opts_default(&e);
+    run_opts_default(&e.run);
+    e.run.repro_prefix = "./clustersim";
+    static const char *bugs[33];
+    static char *params[65];
+    static int skips[257];
+    int nbugs = 0, nparams = 0, nskips = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            e.run.args = argv + i + 1;
+            e.run.nargs = argc - i - 1;
+            break;
+        }
+        int used = parse_run_option(argc, argv, i, &e.run, bugs, &nbugs, params, &nparams, skips, &nskips);
+        if (used < 0)
+            return EXIT_USAGE;
+        if (used > 0) {
+            if (strncmp(a, "--trace", 7) == 0)
+                return usage_error("%s: explore writes no trace per seed; use --trace-dir DIR to keep failing ones", a);
+            i += used - 1;
+            continue;
+        }
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (strcmp(a, "--seeds") == 0 && val) {
+            uint64_t lo, hi;
+            char *dots = strstr(val, "..");
+            char buf[64];
+            if (!dots || (size_t)(dots - val) >= sizeof buf)
+                return usage_error("--seeds takes A..B (e.g. 1..1000), got '%s'", val);
+            memcpy(buf, val, (size_t)(dots - val));
+            buf[dots - val] = 0;
+            if (parse_u64(buf, &lo) || parse_u64(dots + 2, &hi) || hi < lo)
+                return usage_error("--seeds takes A..B with A <= B, got '%s'", val);
+            e.seed_lo = lo;
+            e.seed_hi = hi;
+            e.seeds_set = 1;
+            i++;
+        } else if (strcmp(a, "--jobs") == 0 && val) {
+            if (parse_u64(val, &u) || u == 0 || u > 1024)
+                return usage_error("--jobs takes 1 to 1024, got '%s'", val);
+            e.jobs = (int)u;
+            i++;
+        } else if (strcmp(a, "--shard") == 0 && val) {
+            unsigned si, sn;
+            char extra;
+            if (sscanf(val, "%u/%u%c", &si, &sn, &extra) != 2 || sn == 0 || si < 1 || si > sn)
+                return usage_error("--shard takes I/N with 1 <= I <= N, got '%s'", val);
+            e.shard_i = (int)si;
+            e.shard_n = (int)sn;
+            i++;
+        } else if (strcmp(a, "--shrink") == 0) {
+            e.shrink = 1;
+        } else if (strcmp(a, "--json") == 0 && val) {
+            e.json_path = val;
+            i++;
+        } else if (strcmp(a, "--trace-dir") == 0 && val) {
+            e.trace_dir = val;
+            i++;
+        } else if (strcmp(a, "--max-failures") == 0 && val) {
+            if (parse_u64(val, &u))
+                return usage_error("--max-failures takes a number, got '%s'", val);
+            e.max_failures = (int)u;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            for (int k = 0; explore_flags[k]; k++)
+                if (strcmp(a, explore_flags[k]) == 0)
+                    return usage_error("option '%s' needs a value", a);
+            return unknown_word("option", a, explore_flags);
+        } else if (e.run.scenario) {
+            return usage_error("explore takes one scenario; '%s' is a second one", a);
+        } else {
+            e.run.scenario = a;
+        }
+    }
+    if (!e.run.scenario)
+        return usage_error("%s", "explore needs a scenario: clustersim explore SCENARIO.lua --seeds 1..100");
+    if (!e.seeds_set)
+        return usage_error("%s", "explore needs --seeds A..B");
+    e.run.bugs = bugs;
+    e.run.nbugs = nbugs;
+    e.run.params = params;
+    e.run.nparams = nparams;
+    e.run.nemesis_skip = skips;
+    e.run.nnemesis_skip = nskips;
+    return explore(&e);
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const commands[] = { "run", "explore", "check", "plot", "export", "bench", "bugs", "help", NULL };
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("clustersim %s (trace schema %d)\n", CLUSTERSIM_VERSION, TRACE_SCHEMA);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "explore") == 0)
+        return cmd_explore(argc - 1, argv + 1);
+    if (strcmp(cmd, "bugs") == 0)
+        return argc == 2 ? cmd_bugs() : usage_error("bugs takes no arguments, got '%s'", argv[2]);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
+    return unknown_word("command", cmd, commands);
+}

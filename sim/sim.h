@@ -1,0 +1,45 @@
+/* The entry points the CLI (main.c) uses: run one scenario, run many seeds,
+ * run the benchmark. Only lua_api.c knows Lua. */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+struct run_opts {
+    const char *scenario;
+    uint64_t seed;
+    const char *trace_path;      /* NULL: no trace */
+    int trace_level;             /* enum trace_level */
+    const char *const *bugs;
+    int nbugs;
+    char *const *params;         /* "name=value" */
+    int nparams;
+    char *const *args;           /* after -- */
+    int nargs;
+    uint64_t lua_budget;         /* instructions per entry into the script */
+    size_t lua_memory;           /* bytes */
+    uint64_t check_every;
+    int help;                    /* list the scenario's parameters and stop */
+    int quiet;                   /* no summary line, no repro line (explore children) */
+    const int *nemesis_skip;
+    int nnemesis_skip;
+    int nemesis_limit;           /* < 0: none */
+    const char *repro_prefix;    /* how to spell the command in the repro line */
+    /* outputs */
+    double violation_at_ms;
+    int faults_applied;
+    int faults_drawn;
+};
+
+#define DEFAULT_LUA_BUDGET 200000000ULL
+#define DEFAULT_LUA_MEMORY ((size_t)512 << 20)
+
+void run_opts_default(struct run_opts *o);
+/* Run a scenario; returns the process exit code. */
+int run_scenario(struct run_opts *o);
+/* Print the one command that reproduces this run. */
+void print_repro(FILE *f, const struct run_opts *o);
+
+#endif

@@ -1,0 +1,35 @@
+/* The JSON Lines trace writer. The first line is a header, the last an
+ * `end` record, so a truncated trace can be told from a complete one. Times
+ * are integer microseconds of true time; seeds are decimal strings. Output
+ * is buffered; any write error is remembered and reported at close (exit 74). */
+#ifndef SIM_TRACE_H
+#define SIM_TRACE_H
+
+#include <stdio.h>
+#include "sim/record.h"
+
+enum trace_level { TRACE_OFF = 0, TRACE_STATE = 1, TRACE_MESSAGES = 2 };
+
+struct trace {
+    FILE *f;
+    int owned;              /* we opened it (not stdout) */
+    int error;              /* errno of the first failed write, 0 if none */
+    char *path;
+    char *buf;              /* line buffer */
+    size_t len, cap;
+    unsigned long long lines;
+};
+
+/* Open path ("-" for stdout). Returns 0, or -1 with errno set. */
+int trace_open(struct trace *t, const char *path);
+void trace_write(struct trace *t, const struct record *r);
+/* A record without "t" (the header). */
+void trace_write_untimed(struct trace *t, const struct record *r);
+/* Flush and close; returns 0 or the errno of the first write error. */
+int trace_close(struct trace *t);
+/* Append r as one JSON object (no newline) to a growable buffer. */
+void record_to_json(const struct record *r, int with_time, char **buf, size_t *len, size_t *cap);
+/* JSON-escape s into the buffer, with quotes. */
+void json_append_string(char **buf, size_t *len, size_t *cap, const char *s);
+
+#endif

@@ -1,0 +1,35 @@
+#!/bin/sh
+# explore: many seeds in parallel workers; failing seeds with their
+# reproduction command; --shrink reduces a nemesis schedule.
+. "$(dirname "$0")/lib.sh"
+E="$CLUSTERSIM explore"
+expect_exit 0 "all seeds pass" -- $E scenarios/fd_crash.lua --seeds 1..12 --jobs 2
+expect_out "12 seeds, 12 passed, 0 failed" "summary line"
+
+expect_exit 1 "a scenario that fails for some seeds" -- $E tests/lua/nemesis_fail.lua --seeds 1..8 --jobs 2 --json "$TMP/x.json"
+expect_out "seed [0-9]+: exit 1: .*node 2 must never crash" "failing seed with its message"
+expect_out "reproduce: .*clustersim run tests/lua/nemesis_fail.lua --seed [0-9]+" "failing seed with its reproduction command"
+grep -q '"failures":\[{"seed":"' "$TMP/x.json"
+ok $? "--json lists the failures"
+
+# The same seeds split into shards cover the range exactly once.
+$E scenarios/fd_crash.lua --seeds 1..10 --shard 1/3 > "$TMP/s1" 2>&1
+$E scenarios/fd_crash.lua --seeds 1..10 --shard 2/3 > "$TMP/s2" 2>&1
+$E scenarios/fd_crash.lua --seeds 1..10 --shard 3/3 > "$TMP/s3" 2>&1
+t=0; for f in s1 s2 s3; do c=$(sed -n 's/.*: \([0-9]*\) seeds,.*/\1/p' "$TMP/$f"); t=$((t + c)); done
+[ "$t" -eq 10 ]
+ok $? "shards 1/3, 2/3, 3/3 cover 10 seeds ($t)"
+
+seed=$(sed -n 's/^seed \([0-9]*\): exit 1.*/\1/p' "$TMP/out" | head -1)
+expect_exit 1 "shrink the first failing seed" -- $E tests/lua/nemesis_fail.lua --seeds $seed..$seed --shrink
+expect_out "still fails with 1 of [0-9]+ faults" "shrunk to the one fault that matters"
+line=$(grep -o "clustersim run tests/lua/nemesis_fail.lua.*--nemesis-limit [0-9]* --nemesis-skip [0-9,]*" "$TMP/out" | head -1)
+expect_exit 1 "the shrunk command reproduces the failure" -- ./$line
+"$CLUSTERSIM" run tests/lua/nemesis_fail.lua --seed $seed $(echo "$line" | sed "s/.*--nemesis-limit/--nemesis-limit/") --trace "$TMP/n.jsonl" 2>/dev/null
+[ "$(grep -c '"type":"nemesis".*"phase":"start"' "$TMP/n.jsonl")" -eq 1 ]
+ok $? "the shrunk run applies exactly one fault"
+
+expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
+expect_exit 64 "bad --seeds" -- $E scenarios/fd_crash.lua --seeds 5..1
+expect_exit 66 "explore a missing scenario" -- $E nowhere.lua --seeds 1..2
+done_testing

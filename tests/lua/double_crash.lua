@@ -1,0 +1,3 @@
+local c = sim.cluster{ algorithm = "fdetect", nodes = 3 }
+c:crash(2)
+c:crash(2)

@@ -1,0 +1,1 @@
+local c = sim.cluster{ algorithm = "rafft", nodes = 3 }

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install what clustersim needs to build, test and plot. As root on
+# Debian/Ubuntu it installs the packages; otherwise it prints the command.
+set -u
+DEB="gcc make pkg-config liblua5.4-dev libcjson-dev gnuplot-nox"
+missing=""
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+command -v make >/dev/null 2>&1 || missing="$missing make"
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+command -v prove >/dev/null 2>&1 || missing="$missing perl"
+pkg-config --exists lua5.4 2>/dev/null || missing="$missing liblua5.4-dev"
+pkg-config --exists libcjson 2>/dev/null || missing="$missing libcjson-dev"
+command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
+if [ -z "$missing" ]; then
+    echo "deps: everything clustersim needs is installed"
+    exit 0
+fi
+echo "deps: missing:$missing"
+if [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq $DEB perl >/dev/null && echo "deps: installed$missing" && exit 0
+        echo "deps: apt-get failed" >&2
+        exit 1
+    fi
+    echo "deps: run as root:  sudo apt-get install -y $DEB"
+    exit 1
+fi
+echo "deps: install the equivalents of: $DEB"
+echo "  Fedora:  sudo dnf install gcc make pkgconf-pkg-config lua-devel cjson-devel gnuplot perl-Test-Harness"
+echo "  macOS:   brew install lua cjson gnuplot pkg-config   (then make PKG_CONFIG='pkg-config' with lua5.4.pc)"
+exit 1

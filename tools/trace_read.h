@@ -1,0 +1,141 @@
+/* tools/trace_read.h: reading clustersim JSON Lines traces, for the tools
+ * that draw, export and check them (plot.c, export.c, check.c).
+ *
+ * The reader streams: one line, one cJSON object at a time, so a trace of
+ * millions of records never has to fit in memory. A malformed line is an
+ * error that names the file and line number; the reader can go on past it
+ * (check does, to report everything), or the caller can stop.
+ *
+ * Besides the reader this module holds what more than one tool needs:
+ * typed field access that tolerates missing fields (readers ignore what they
+ * do not know), an int64-keyed hash index, and the client operations of a
+ * trace paired up from invoke/complete (or, in older traces,
+ * request/reply) records. Nothing here calls Lua or the engine. */
+#ifndef TOOLS_TRACE_READ_H
+#define TOOLS_TRACE_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cJSON.h>
+
+/* Exit statuses shared by the tools (DESIGN.md, "CLI"). */
+enum {
+    EXIT_CHECK_FAILED = 1, EXIT_INCONCLUSIVE = 2, EXIT_USAGE = 64, EXIT_DATAERR = 65,
+    EXIT_NOINPUT = 66, EXIT_INTERNAL = 70, EXIT_IOERR = 74
+};
+
+/* Print "clustersim PROG: message\n" to stderr. */
+void tool_error(const char *prog, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---- the reader ---- */
+
+enum { TRACE_EOF = 0, TRACE_RECORD = 1, TRACE_BAD_LINE = -1 };
+
+struct trace_reader {
+    FILE *f;
+    const char *path;       /* as given by the user; "-" is standard input */
+    long line;              /* 1-based number of the line last read */
+    char *buf;
+    size_t cap;
+    int owns_file;
+    long records;           /* records returned so far */
+    cJSON *header;          /* a copy of the header record, if the first record was one */
+    cJSON *end;             /* a copy of the last "end" record seen */
+    int64_t last_t;         /* greatest "t" seen, -1 before any */
+    int cut_short;          /* the last bad line had no newline: a trace cut mid-write */
+    char err[512];          /* the last error: "PATH:LINE: what" */
+};
+
+/* Open PATH ("-" for standard input). Returns 0, or -1 with errno set and
+ * r->err filled ("cannot open PATH: reason"). */
+int trace_reader_open(struct trace_reader *r, const char *path);
+
+/* Read the next record. Returns TRACE_RECORD with *out set (the caller frees
+ * it with cJSON_Delete), TRACE_EOF at the end, or TRACE_BAD_LINE with r->err
+ * naming the line; reading may continue after a bad line. Blank lines are
+ * skipped. A record whose type is "end" is also kept in r->end. */
+int trace_next(struct trace_reader *r, cJSON **out);
+
+/* Close the file and free what the reader holds. */
+void trace_reader_close(struct trace_reader *r);
+
+/* ---- field access: absent or mistyped fields give the default ---- */
+
+const char *json_str(const cJSON *o, const char *name);          /* NULL if absent */
+int json_has_int(const cJSON *o, const char *name, int64_t *out); /* 1 if an integer */
+int64_t json_int(const cJSON *o, const char *name, int64_t def);
+double json_num(const cJSON *o, const char *name, double def);
+/* The record's type, "" if it has none. */
+const char *rec_type(const cJSON *rec);
+/* The record's time in microseconds, -1 if it has none. */
+int64_t rec_t(const cJSON *rec);
+/* A malloc'd copy of S (NULL stays NULL); aborts on out-of-memory. */
+char *xstrdup(const char *s);
+void *xrealloc(void *p, size_t n);
+/* The unformatted JSON text of field NAME of O, malloc'd; NULL if absent. */
+char *json_text(const cJSON *o, const char *name);
+
+/* ---- an int64 -> size_t hash index (message ids, client operations) ---- */
+
+struct idmap {
+    int64_t *keys;
+    size_t *vals;
+    unsigned char *used;
+    size_t cap, n;
+};
+void idmap_init(struct idmap *m);
+void idmap_free(struct idmap *m);
+void idmap_put(struct idmap *m, int64_t key, size_t val);
+/* 1 and *val set if KEY is present. */
+int idmap_get(const struct idmap *m, int64_t key, size_t *val);
+
+/* ---- client operations ---- */
+
+enum op_status { OP_OK, OP_FAIL, OP_INFO };  /* OP_INFO: outcome unknown */
+
+struct trace_op {
+    int client;
+    int64_t seq;
+    char *f;            /* the operation as the trace names it: "get", "put", "cas", ... */
+    char *key;          /* NULL if none */
+    char *value;        /* JSON text of the value written (put) or compared-and-set (cas) */
+    char *expect;       /* JSON text of a cas's expected value */
+    char *result;       /* JSON text of the value the completion returned (a read's value) */
+    int64_t invoke_us;
+    int64_t complete_us;  /* -1 if the run ended first */
+    enum op_status status;
+    char *raw_status;     /* the status word of the completion ("timeout", ...) */
+    double latency_ms;    /* from the completion record, else computed; -1 if none */
+    int node;             /* node of the last attempt, 0 if unknown */
+    int attempts;
+};
+
+struct trace_ops {
+    struct trace_op *v;
+    size_t n, cap;
+    int from_invoke;      /* 1: built from invoke/complete; 0: from request/reply */
+    int max_client;
+    int64_t end_us;       /* time of the last record seen */
+    /* private: the two candidate sources, until trace_ops_finish */
+    struct trace_ops *alt;
+    struct idmap open;
+};
+
+void trace_ops_init(struct trace_ops *ops);
+/* Feed every record of a trace, in order. */
+void trace_ops_add(struct trace_ops *ops, const cJSON *rec);
+/* Pick the source (invoke/complete when the trace has any, else
+ * request/reply), mark unfinished operations OP_INFO, sort by invoke time. */
+void trace_ops_finish(struct trace_ops *ops);
+void trace_ops_free(struct trace_ops *ops);
+
+/* Canonical operation family for a KV register: "read", "write", "cas", or
+ * NULL for anything else (locks, ...). */
+const char *op_family(const char *f);
+
+#endif
