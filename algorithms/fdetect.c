@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "algorithms/algorithm.h"
+#include "sim/pairmap.h"
 
 enum { DET_FIXED = 0, DET_PHI = 1 };
 enum { MSG_HEARTBEAT = 0 };
@@ -58,8 +59,8 @@ struct fd_state {
     int ntargets;
     struct mon *mons;        /* who this node monitors, in first-heard order */
     int nmons, capmons;
-    int *slot;               /* peer id -> index+1 into mons (sized to node_count) */
-    int nslot;
+    struct pairmap slot;     /* peer id -> index into mons: sparse, so 10,000 nodes
+                                that each hear from 3 peers stay small */
     sim_time armed_at;       /* local deadline the check timer is armed for, or -1 */
 };
 
@@ -112,7 +113,7 @@ static void fd_free(struct node *n)
     for (int i = 0; i < s->nmons; i++)
         free(s->mons[i].win);
     free(s->mons);
-    free(s->slot);
+    pairmap_free(&s->slot);
     free(s->targets);
 }
 
@@ -122,34 +123,30 @@ static void choose_targets(struct node *n)
     const struct fd_params *p = prm(n);
     int count = node_count(n), me = node_id(n);
     free(s->targets);
-    s->targets = malloc(sizeof *s->targets * (size_t)(count > 1 ? count : 1));
-    if (!s->targets)
-        abort();
+    s->targets = NULL;
     s->ntargets = 0;
     if (p->peers == 0)
         return;
+    s->targets = malloc(sizeof *s->targets * (size_t)p->peers);
+    if (!s->targets)
+        abort();
     if (p->peers >= count - 1) {
         for (int i = 1; i <= count; i++)
             if (i != me)
                 s->targets[s->ntargets++] = i;
         return;
     }
-    /* k distinct peers from the node's own stream (partial Fisher-Yates over 1..n minus me) */
-    int *pool = malloc(sizeof *pool * (size_t)count);
-    if (!pool)
-        abort();
-    int m = 0;
-    for (int i = 1; i <= count; i++)
-        if (i != me)
-            pool[m++] = i;
-    for (int k = 0; k < p->peers; k++) {
-        int j = k + (int)node_random_below(n, (uint64_t)(m - k));
-        int t = pool[k];
-        pool[k] = pool[j];
-        pool[j] = t;
-        s->targets[s->ntargets++] = pool[k];
+    /* k distinct peers from the node's own stream, by rejection: k is far
+     * below n here (k >= n - 1 took the branch above; a large k/n ratio
+     * only costs a few extra draws). */
+    while (s->ntargets < p->peers) {
+        int cand = 1 + (int)node_random_below(n, (uint64_t)count);
+        int dup = cand == me;
+        for (int i = 0; i < s->ntargets && !dup; i++)
+            dup = s->targets[i] == cand;
+        if (!dup)
+            s->targets[s->ntargets++] = cand;
     }
-    free(pool);
 }
 
 static void fd_start(struct node *n)
@@ -279,18 +276,9 @@ static struct mon *monitor(struct node *n, int peer)
 {
     struct fd_state *s = st(n);
     const struct fd_params *p = prm(n);
-    if (peer >= s->nslot) {
-        int ns = node_count(n) + 1;
-        if (ns <= peer)
-            ns = peer + 1;
-        s->slot = realloc(s->slot, sizeof *s->slot * (size_t)ns);
-        if (!s->slot)
-            abort();
-        memset(s->slot + s->nslot, 0, sizeof *s->slot * (size_t)(ns - s->nslot));
-        s->nslot = ns;
-    }
-    if (s->slot[peer])
-        return &s->mons[s->slot[peer] - 1];
+    int64_t *idx = pairmap_get(&s->slot, (uint64_t)peer);
+    if (idx)
+        return &s->mons[*idx];
     if (s->nmons == s->capmons) {
         s->capmons = s->capmons ? 2 * s->capmons : 8;
         s->mons = realloc(s->mons, sizeof *s->mons * (size_t)s->capmons);
@@ -304,7 +292,7 @@ static struct mon *monitor(struct node *n, int peer)
     m->win = calloc((size_t)p->window, sizeof *m->win);
     if (!m->win)
         abort();
-    s->slot[peer] = s->nmons;
+    *pairmap_put(&s->slot, (uint64_t)peer, 0) = s->nmons - 1;
     return m;
 }
 

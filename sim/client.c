@@ -24,6 +24,7 @@ struct op {
     sim_time invoked_at;       /* true time */
     sim_time attempt_at;
     int attempts, redirects;
+    int uncertain;             /* an earlier attempt was given up without an answer */
     int target;
     struct event *timeout_ev;
     int64_t ref;               /* script callback, or -1 */
@@ -431,6 +432,7 @@ static void on_timeout(struct sim *s, struct client *c, int slot, uint64_t req_i
     if (!o->active || o->req.id != req_id)
         return;
     emit_reply(s, o, "timeout", NULL, 0);
+    o->uncertain = 1;          /* that attempt may still take effect */
     if (c->leader_hint == o->target)
         c->leader_hint = 0;
     if (o->attempts <= c->cfg.retries) {
@@ -460,7 +462,9 @@ static void handle_reply(struct sim *s, struct client *c, const struct reply_pay
         complete(s, c, o, "ok", &p->res);
         break;
     case RESULT_FAIL:
-        complete(s, c, o, "fail", &p->res);
+        /* This attempt did nothing; an earlier, unanswered one may have:
+         * only a history without such an attempt may call it failed. */
+        complete(s, c, o, o->uncertain ? "info" : "fail", &p->res);
         break;
     case RESULT_UNKNOWN:
         complete(s, c, o, "info", &p->res);
@@ -469,7 +473,7 @@ static void handle_reply(struct sim *s, struct client *c, const struct reply_pay
         c->leader_hint = p->res.leader > 0 && sim_node(s, p->res.leader) ? p->res.leader : 0;
         /* Bounded so a cluster without a leader cannot bounce a client for ever. */
         if (++o->redirects > 2 * s->nnodes + c->cfg.retries) {
-            complete(s, c, o, "fail", &p->res);
+            complete(s, c, o, o->uncertain ? "info" : "fail", &p->res);
             break;
         }
         attempt(s, c, o, c->leader_hint ? c->leader_hint : pick_node(s, c, p->from));

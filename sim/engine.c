@@ -135,6 +135,9 @@ void sim_free(struct sim *s)
     free(s->msg_blocks);
     free(s->m.latency.ms);
     free(s->pending.v);
+    for (int i = 0; i < s->nmsg_json; i++)
+        free(s->msg_json[i]);
+    free(s->msg_json);
     free(s->params_json);
     net_close(&s->net);
     queue_close(&s->q);
@@ -185,6 +188,8 @@ int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct co
                  bad, alg->name, known[0] ? known : "none");
         return -1;
     }
+    s->nmsg_json = alg->msg_count + 2;
+    s->msg_json = xcalloc((size_t)s->nmsg_json, sizeof *s->msg_json);
     s->ghost = xcalloc(1, alg->ghost_size);
     if (alg->ghost_init)
         alg->ghost_init(s->ghost, s->params, nodes);
@@ -342,20 +347,64 @@ static void describe_msg(struct sim *s, const struct msg *m, struct record *r)
     record_obj_end(r);
 }
 
-static void trace_drop(struct sim *s, const struct msg *m, enum drop_reason why)
+/* The message type's name as a JSON string, escaped once per run. */
+static const char *msg_json(struct sim *s, int type)
 {
-    s->m.dropped++;
-    s->m.dropped_by[why]++;
-    if (!s->want_drop)
+    int idx = type + 2;     /* MSG_REPLY = -2 .. msg_count - 1 */
+    if (idx < 0 || idx >= s->nmsg_json)
+        return "\"?\"";
+    if (!s->msg_json[idx]) {
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+        json_append_string(&buf, &len, &cap, sim_msg_name(s, type));
+        buf = realloc(buf, len + 1);
+        if (!buf)
+            abort();
+        buf[len] = 0;
+        s->msg_json[idx] = buf;
+    }
+    return s->msg_json[idx];
+}
+
+/* A send, recv or drop record. The trace-only case (no script hook wants
+ * it) takes a direct serialiser: at the messages level this runs for every
+ * message, twice. */
+static void trace_msg(struct sim *s, const char *type, const struct msg *m, enum drop_reason why)
+{
+    int send = type[0] == 's';
+    if (!s->hooks.wants || !s->hooks.wants(s->hooks.ctx, type)) {
+        if (!s->trace_open || s->trace_level < TRACE_MESSAGES)
+            return;
+        if (!s->header_written)
+            sim_write_header(s);
+        struct record args;
+        if (send) {
+            record_init(&args, "args", s->now);
+            describe_msg(s, m, &args);
+        }
+        trace_write_msg(&s->trace, s->now, type, m->src, m->dst, msg_json(s, m->type), m->id,
+                        send ? &args : NULL, why != DROP_NONE ? drop_reason_name(why) : NULL);
         return;
+    }
     struct record r;
-    record_init(&r, "drop", s->now);
+    record_init(&r, type, s->now);
     record_int(&r, "src", m->src);
     record_int(&r, "dst", m->dst);
     record_str(&r, "msg", sim_msg_name(s, m->type));
     record_int(&r, "id", (int64_t)m->id);
-    record_str(&r, "why", drop_reason_name(why));
+    if (send)
+        describe_msg(s, m, &r);
+    if (why != DROP_NONE)
+        record_str(&r, "why", drop_reason_name(why));
     sim_emit(s, &r, TRACE_MESSAGES);
+}
+
+static void trace_drop(struct sim *s, const struct msg *m, enum drop_reason why)
+{
+    s->m.dropped++;
+    s->m.dropped_by[why]++;
+    if (s->want_drop)
+        trace_msg(s, "drop", m, why);
 }
 
 static int endpoint_down(struct sim *s, int ep, enum drop_reason *why)
@@ -406,16 +455,8 @@ uint64_t sim_send(struct sim *s, int src, int dst, int type, const void *payload
     if (len)
         memcpy(m->data, payload, len);
     s->m.sent++;
-    if (s->want_send) {
-        struct record r;
-        record_init(&r, "send", s->now);
-        record_int(&r, "src", src);
-        record_int(&r, "dst", dst);
-        record_str(&r, "msg", sim_msg_name(s, type));
-        record_int(&r, "id", (int64_t)m->id);
-        describe_msg(s, m, &r);
-        sim_emit(s, &r, TRACE_MESSAGES);
-    }
+    if (s->want_send)
+        trace_msg(s, "send", m, DROP_NONE);
     uint64_t id = m->id;
     struct link_params tmp;
     const struct link_params *lp = net_link(&s->net, src, dst, &tmp);
@@ -457,15 +498,8 @@ static void defer(struct node *n, struct event *e)
 static void deliver_to_node(struct sim *s, struct node *n, struct msg *m)
 {
     s->m.delivered++;
-    if (s->want_recv) {
-        struct record r;
-        record_init(&r, "recv", s->now);
-        record_int(&r, "src", m->src);
-        record_int(&r, "dst", m->dst);
-        record_str(&r, "msg", sim_msg_name(s, m->type));
-        record_int(&r, "id", (int64_t)m->id);
-        sim_emit(s, &r, TRACE_MESSAGES);
-    }
+    if (s->want_recv)
+        trace_msg(s, "recv", m, DROP_NONE);
     s->in_node++;
     if (m->type == MSG_REQUEST) {
         struct request req;
@@ -497,15 +531,8 @@ static int handle_deliver(struct sim *s, struct event *e)
     }
     if (m->dst < 0) {
         s->m.delivered++;
-        if (s->want_recv) {
-            struct record r;
-            record_init(&r, "recv", s->now);
-            record_int(&r, "src", m->src);
-            record_int(&r, "dst", m->dst);
-            record_str(&r, "msg", sim_msg_name(s, m->type));
-            record_int(&r, "id", (int64_t)m->id);
-            sim_emit(s, &r, TRACE_MESSAGES);
-        }
+        if (s->want_recv)
+            trace_msg(s, "recv", m, DROP_NONE);
         return client_deliver(s, e);
     }
     struct node *n = s->nodes[m->dst];

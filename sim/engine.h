@@ -152,6 +152,8 @@ struct sim {
     int trace_level;
     int header_written;
     int want_send, want_recv, want_drop;   /* trace or hook wants them: one branch each */
+    char **msg_json;         /* message names as JSON strings, built on first use */
+    int nmsg_json;
     struct record note;
     int note_open;
 

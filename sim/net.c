@@ -82,6 +82,10 @@ void net_set_link(struct net *n, int src, int dst, const struct link_override *o
 
 void net_partition(struct net *n, int ngroups, const int *const *groups, const int *counts)
 {
+    /* A partition replaces the previous one: a node this call does not list
+     * is connected to everyone, whatever group an earlier call put it in. */
+    if (n->group)
+        memset(n->group, 0, (size_t)n->ngroup * sizeof *n->group);
     for (int g = 0; g < ngroups; g++)
         for (int i = 0; i < counts[g]; i++) {
             int id = groups[g][i];

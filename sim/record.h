@@ -16,7 +16,7 @@ enum field_kind { FIELD_INT, FIELD_NUM, FIELD_STR, FIELD_BOOL, FIELD_NULL, FIELD
                   FIELD_OBJ_BEGIN, FIELD_OBJ_END };
 
 struct field {
-    const char *name;        /* static string, or inside strbuf */
+    const char *name;        /* a plain identifier ([a-z0-9_]): written to JSON unescaped */
     enum field_kind kind;
     union { int64_t i; double d; const char *s; int b; } v;
 };

@@ -34,10 +34,26 @@ static void put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 
 #define PUTS(lit) put(buf, len, cap, lit, sizeof(lit) - 1)
 
+/* Bytes that need escaping in a JSON string. */
+static inline int needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
 void json_append_string(char **buf, size_t *len, size_t *cap, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     size_t n = strlen(s);
+    /* Fast path: most strings (names, message types, ids) need no escaping. */
+    size_t clean = 0;
+    while (clean < n && !needs_escape((unsigned char)s[clean]))
+        clean++;
+    if (clean == n) {
+        reserve(buf, len, cap, n + 2);
+        char *o = *buf + *len;
+        *o++ = '"';
+        memcpy(o, s, n);
+        o[n] = '"';
+        *len += n + 2;
+        return;
+    }
     reserve(buf, len, cap, n * 6 + 2);
     char *o = *buf + *len;
     *o++ = '"';
@@ -64,18 +80,40 @@ void json_append_string(char **buf, size_t *len, size_t *cap, const char *s)
     *len = (size_t)(o - *buf);
 }
 
-static void put_int(char **buf, size_t *len, size_t *cap, int64_t v)
+/* Decimal digits of v at o, two at a time; returns the end. */
+static char *itoa_fast(char *o, int64_t v)
 {
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
     char tmp[24];
     char *e = tmp + sizeof tmp, *p = e;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        *--p = pairs[d + 1];
+        *--p = pairs[d];
+    }
+    if (u >= 10) {
+        unsigned d = (unsigned)u * 2;
+        *--p = pairs[d + 1];
+        *--p = pairs[d];
+    } else {
+        *--p = (char)('0' + u);
+    }
     if (v < 0)
         *--p = '-';
-    put(buf, len, cap, p, (size_t)(e - p));
+    size_t k = (size_t)(e - p);
+    memcpy(o, p, k);
+    return o + k;
+}
+
+static void put_int(char **buf, size_t *len, size_t *cap, int64_t v)
+{
+    reserve(buf, len, cap, 24);
+    *len = (size_t)(itoa_fast(*buf + *len, v) - *buf);
 }
 
 static void put_num(char **buf, size_t *len, size_t *cap, double d)
@@ -93,20 +131,19 @@ static void put_num(char **buf, size_t *len, size_t *cap, double d)
     put(buf, len, cap, tmp, (size_t)n);
 }
 
-void record_to_json(const struct record *r, int with_time, char **buf, size_t *len, size_t *cap)
+static void flush(struct trace *t)
 {
-    int first = 1;
-    PUTS("{");
-    if (with_time) {
-        PUTS("\"t\":");
-        /* microseconds, truncated toward minus infinity */
-        int64_t us = r->t >= 0 ? r->t / 1000 : -((-r->t + 999) / 1000);
-        put_int(buf, len, cap, us);
-        PUTS(",");
+    if (t->len && !t->error) {
+        if (fwrite(t->buf, 1, t->len, t->f) != t->len)
+            t->error = errno ? errno : EIO;
     }
-    PUTS("\"type\":");
-    json_append_string(buf, len, cap, r->type);
-    first = 0;
+    t->len = 0;
+}
+
+/* Append the record's fields, each preceded by a comma: ,"a":1,"b":{"c":2} */
+static void fields_to_json(const struct record *r, char **buf, size_t *len, size_t *cap)
+{
+    int first = 0;      /* inside an object just opened: no comma before its first field */
     for (int i = 0; i < r->nfields; i++) {
         const struct field *f = &r->f[i];
         if (f->kind == FIELD_OBJ_END) {
@@ -114,11 +151,20 @@ void record_to_json(const struct record *r, int with_time, char **buf, size_t *l
             first = 0;
             continue;
         }
+        /* Field names are program constants, plain identifiers (record.h):
+         * no escaping needed. */
+        size_t nl = strlen(f->name);
+        reserve(buf, len, cap, nl + 4);
+        char *o = *buf + *len;
         if (!first)
-            PUTS(",");
+            *o++ = ',';
         first = 0;
-        json_append_string(buf, len, cap, f->name);
-        PUTS(":");
+        *o++ = '"';
+        memcpy(o, f->name, nl);
+        o += nl;
+        *o++ = '"';
+        *o++ = ':';
+        *len = (size_t)(o - *buf);
         switch (f->kind) {
         case FIELD_INT: put_int(buf, len, cap, f->v.i); break;
         case FIELD_NUM: put_num(buf, len, cap, f->v.d); break;
@@ -132,7 +178,67 @@ void record_to_json(const struct record *r, int with_time, char **buf, size_t *l
         case FIELD_OBJ_END: break;
         }
     }
+}
+
+static int64_t to_us(sim_time t)
+{
+    /* microseconds, truncated toward minus infinity */
+    return t >= 0 ? t / 1000 : -((-t + 999) / 1000);
+}
+
+void record_to_json(const struct record *r, int with_time, char **buf, size_t *len, size_t *cap)
+{
+    PUTS("{");
+    if (with_time) {
+        PUTS("\"t\":");
+        put_int(buf, len, cap, to_us(r->t));
+        PUTS(",");
+    }
+    PUTS("\"type\":");
+    json_append_string(buf, len, cap, r->type);
+    fields_to_json(r, buf, len, cap);
     PUTS("}");
+}
+
+#define LIT(o, lit) (memcpy(o, lit, sizeof(lit) - 1), (o) + sizeof(lit) - 1)
+
+void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, int dst, const char *msg,
+                     uint64_t id, const struct record *args, const char *why)
+{
+    if (!t->f)
+        return;
+    char **buf = &t->buf;
+    size_t *len = &t->len, *cap = &t->cap;
+    size_t msglen = strlen(msg), typelen = strlen(type);
+    /* One reservation for the whole fixed part; type and why are engine
+     * words that need no escaping, msg comes quoted and escaped. */
+    reserve(buf, len, cap, 128 + typelen + msglen + (why ? strlen(why) + 16 : 0));
+    char *o = *buf + *len;
+    o = LIT(o, "{\"t\":");
+    o = itoa_fast(o, to_us(at));
+    o = LIT(o, ",\"type\":\"");
+    memcpy(o, type, typelen);
+    o += typelen;
+    o = LIT(o, "\",\"src\":");
+    o = itoa_fast(o, src);
+    o = LIT(o, ",\"dst\":");
+    o = itoa_fast(o, dst);
+    o = LIT(o, ",\"msg\":");
+    memcpy(o, msg, msglen);     /* already a JSON string, quotes included */
+    o += msglen;
+    o = LIT(o, ",\"id\":");
+    o = itoa_fast(o, (int64_t)id);
+    *len = (size_t)(o - *buf);
+    if (args)
+        fields_to_json(args, buf, len, cap);
+    if (why) {
+        PUTS(",\"why\":");
+        json_append_string(buf, len, cap, why);
+    }
+    PUTS("}\n");
+    t->lines++;
+    if (t->len >= FLUSH_AT)
+        flush(t);
 }
 
 int trace_open(struct trace *t, const char *path)
@@ -148,15 +254,6 @@ int trace_open(struct trace *t, const char *path)
     }
     t->path = strdup(path);
     return 0;
-}
-
-static void flush(struct trace *t)
-{
-    if (t->len && !t->error) {
-        if (fwrite(t->buf, 1, t->len, t->f) != t->len)
-            t->error = errno ? errno : EIO;
-    }
-    t->len = 0;
 }
 
 static void write_rec(struct trace *t, const struct record *r, int with_time)

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include "sim/record.h"
+#include "sim/time.h"
 
 enum trace_level { TRACE_OFF = 0, TRACE_STATE = 1, TRACE_MESSAGES = 2 };
 
@@ -25,6 +26,11 @@ int trace_open(struct trace *t, const char *path);
 void trace_write(struct trace *t, const struct record *r);
 /* A record without "t" (the header). */
 void trace_write_untimed(struct trace *t, const struct record *r);
+/* A send, recv or drop line written directly (args and why may be NULL):
+ * the same bytes record_to_json would give for the equivalent record.
+ * msg_json is the message name already as a JSON string, quotes included. */
+void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, int dst, const char *msg_json,
+                     uint64_t id, const struct record *args, const char *why);
 /* Flush and close; returns 0 or the errno of the first write error. */
 int trace_close(struct trace *t);
 /* Append r as one JSON object (no newline) to a growable buffer. */

@@ -452,6 +452,21 @@ static int check_history(const struct trace_ops *ops, long budget_per_key, long 
                     }
                 if (!any)
                     printf("    (none)\n");
+                /* a "fail" that did take effect is a common cause: show the last few */
+                size_t nf = 0, last[3];
+                for (size_t i = 0; i < ops->n; i++) {
+                    const struct trace_op *op = &ops->v[i];
+                    if (op->status == OP_FAIL && op_family(op->f) && strcmp(op_family(op->f), "read") != 0 &&
+                        strcmp(op->key ? op->key : "", ks.keys[k]) == 0 && op->invoke_us < stuck->call)
+                        last[nf++ % 3] = i;
+                }
+                if (nf) {
+                    printf("  failed writes before it (left out: a failure must mean no effect):\n");
+                    for (size_t j = nf > 3 ? nf - 3 : 0; j < nf; j++) {
+                        printf("    ");
+                        describe_op(&ops->v[last[j % 3]], stdout);
+                    }
+                }
             }
         }
         free(res.best_order);

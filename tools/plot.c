@@ -404,6 +404,7 @@ struct timeline {
     size_t nroles;
     struct dfile down, paused, parts, suspect, trust;
     int64_t part_since;     /* -1 if no partition */
+    double label_free_ms;   /* partition labels: where the last one ends (approximately) */
     char part_label[256];
     int64_t nrole_records, nsuspect;
     int64_t window_us;      /* width of the drawn window, to decide on term labels */
@@ -472,8 +473,15 @@ static void emit_partition(struct timeline *tl, int64_t until)
     if (tl->part_since < 0)
         return;
     int64_t a = tl->part_since, b = until;
-    if (clip(tl, &a, &b))
-        drow(&tl->parts, "%.3f\t%.3f\t%s", ms(a), ms(b), tl->part_label);
+    if (clip(tl, &a, &b)) {
+        /* a label only where it does not run into the previous one: an
+         * 8-point character is about 1/120 of the 800-pixel-wide plot area */
+        double char_ms = ms(tl->window_us) / 120.0;
+        int fits = ms(a) >= tl->label_free_ms;
+        if (fits)
+            tl->label_free_ms = ms(a) + char_ms * (double)(strlen(tl->part_label) + 1);
+        drow(&tl->parts, "%.3f\t%.3f\t%s", ms(a), ms(b), fits ? tl->part_label : " ");
+    }
     tl->part_since = -1;
 }
 
@@ -820,8 +828,8 @@ static int messages_window(struct plot *p, struct messages *m)
         return rc;
     int64_t from = anchor - 20000 < 0 ? 0 : anchor - 20000;
     int64_t to = from + 300000;
-    if (la.found > 0 && la.found + 60000 > to)
-        to = la.found + 60000;
+    if (la.found > 0)          /* up to the new leader's first heartbeats, at least 150 ms */
+        to = la.found + 60000 > from + 150000 ? la.found + 60000 : from + 150000;
     if (to > from + 600000)
         to = from + 600000;
     if (p->from_us != NO_TIME) {
@@ -1073,6 +1081,10 @@ static int plot_messages(struct plot *p)
     }
     (void)nlanes;
     gp_var(p, "has_drops", m.drops.rows > 0);
+    /* a type whose messages were all dropped still needs its colour row */
+    for (size_t k = 0; !rc && k < m.ntypes; k++)
+        if (m.types[k].d.rows == 0)
+            drow(&m.types[k].d, "NaN\tNaN\tNaN\tNaN\t-\t%u", palette[k % NPALETTE]);
     int crc = dfile_close(&m.events) | dfile_close(&m.drops) | dfile_close(&m.labels);
     for (size_t k = 0; k < m.ntypes; k++) {
         crc |= dfile_close(&m.types[k].d);
@@ -1250,7 +1262,11 @@ static int plot_cdf(struct plot *p)
         qsort(lat, n, sizeof *lat, cmp_double);
         char name[64], header[512], tn[256];
         snprintf(name, sizeof name, "cdf-%zu.tsv", f + 1);
-        cell(tn, sizeof tn, base_name(p->traces[f]));
+        /* the legend is the file name, or the path when two names are alike */
+        int alike = 0;
+        for (size_t g = 0; g < p->ntraces; g++)
+            alike |= g != f && strcmp(base_name(p->traces[g]), base_name(p->traces[f])) == 0;
+        cell(tn, sizeof tn, alike ? p->traces[f] : base_name(p->traces[f]));
         snprintf(header, sizeof header, "latency_ms\t%s (n=%zu, p50=%.4g ms, p99=%.4g ms)", tn, n,
                  percentile(lat, n, 0.5), percentile(lat, n, 0.99));
         struct dfile d;
