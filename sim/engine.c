@@ -522,7 +522,12 @@ static void deliver_to_node(struct sim *s, struct node *n, struct msg *m)
 static int handle_deliver(struct sim *s, struct event *e)
 {
     struct msg *m = e->msg;
-    enum drop_reason why = net_blocked(&s->net, m->src, m->dst);
+    /* aux2 = 1: the message already arrived and a paused receiver held it.
+     * At resume it does not cross the network again (a partition installed
+     * during the pause cannot reach into the inbox), and a client's copy is
+     * not counted or traced as received a second time. */
+    int arrived = e->aux2 == 1;
+    enum drop_reason why = arrived ? DROP_NONE : net_blocked(&s->net, m->src, m->dst);
     if (why == DROP_NONE)
         endpoint_down(s, m->dst, &why);
     if (why != DROP_NONE) {
@@ -530,13 +535,17 @@ static int handle_deliver(struct sim *s, struct event *e)
         return 0;
     }
     if (m->dst < 0) {
-        s->m.delivered++;
-        if (s->want_recv)
-            trace_msg(s, "recv", m, DROP_NONE);
+        if (!arrived) {
+            s->m.delivered++;
+            if (s->want_recv)
+                trace_msg(s, "recv", m, DROP_NONE);
+        }
+        e->aux2 = 1;
         return client_deliver(s, e);
     }
     struct node *n = s->nodes[m->dst];
     if (n->paused) {
+        e->aux2 = 1;
         defer(n, e);
         return 1;
     }

@@ -278,30 +278,27 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Collect the string keys of the table at idx, sorted; non-string keys are
- * an error naming the function. Returns a malloc'd array of pointers into
- * Lua strings kept alive by the table. */
+/* Collect the string keys of the table at idx, sorted; a non-string key is
+ * an error naming the function. The array lives in a userdata pushed on the
+ * stack (so an error raised by the caller leaks nothing); its entries point
+ * into Lua strings kept alive by the table. The caller pops it. */
 static const char **sorted_keys(lua_State *L, int idx, const char *fname, int *n)
 {
     idx = lua_absindex(L, idx);
-    int cap = 16, len = 0;
-    const char **keys = malloc(sizeof *keys * (size_t)cap);
-    if (!keys)
-        abort();
+    int len = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            free(keys);
+        if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "%s: option names must be strings (got a %s key)", fname, luaL_typename(L, -1));
-        }
-        if (len == cap) {
-            cap *= 2;
-            keys = realloc(keys, sizeof *keys * (size_t)cap);
-            if (!keys)
-                abort();
-        }
-        keys[len++] = lua_tostring(L, -1);
+        len++;
+    }
+    const char **keys = lua_newuserdatauv(L, sizeof *keys * (size_t)(len ? len : 1), 0);
+    int i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        keys[i++] = lua_tostring(L, -1);
     }
     qsort(keys, (size_t)len, sizeof *keys, cmp_str);
     *n = len;
@@ -327,12 +324,10 @@ static void check_options(lua_State *L, int idx, const char *fname, const char *
                 luaL_addstring(&b, known[k]);
             }
             luaL_pushresult(&b);
-            const char *bad = keys[i];
-            free(keys);
-            luaL_error(L, "%s: unknown option '%s' (known: %s)", fname, bad, lua_tostring(L, -1));
+            luaL_error(L, "%s: unknown option '%s' (known: %s)", fname, keys[i], lua_tostring(L, -1));
         }
     }
-    free(keys);
+    lua_pop(L, 1);    /* the keys */
 }
 
 static int opt_field(lua_State *L, int idx, const char *name)
@@ -636,23 +631,21 @@ static void read_config(lua_State *L, int idx, struct config *cfg)
             lua_geti(L, -1, 1);
             lua_geti(L, -2, 2);
             if (!lua_isnumber(L, -2) || !lua_isnumber(L, -1) || luaL_len(L, -3) != 2) {
-                free(keys);
                 config_free(cfg);
                 luaL_error(L, "sim.cluster: config option '%s' must be a number, string, boolean or {min, max}",
-                           e->name);
+                           keys[i]);
             }
             e->range[0] = lua_tonumber(L, -2);
             e->range[1] = lua_tonumber(L, -1);
             lua_pop(L, 2);
             break;
         default:
-            free(keys);
             config_free(cfg);
             luaL_error(L, "sim.cluster: config option '%s' has an unusable %s value", keys[i], luaL_typename(L, -1));
         }
         lua_pop(L, 1);
     }
-    free(keys);
+    lua_pop(L, 1);    /* the keys */
 }
 
 static void check_params_used(lua_State *L);
@@ -1611,9 +1604,8 @@ static int g_newindex(lua_State *L)
         lua_getfield(L, 3, keys[i]);
         int decl = lua_gettop(L);
         if (!lua_istable(L, decl)) {
-            free(keys);
             free(js);
-            return luaL_error(L, "params.%s must be {default, \"description\"}", lua_tostring(L, -1) ? keys[i] : keys[i]);
+            return luaL_error(L, "params.%s must be {default, \"description\"}", keys[i]);
         }
         lua_geti(L, decl, 1);
         lua_geti(L, decl, 2);
@@ -1621,7 +1613,6 @@ static int g_newindex(lua_State *L)
         int t = lua_type(L, -2);
         if (t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TSTRING) {
             const char *bad = keys[i];
-            free(keys);
             free(js);
             return luaL_error(L, "params.%s: the default must be a number, boolean or string", bad);
         }
@@ -1636,14 +1627,12 @@ static int g_newindex(lua_State *L)
             if (t == LUA_TNUMBER) {
                 if (!lua_stringtonumber(L, ov)) {
                     lua_pushfstring(L, "-P %s=%s: a number expected", keys[i], ov);
-                    free(keys);
                     free(js);
                     return stop_script(L, SK_USAGE, lua_tostring(L, -1));
                 }
                 if (lua_isinteger(L, -3) && !lua_isinteger(L, -1)) {
                     lua_pushfstring(L, "-P %s=%s: a whole number expected (the default is %s)", keys[i], ov,
                                     lua_tostring(L, -4));
-                    free(keys);
                     free(js);
                     return stop_script(L, SK_USAGE, lua_tostring(L, -1));
                 }
@@ -1651,7 +1640,6 @@ static int g_newindex(lua_State *L)
                 int b;
                 if (parse_bool(ov, &b)) {
                     lua_pushfstring(L, "-P %s=%s: true or false expected", keys[i], ov);
-                    free(keys);
                     free(js);
                     return stop_script(L, SK_USAGE, lua_tostring(L, -1));
                 }
@@ -1705,12 +1693,10 @@ static int g_newindex(lua_State *L)
             const char *declared = n ? lua_tostring(L, -1) : "none";
             const char *bad = lua_pushlstring(L, p, (size_t)(eq - p));
             lua_pushfstring(L, "unknown parameter '%s' (declared: %s)", bad, declared);
-            free(keys);
             free(js);
             return stop_script(L, SK_USAGE, lua_tostring(L, -1));
         }
     }
-    free(keys);
     if (!js) {
         js = strdup("{}");
     } else {

@@ -9,8 +9,8 @@
  * (gnuplot's `columnheader`); a file with no rows gets one row of NaN so
  * gnuplot draws nothing without a warning.
  *
- * Where plots/ is: $CLUSTERSIM_PLOTS, else plots/ next to the executable,
- * else CLUSTERSIM_DATADIR/plots (set by the Makefile at build time). */
+ * Where plots/ is: $CLUSTERSIM_PLOTS, else plots/ next to the executable or
+ * one level up (a build directory), else CLUSTERSIM_DATADIR/plots (set by the Makefile at build time). */
 #include "tools/cmd.h"
 #include "tools/trace_read.h"
 
@@ -1583,7 +1583,7 @@ static int plot_elections(struct plot *p)
 
 static int find_plots_dir(char *out, size_t n, const char *kind)
 {
-    char cand[3][PATH_MAX];
+    char cand[5][PATH_MAX];
     int nc = 0;
     const char *env = getenv("CLUSTERSIM_PLOTS");
     if (env && *env)
@@ -1596,6 +1596,10 @@ static int find_plots_dir(char *out, size_t n, const char *kind)
         if (slash) {
             *slash = 0;
             snprintf(cand[nc++], PATH_MAX, "%.*s/plots", PATH_MAX - 8, exe);
+            /* a build directory (build/, build-asan/) inside the source tree */
+            snprintf(cand[nc++], PATH_MAX, "%.*s/../plots", PATH_MAX - 12, exe);
+            /* an installed tree: PREFIX/bin/clustersim beside PREFIX/share/clustersim */
+            snprintf(cand[nc++], PATH_MAX, "%.*s/../share/clustersim/plots", PATH_MAX - 32, exe);
         }
     }
     snprintf(cand[nc++], PATH_MAX, "%s/plots", CLUSTERSIM_DATADIR);
@@ -1611,8 +1615,12 @@ static int find_plots_dir(char *out, size_t n, const char *kind)
             return -1;
         }
     }
-    tool_error(PROG, "cannot find %s.gp: looked in %s%s%s%s%s; set CLUSTERSIM_PLOTS to the plots/ directory", kind,
-               cand[0], nc > 1 ? ", " : "", nc > 1 ? cand[1] : "", nc > 2 ? ", " : "", nc > 2 ? cand[2] : "");
+    char looked[5 * PATH_MAX + 16];
+    size_t ll = 0;
+    looked[0] = 0;
+    for (int i = 0; i < nc && ll < sizeof looked; i++)
+        ll += (size_t)snprintf(looked + ll, sizeof looked - ll, "%s%s", i ? ", " : "", cand[i]);
+    tool_error(PROG, "cannot find %s.gp: looked in %s; set CLUSTERSIM_PLOTS to the plots/ directory", kind, looked);
     return -1;
 }
 

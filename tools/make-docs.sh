@@ -1,0 +1,28 @@
+#!/bin/sh
+# Regenerate the pictures in docs/img/ from the shipped scenarios (fixed
+# seeds, so the images only change when the code does). `make docs` runs it.
+set -e
+cd "$(dirname "$0")/.."
+make --no-print-directory -s clustersim
+mkdir -p docs/img out/docs
+C=./clustersim
+run() { name=$1; shift; $C run "$@" --seed 1 --trace "out/docs/$name.jsonl" --trace-level messages >/dev/null 2>&1 || true; }
+
+run fd_partition scenarios/fd_partition.lua
+$C plot out/docs/fd_partition.jsonl --kind timeline -o docs/img/plot-timeline-fdetect.png
+
+if [ -f scenarios/raft_election.lua ]; then
+    run raft_election scenarios/raft_election.lua
+    run raft_partition scenarios/raft_partition.lua
+    run raft_flaky scenarios/raft_flaky.lua
+    $C plot out/docs/raft_election.jsonl --kind timeline -o docs/img/plot-timeline.png
+    $C plot out/docs/raft_election.jsonl --kind messages -o docs/img/plot-messages.png
+    $C plot out/docs/raft_partition.jsonl --kind commit -o docs/img/plot-commit.png
+    $C plot out/docs/raft_flaky.jsonl --kind latency -o docs/img/plot-latency.png
+    $C plot out/docs/raft_flaky.jsonl out/docs/raft_partition.jsonl --kind cdf -o docs/img/plot-cdf.png
+    for s in 1 2 3 4 5 6 7 8; do
+        $C run scenarios/raft_election.lua --seed $s --trace "out/docs/el-$s.jsonl" >/dev/null 2>&1 || true
+    done
+    $C plot out/docs/el-*.jsonl --kind elections -o docs/img/plot-elections.png
+fi
+ls -1 docs/img/
