@@ -23,7 +23,7 @@ struct op {
     struct request req;        /* the current attempt (req.id changes per attempt) */
     sim_time invoked_at;       /* true time */
     sim_time attempt_at;
-    int attempts, redirects;
+    int attempts, redirects, timeouts;
     int uncertain;             /* an earlier attempt was given up without an answer */
     int target;
     struct event *timeout_ev;
@@ -435,7 +435,8 @@ static void on_timeout(struct sim *s, struct client *c, int slot, uint64_t req_i
     o->uncertain = 1;          /* that attempt may still take effect */
     if (c->leader_hint == o->target)
         c->leader_hint = 0;
-    if (o->attempts <= c->cfg.retries) {
+    /* retries count timeouts only: following a redirect is not a retry */
+    if (++o->timeouts <= c->cfg.retries) {
         s->m.ops_retries++;
         attempt(s, c, o, pick_node(s, c, o->target));
         return;

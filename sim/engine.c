@@ -202,6 +202,15 @@ int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct co
     /* Every node exists before any starts: a node may send to a peer from start(). */
     for (int i = 1; i <= nodes; i++)
         call_start(s, s->nodes[i]);
+    /* The initial state must hold the invariants too: one check before any
+     * event, outside the check_every thinning. */
+    if (alg->check) {
+        struct violation v;
+        memset(&v, 0, sizeof v);
+        s->m.checks++;
+        if (alg->check(&s->cluster, &v))
+            sim_violation(s, &v);
+    }
     return 0;
 }
 

@@ -184,7 +184,8 @@ struct sim {
 
 struct sim *sim_new(uint64_t seed);
 void sim_free(struct sim *s);
-/* Create the cluster. Returns 0, or -1 with err filled. cfg is consumed. */
+/* Create the cluster and start every node. Returns 0, or -1 with err
+ * filled. The caller keeps and frees cfg. */
 int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct config *cfg,
                 struct error *err);
 /* Run events with time <= until (then now = until, unless stopped). */

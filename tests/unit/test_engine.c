@@ -724,15 +724,15 @@ static void test_check(void)
     struct sim *s = make(3, 4, (struct opts){ 7, 1, 1, 0 });
     sim_run(s, SIM_MS(500));
     ok(s->m.events > 500, "a busy run: %llu events", (unsigned long long)s->m.events);
-    is_int(ghost(s)->checks, s->m.events, "check_every = 1: check() after every event");
-    is_int(s->m.checks, s->m.events, "  and the metrics agree");
+    is_int(ghost(s)->checks, s->m.events + 1, "check_every = 1: check() at start and after every event");
+    is_int(s->m.checks, s->m.events + 1, "  and the metrics agree");
     ok(!s->stop, "  and the invariant held");
     sim_free(s);
 
     s = make(3, 4, (struct opts){ 7, 1, 1, 0 });
     s->check_every = 10;
     sim_run(s, SIM_MS(500));
-    is_int(ghost(s)->checks, s->m.events / 10, "check_every = 10: one check per 10 events");
+    is_int(ghost(s)->checks, 1 + s->m.events / 10, "check_every = 10: one check at start, then one per 10 events");
     sim_free(s);
 
     /* A violation stops the run at the event that broke the invariant. */
