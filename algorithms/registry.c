@@ -5,9 +5,11 @@
 #include "algorithms/algorithm.h"
 
 extern const struct algorithm fdetect_algorithm;
+extern const struct algorithm raft_algorithm;
 
 const struct algorithm *const algorithm_registry[] = {
     &fdetect_algorithm,
+    &raft_algorithm,
     NULL,
 };
 

@@ -361,7 +361,7 @@ static struct op *free_slot(struct client *c)
     return NULL;
 }
 
-static void start_op(struct sim *s, struct client *c, struct op *o, const struct request *q, int64_t ref)
+static void start_op(struct sim *s, struct client *c, struct op *o, const struct request *q, int node, int64_t ref)
 {
     memset(o, 0, sizeof *o);
     o->active = 1;
@@ -372,7 +372,7 @@ static void start_op(struct sim *s, struct client *c, struct op *o, const struct
     o->ref = ref;
     s->m.ops_invoked++;
     emit_invoke(s, o);
-    attempt(s, c, o, pick_node(s, c, 0));
+    attempt(s, c, o, node > 0 ? node : pick_node(s, c, 0));
 }
 
 static void generate(struct sim *s, struct client *c)
@@ -398,10 +398,10 @@ static void generate(struct sim *s, struct client *c)
         s->m.ops_rejected++;     /* open loop at its concurrency cap: the arrival is shed */
         return;
     }
-    start_op(s, c, o, &q, -1);
+    start_op(s, c, o, &q, 0, -1);
 }
 
-int client_submit(struct sim *s, int id, const struct request *q, int64_t ref, struct error *err)
+int client_submit(struct sim *s, int id, const struct request *q, int node, int64_t ref, struct error *err)
 {
     struct client *c = get(s, id);
     if (!c) {
@@ -421,7 +421,7 @@ int client_submit(struct sim *s, int id, const struct request *q, int64_t ref, s
         snprintf(err->msg, sizeof err->msg, "client %d already has %d operations outstanding", id, c->nops);
         return -1;
     }
-    start_op(s, c, o, q, ref);
+    start_op(s, c, o, q, node, ref);
     return 0;
 }
 
@@ -474,7 +474,9 @@ static void handle_reply(struct sim *s, struct client *c, const struct reply_pay
         c->leader_hint = p->res.leader > 0 && sim_node(s, p->res.leader) ? p->res.leader : 0;
         /* Bounded so a cluster without a leader cannot bounce a client for ever. */
         if (++o->redirects > 2 * s->nnodes + c->cfg.retries) {
-            complete(s, c, o, o->uncertain ? "info" : "fail", &p->res);
+            /* info, not fail: a node that redirects may be a deposed leader
+             * that already logged the command */
+            complete(s, c, o, "info", &p->res);
             break;
         }
         attempt(s, c, o, c->leader_hint ? c->leader_hint : pick_node(s, c, p->from));

@@ -30,9 +30,10 @@ int clients_add(struct sim *s, int count, const struct client_cfg *cfg);
 int clients_count(const struct sim *s);
 void clients_free(struct sim *s);
 
-/* A scripted operation from client id (1-based). ref: a script callback or -1.
- * Returns 0, or -1 with err filled (e.g. too many outstanding operations). */
-int client_submit(struct sim *s, int id, const struct request *op, int64_t ref, struct error *err);
+/* A scripted operation from client id (1-based), first sent to node `node`
+ * (0: the client's usual choice). ref: a script callback or -1. Returns 0,
+ * or -1 with err filled (e.g. too many outstanding operations). */
+int client_submit(struct sim *s, int id, const struct request *op, int node, int64_t ref, struct error *err);
 int client_up(struct sim *s, int id);
 int client_crash(struct sim *s, int id, struct error *err);
 int client_restart(struct sim *s, int id, struct error *err);

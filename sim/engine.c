@@ -609,6 +609,10 @@ int sim_step(struct sim *s, sim_time until)
     struct event *e = queue_peek(&s->q);
     if (!e || e->at > until || s->stop)
         return 0;
+    if (s->max_events && s->m.events >= s->max_events) {
+        s->stop = STOP_LIMIT;
+        return 0;
+    }
     queue_pop(&s->q);
     assert(e->at >= s->now);
     s->now = e->at;

@@ -111,7 +111,7 @@ struct sim_hooks {
 struct pending_hook { struct record r; int64_t ref; /* callback ref, or -1: sim.on hooks */ };
 struct pending_hooks { struct pending_hook *v; size_t len, cap; };
 
-enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT };
+enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT, STOP_LIMIT };
 
 struct latency_log { double *ms; size_t len, cap; };
 
@@ -158,6 +158,7 @@ struct sim {
     int note_open;
 
     uint64_t check_every, since_check;
+    uint64_t max_events;     /* stop the run after this many events; 0: no limit */
     enum stop_reason stop;
     struct violation violation;
     uint64_t violations;

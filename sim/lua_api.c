@@ -954,7 +954,7 @@ static int check_client(lua_State *L)
     return *p;
 }
 
-static const char *const submit_opts[] = { "op", "key", "value", "expect", "ttl", "token", "num", NULL };
+static const char *const submit_opts[] = { "op", "key", "value", "expect", "ttl", "token", "num", "node", NULL };
 
 static void copy_field(lua_State *L, int idx, const char *name, char *dst, size_t cap)
 {
@@ -994,6 +994,13 @@ static int cl_submit(lua_State *L)
         lua_pop(L, 1);
         q.num = (int64_t)opt_number(L, 2, "submit", "num", 0, -1e15, 1e15);
     }
+    int node = 0;
+    if (opt_field(L, 2, "node")) {
+        lua_pop(L, 1);
+        node = (int)opt_number(L, 2, "submit", "node", 0, 1, 1e6);
+        if (!S(L)->alg || node > S(L)->nnodes || !S(L)->nodes[node]->member)
+            return luaL_error(L, "submit: node %d does not exist (nodes are 1..%d)", node, S(L)->nnodes);
+    }
     int64_t ref = -1;
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TFUNCTION);
@@ -1001,7 +1008,7 @@ static int cl_submit(lua_State *L)
         ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     struct error err;
-    if (client_submit(S(L), id, &q, ref, &err) < 0) {
+    if (client_submit(S(L), id, &q, node, ref, &err) < 0) {
         if (ref >= 0)
             luaL_unref(L, LUA_REGISTRYINDEX, (int)ref);
         return luaL_error(L, "submit: %s", err.msg);
@@ -1314,6 +1321,16 @@ static int after_run(lua_State *L)
     case STOP_ERROR:
         return stop_script(L, cx->stop == SK_NONE ? SK_ACTION_ERROR : cx->stop, NULL);
     case STOP_ASSERT: return stop_script(L, SK_ASSERT, NULL);
+    case STOP_LIMIT: {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the run reached its event limit (%" PRIu64 " events); raise it with --max-events N",
+                 s->max_events);
+        luaL_where(L, 1);
+        lua_pushstring(L, msg);
+        lua_concat(L, 2);
+        set_msg(cx, lua_tostring(L, -1));
+        return stop_script(L, SK_ACTION_ERROR, NULL);
+    }
     }
     return 0;
 }
@@ -1413,9 +1430,9 @@ static int l_assert(lua_State *L)
 static int l_log(lua_State *L)
 {
     struct sim *s = S(L);
+    int n = lua_gettop(L);     /* before luaL_buffinit, which may push a placeholder */
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    int n = lua_gettop(L);
     for (int i = 1; i <= n; i++) {
         if (i > 1)
             luaL_addchar(&b, ' ');
@@ -1852,6 +1869,8 @@ void print_repro(FILE *f, const struct run_opts *o)
     }
     if (o->check_every != 1)
         fprintf(f, " --check-every %" PRIu64, o->check_every);
+    if (o->max_sim_events)
+        fprintf(f, " --max-events %" PRIu64, o->max_sim_events);
     if (o->lua_budget != DEFAULT_LUA_BUDGET)
         fprintf(f, " --lua-budget %" PRIu64, o->lua_budget);
     if (o->nemesis_limit >= 0)
@@ -1895,6 +1914,7 @@ int run_scenario(struct run_opts *o)
     s->bugs = o->bugs;
     s->nbugs = o->nbugs;
     s->check_every = o->check_every ? o->check_every : 1;
+    s->max_events = o->max_sim_events;
     s->nemesis_skip = o->nemesis_skip;
     s->nnemesis_skip = o->nnemesis_skip;
     s->nemesis_limit = o->nemesis_limit;
@@ -1992,6 +2012,9 @@ int run_scenario(struct run_opts *o)
         if (exit_code == EXIT_FAILED)
             print_repro(stderr, o);
     }
+    /* Actions still queued hold Lua references that die with the state:
+     * the engine must not release them into a closed state. */
+    memset(&s->hooks, 0, sizeof s->hooks);
     lua_close(L);
     for (int i = 0; i < cx.nhook_types; i++)
         free(cx.hook_types[i]);

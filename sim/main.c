@@ -20,7 +20,7 @@ static const char usage_text[] =
     "\n"
     "  run SCENARIO.lua [--seed N] [--trace FILE|-] [--trace-level state|messages]\n"
     "                   [--bug NAME]... [-P name=value]... [--check-every N]\n"
-    "                   [--lua-budget N] [--lua-memory MB] [--help] [-- ARGS]\n"
+    "                   [--lua-budget N] [--lua-memory MB] [--max-events N] [--help] [-- ARGS]\n"
     "  explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE]\n"
     "                   [run options]\n"
     "  check TRACE.jsonl          validate a trace and check its client history\n"
@@ -129,11 +129,11 @@ static int cmd_bugs(void)
 
 static const char *const run_flags[] = {
     "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
-    "--lua-memory", "--nemesis-limit", "--nemesis-skip", "--help", "--", NULL
+    "--lua-memory", "--max-events", "--nemesis-limit", "--nemesis-skip", "--help", "--", NULL
 };
 static const char *const explore_flags[] = {
     "--seeds", "--jobs", "--shard", "--shrink", "--json", "--bug", "-P", "--check-every",
-    "--lua-budget", "--lua-memory", "--trace-dir", "--max-failures", "--", NULL
+    "--lua-budget", "--lua-memory", "--max-events", "--trace-dir", "--max-failures", "--", NULL
 };
 
 /* Parse run options shared by run and explore; returns how many argv entries
@@ -155,7 +155,7 @@ static int parse_run_option(int argc, char **argv, int i, struct run_opts *o,
     }
     static const char *const with_value[] = {
         "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
-        "--lua-memory", "--nemesis-limit", "--nemesis-skip", NULL
+        "--lua-memory", "--max-events", "--nemesis-limit", "--nemesis-skip", NULL
     };
     int takes = 0;
     for (int k = 0; with_value[k]; k++)
@@ -229,6 +229,12 @@ static int parse_run_option(int argc, char **argv, int i, struct run_opts *o,
             return -1;
         }
         o->lua_memory = (size_t)u << 20;
+    } else if (strcmp(flag, "--max-events") == 0) {
+        if (parse_u64(val, &u) || u == 0) {
+            usage_error("--max-events takes a number of events >= 1, got '%s'", val);
+            return -1;
+        }
+        o->max_sim_events = u;
     } else if (strcmp(flag, "--nemesis-limit") == 0) {
         if (parse_u64(val, &u) || u > 1000000) {
             usage_error("--nemesis-limit takes a number of faults, got '%s'", val);

@@ -21,6 +21,7 @@ struct run_opts {
     uint64_t lua_budget;         /* instructions per entry into the script */
     size_t lua_memory;           /* bytes */
     uint64_t check_every;
+    uint64_t max_sim_events;     /* 0: no limit */
     int help;                    /* list the scenario's parameters and stop */
     int quiet;                   /* no summary line, no repro line (explore children) */
     const int *nemesis_skip;

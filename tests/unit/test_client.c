@@ -148,7 +148,7 @@ static int submit_put(struct sim *s, const char *value)
     snprintf(q.op, sizeof q.op, "put");
     snprintf(q.key, sizeof q.key, "x");
     snprintf(q.value, sizeof q.value, "%s", value);
-    int rc = client_submit(s, 1, &q, -1, &err);
+    int rc = client_submit(s, 1, &q, 0, -1, &err);
     if (rc)
         printf("# client_submit: %s\n", err.msg);
     return rc;
@@ -315,9 +315,9 @@ static void test_paused_and_crashed(void)
        "  the operation completes as info: client crashed");
     sim_run(s, SIM_S(2));
     is_int(s->m.dropped_by[DROP_CRASHED], 1, "the reply to a crashed client is dropped, reason crashed");
-    ok(client_submit(s, 1, &(struct request){ .op = "get" }, -1, &err) == -1, "a crashed client takes no operations");
+    ok(client_submit(s, 1, &(struct request){ .op = "get" }, 0, -1, &err) == -1, "a crashed client takes no operations");
     is_str(err.msg, "client 1 is crashed", "  and says so");
-    ok(client_submit(s, 7, &(struct request){ .op = "get" }, -1, &err) == -1, "an unknown client fails");
+    ok(client_submit(s, 7, &(struct request){ .op = "get" }, 0, -1, &err) == -1, "an unknown client fails");
     is_str(err.msg, "client 7 does not exist (clients are 1..1)", "  naming the valid range");
     ok(client_restart(s, 1, &err) == 0 && submit_put(s, "w") == 0, "a restarted client takes operations again");
     sim_run(s, SIM_S(3));

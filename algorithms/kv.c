@@ -1,0 +1,222 @@
+/* The replicated key-value state machine (see kv.h). */
+#include "algorithms/kv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *r = realloc(p, n ? n : 1);
+    if (!r)
+        abort();
+    return r;
+}
+
+uint64_t kv_fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t str_hash(const char *s)
+{
+    return kv_fnv(KV_FNV_INIT, s, strlen(s));
+}
+
+/* ------------------------------------------------------------- the table */
+
+void kv_table_init(struct kv_table *t) { memset(t, 0, sizeof *t); }
+
+void kv_table_free(struct kv_table *t)
+{
+    free(t->keys);
+    free(t->index);
+    memset(t, 0, sizeof *t);
+}
+
+long kv_table_find(const struct kv_table *t, const char *key)
+{
+    if (!t->index_cap)
+        return -1;
+    for (size_t j = (size_t)str_hash(key) & (t->index_cap - 1);; j = (j + 1) & (t->index_cap - 1)) {
+        uint32_t v = t->index[j];
+        if (!v)
+            return -1;
+        if (strcmp(t->keys[v - 1], key) == 0)
+            return (long)(v - 1);
+    }
+}
+
+static void place(struct kv_table *t, size_t slot)
+{
+    size_t j = (size_t)str_hash(t->keys[slot]) & (t->index_cap - 1);
+    while (t->index[j])
+        j = (j + 1) & (t->index_cap - 1);
+    t->index[j] = (uint32_t)(slot + 1);
+}
+
+size_t kv_table_add(struct kv_table *t, const char *key)
+{
+    long found = kv_table_find(t, key);
+    if (found >= 0)
+        return (size_t)found;
+    if ((t->len + 1) * 2 > t->index_cap) {
+        free(t->index);
+        t->index_cap = t->index_cap ? t->index_cap * 2 : 16;
+        t->index = calloc(t->index_cap, sizeof *t->index);
+        if (!t->index)
+            abort();
+        for (size_t i = 0; i < t->len; i++)
+            place(t, i);
+    }
+    if (t->len == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->keys = xrealloc(t->keys, t->cap * sizeof *t->keys);
+    }
+    size_t slot = t->len++;
+    snprintf(t->keys[slot], REQ_STR, "%s", key);
+    place(t, slot);
+    return slot;
+}
+
+/* ------------------------------------------------------ the state machine */
+
+void kv_init(struct kv *kv) { memset(kv, 0, sizeof *kv); }
+
+void kv_free(struct kv *kv)
+{
+    kv_table_free(&kv->table);
+    free(kv->values);
+    free(kv->present);
+    for (int i = 0; i < kv->nsessions; i++)
+        free(kv->sessions[i]);
+    free(kv->sessions);
+    memset(kv, 0, sizeof *kv);
+}
+
+static size_t slot_for(struct kv *kv, const char *key)
+{
+    size_t slot = kv_table_add(&kv->table, key);
+    if (kv->table.len > kv->values_cap) {
+        size_t cap = kv->table.cap;
+        kv->values = xrealloc(kv->values, cap * sizeof *kv->values);
+        kv->present = xrealloc(kv->present, cap);
+        memset(kv->present + kv->values_cap, 0, cap - kv->values_cap);
+        kv->values_cap = cap;
+    }
+    return slot;
+}
+
+int kv_read(const struct kv *kv, const char *key, char value[REQ_STR])
+{
+    long slot = kv_table_find(&kv->table, key);
+    if (slot < 0 || (size_t)slot >= kv->values_cap || !kv->present[slot]) {
+        value[0] = 0;
+        return 0;
+    }
+    memcpy(value, kv->values[slot], REQ_STR);
+    return 1;
+}
+
+int kv_exec(struct kv *kv, const struct request *cmd, struct result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->status = RESULT_OK;
+    if (strcmp(cmd->op, "get") == 0) {
+        out->found = kv_read(kv, cmd->key, out->value);
+        return 0;
+    }
+    if (strcmp(cmd->op, "put") == 0) {
+        size_t slot = slot_for(kv, cmd->key);
+        memcpy(kv->values[slot], cmd->value, REQ_STR);
+        kv->values[slot][REQ_STR - 1] = 0;
+        kv->present[slot] = 1;
+        return 1;
+    }
+    if (strcmp(cmd->op, "cas") == 0) {
+        char cur[REQ_STR];
+        if (!kv_read(kv, cmd->key, cur) || strncmp(cur, cmd->expect, REQ_STR) != 0) {
+            out->status = RESULT_FAIL;
+            snprintf(out->error, sizeof out->error, "cas mismatch");
+            return 0;
+        }
+        size_t slot = slot_for(kv, cmd->key);
+        memcpy(kv->values[slot], cmd->value, REQ_STR);
+        kv->values[slot][REQ_STR - 1] = 0;
+        kv->present[slot] = 1;
+        return 1;
+    }
+    out->status = RESULT_FAIL;
+    snprintf(out->error, sizeof out->error, "unknown op %.30s", cmd->op);
+    return 0;
+}
+
+static struct kv_session *session(struct kv *kv, int client)
+{
+    if (client >= kv->nsessions) {
+        int n = client + 1;
+        kv->sessions = xrealloc(kv->sessions, (size_t)n * sizeof *kv->sessions);
+        memset(kv->sessions + kv->nsessions, 0, (size_t)(n - kv->nsessions) * sizeof *kv->sessions);
+        kv->nsessions = n;
+    }
+    if (!kv->sessions[client]) {
+        kv->sessions[client] = calloc(1, sizeof **kv->sessions);
+        if (!kv->sessions[client])
+            abort();
+    }
+    return kv->sessions[client];
+}
+
+int kv_apply(struct kv *kv, const struct request *cmd, struct result *out)
+{
+    kv->applied++;
+    if (cmd->client <= 0)                 /* not from a client session */
+        return kv_exec(kv, cmd, out);
+    struct kv_session *s = session(kv, cmd->client);
+    /* §6.3: a command whose (client, seq) was applied before answers with
+     * the result of the first application and changes nothing. */
+    for (int i = 0; i < s->count; i++)
+        if (s->ring[i].seq == cmd->seq) {
+            kv->duplicates++;
+            *out = s->ring[i].res;
+            return 0;
+        }
+    if (cmd->seq <= s->evicted_max) {
+        /* Older than the window: it may have been applied; applying it again
+         * could break exactly-once, so it is refused (deterministically, on
+         * every replica). */
+        kv->expired++;
+        memset(out, 0, sizeof *out);
+        out->status = RESULT_UNKNOWN;
+        snprintf(out->error, sizeof out->error, "session expired");
+        return 0;
+    }
+    int changed = kv_exec(kv, cmd, out);
+    struct kv_cached *c;
+    if (s->count < KV_SESSION_WINDOW) {
+        c = &s->ring[s->count++];
+    } else {
+        c = &s->ring[s->head];
+        s->head = (s->head + 1) % KV_SESSION_WINDOW;
+        if (c->seq > s->evicted_max)
+            s->evicted_max = c->seq;
+    }
+    c->seq = cmd->seq;
+    c->res = *out;
+    return changed;
+}
+
+uint64_t kv_result_digest(const struct result *r)
+{
+    uint64_t h = KV_FNV_INIT;
+    int st = (int)r->status;
+    h = kv_fnv(h, &st, sizeof st);
+    h = kv_fnv(h, &r->found, sizeof r->found);
+    h = kv_fnv(h, r->value, strnlen(r->value, REQ_STR));
+    h = kv_fnv(h, "|", 1);
+    h = kv_fnv(h, r->error, strnlen(r->error, REQ_STR));
+    return h;
+}
