@@ -13,7 +13,9 @@ name=$(basename "$SCENARIO" .lua)
 echo "demo: running $SCENARIO (seed 1)"
 ./clustersim run "$SCENARIO" --seed 1 --trace "out/$name.jsonl" --trace-level messages
 ./clustersim plot "out/$name.jsonl" --kind timeline -o "out/$name-timeline.png"
-./clustersim plot "out/$name.jsonl" --kind messages -o "out/$name-messages.png"
+# The messages plot frames the election after the crash, when there is one.
+. ./tools/election-window.sh
+./clustersim plot "out/$name.jsonl" --kind messages $(election_window "out/$name.jsonl") -o "out/$name-messages.png"
 echo
 echo "demo: trace    out/$name.jsonl ($(wc -l < "out/$name.jsonl") records; see docs/trace.md)"
 echo "demo: timeline out/$name-timeline.png"

@@ -16,11 +16,14 @@ if [ -f scenarios/raft_election.lua ]; then
     run raft_partition scenarios/raft_partition.lua
     run raft_flaky scenarios/raft_flaky.lua
     $C plot out/docs/raft_election.jsonl --kind timeline -o docs/img/plot-timeline.png
-    $C plot out/docs/raft_election.jsonl --kind messages -o docs/img/plot-messages.png
+    . ./tools/election-window.sh
+    $C plot out/docs/raft_election.jsonl --kind messages $(election_window out/docs/raft_election.jsonl) \
+        -o docs/img/plot-messages.png
     $C plot out/docs/raft_partition.jsonl --kind commit -o docs/img/plot-commit.png
     $C plot out/docs/raft_flaky.jsonl --kind latency -o docs/img/plot-latency.png
     $C plot out/docs/raft_flaky.jsonl out/docs/raft_partition.jsonl --kind cdf -o docs/img/plot-cdf.png
-    for s in 1 2 3 4 5 6 7 8; do
+    $C plot out/docs/raft_flaky.jsonl --kind load -o docs/img/plot-load.png
+    for s in $(seq 1 100); do
         $C run scenarios/raft_election.lua --seed $s --trace "out/docs/el-$s.jsonl" >/dev/null 2>&1 || true
     done
     $C plot out/docs/el-*.jsonl --kind elections -o docs/img/plot-elections.png
