@@ -42,12 +42,13 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%.d)
 
-.PHONY: all test test-run check check-asan check-asan-run bench demo deps install uninstall clean docs
+.PHONY: fuzz all test test-run check check-asan check-asan-run bench demo deps install uninstall clean docs
 
 all: clustersim
 
+# Copy then rename: replacing the file works even while a run holds the old one.
 clustersim: $(BUILD)/clustersim
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/clustersim: $(MAIN_OBJ) $(BUILD)/libclustersim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -101,18 +102,33 @@ deps:
 docs: clustersim
 	./tools/make-docs.sh
 
+# The docs keep the source tree's layout (README.md beside docs/), so the
+# README's links work where they are installed.
 install: clustersim
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/plots $(DESTDIR)$(DATADIR)/scenarios \
-	  $(DESTDIR)$(MANDIR) $(DESTDIR)$(DOCDIR)
+	  $(DESTDIR)$(MANDIR) $(DESTDIR)$(DOCDIR)/docs/img
 	install -m 755 clustersim $(DESTDIR)$(BINDIR)/clustersim
 	install -m 644 plots/*.gp $(DESTDIR)$(DATADIR)/plots/
 	install -m 644 scenarios/*.lua $(DESTDIR)$(DATADIR)/scenarios/
 	install -m 644 docs/clustersim.1 $(DESTDIR)$(MANDIR)/clustersim.1
-	install -m 644 docs/*.md README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 644 docs/img/*.png $(DESTDIR)$(DOCDIR)/docs/img/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/clustersim $(DESTDIR)$(MANDIR)/clustersim.1
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-asan clustersim out
+	rm -rf build build-asan build-fuzz clustersim out
+
+# Fuzzing (clang's libFuzzer, with ASan+UBSan): the trace tools and the Lua
+# API on arbitrary input. Not part of `make test`; run for as long as you like:
+#   make fuzz && build-fuzz/fuzz_trace -max_total_time=60 tests/data
+#   mkdir -p out/fuzz-lua && build-fuzz/fuzz_lua out/fuzz-lua scenarios tests/lua -max_total_time=60 -timeout=10
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" build-fuzz/libclustersim.a
+	for t in fuzz_trace fuzz_lua; do \
+	  clang $(PROJ_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build-fuzz/$$t tests/fuzz/$$t.c \
+	    build-fuzz/libclustersim.a $(LIBS) || exit 1; done

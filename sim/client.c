@@ -568,6 +568,7 @@ static int check(struct sim *s, int id, struct error *err)
     return 0;
 }
 
+/* ms < 0: no duration field; ms = -2: "ms": null (a pause until resumed). */
 static void client_record(struct sim *s, const char *type, int id, double ms)
 {
     if (!sim_wants(s, type, TRACE_STATE))
@@ -577,6 +578,8 @@ static void client_record(struct sim *s, const char *type, int id, double ms)
     record_int(&r, "client", id);
     if (ms >= 0)
         record_num(&r, "ms", ms);
+    else if (ms == -2)
+        record_null(&r, "ms");
     sim_emit(s, &r, TRACE_STATE);
 }
 
@@ -641,7 +644,7 @@ int client_pause(struct sim *s, int id, sim_time duration, struct error *err)
         snprintf(err->msg, sizeof err->msg, "client %d is crashed", id);
         return -1;
     }
-    client_record(s, "client_pause", id, duration >= 0 ? sim_ns_to_ms(duration) : -1);
+    client_record(s, "client_pause", id, duration >= 0 ? sim_ns_to_ms(duration) : -2);
     c->paused = 1;
     disarm(s, &c->resume_ev);
     if (duration >= 0) {

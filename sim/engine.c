@@ -135,6 +135,7 @@ void sim_free(struct sim *s)
     free(s->msg_blocks);
     free(s->m.latency.ms);
     free(s->pending.v);
+    free(s->preheader);
     for (int i = 0; i < s->nmsg_json; i++)
         free(s->msg_json[i]);
     free(s->msg_json);
@@ -260,15 +261,29 @@ void sim_write_header(struct sim *s)
     }
     assert(!r.overflow);
     trace_write_untimed(&s->trace, &r);
+    if (s->preheader_len) {
+        unsigned long long lines = 0;
+        for (size_t i = 0; i < s->preheader_len; i++)
+            lines += s->preheader[i] == '\n';
+        trace_write_raw(&s->trace, s->preheader, s->preheader_len, lines);
+        s->preheader_len = 0;
+    }
 }
 
 void sim_emit(struct sim *s, const struct record *r, int level)
 {
     assert(!r->overflow && "record too large: raise RECORD_MAX_FIELDS or RECORD_STRBUF");
     if (s->trace_open && s->trace_level >= level) {
-        if (!s->header_written)
-            sim_write_header(s);
-        trace_write(&s->trace, r);
+        if (!s->header_written && !s->alg) {
+            /* The header names the algorithm and cluster size: hold records
+             * made before sim.cluster until it is written. */
+            record_to_json(r, 1, &s->preheader, &s->preheader_len, &s->preheader_cap);
+            record_to_json_newline(&s->preheader, &s->preheader_len, &s->preheader_cap);
+        } else {
+            if (!s->header_written)
+                sim_write_header(s);
+            trace_write(&s->trace, r);
+        }
     }
     if (s->hooks.flush && s->hooks.wants && s->hooks.wants(s->hooks.ctx, r->type))
         sim_queue_hook(s, r, -1);
@@ -345,7 +360,7 @@ static void describe_msg(struct sim *s, const struct msg *m, struct record *r)
             record_str(r, "key", q->key);
     } else if (m->type == MSG_REPLY) {
         const struct reply_payload *p = (const struct reply_payload *)m->data;
-        static const char *const st[] = { "ok", "fail", "redirect", "unknown" };
+        static const char *const st[] = { "ok", "fail", "redirect", "info" };
         record_int(r, "req", (int64_t)p->req_id);
         record_str(r, "status", st[p->res.status]);
         if (p->res.status == RESULT_REDIRECT)

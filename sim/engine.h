@@ -151,6 +151,8 @@ struct sim {
     int trace_open;
     int trace_level;
     int header_written;
+    char *preheader;         /* records emitted before sim.cluster, written after the header */
+    size_t preheader_len, preheader_cap;
     int want_send, want_recv, want_drop;   /* trace or hook wants them: one branch each */
     char **msg_json;         /* message names as JSON strings, built on first use */
     int nmsg_json;

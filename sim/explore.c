@@ -45,8 +45,7 @@ static pid_t spawn(const struct explore_opts *e, uint64_t seed, const int *skips
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
-    fflush(stdout);
-    fflush(stderr);
+    fflush(NULL);     /* or the child inherits unwritten buffers (--json) and writes them again */
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);

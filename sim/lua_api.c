@@ -93,8 +93,14 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (nsize > old && cx->mem_used - old + nsize > cx->opts->lua_memory)
         return NULL;        /* Lua raises "not enough memory" */
     void *p = realloc(ptr, nsize);
-    if (p)
+    if (p) {
         cx->mem_used = cx->mem_used - old + nsize;
+        /* Allocation is work the instruction count does not see: a loop of
+         * string.rep(x, 1 << 20) runs few instructions but copies a MB each.
+         * Charge one instruction per 64 bytes allocated. */
+        if (nsize > old)
+            cx->count += (nsize - old) / 64;
+    }
     return p;
 }
 
@@ -684,6 +690,7 @@ static int l_cluster(lua_State *L)
     config_free(&cfg);
     if (rc)
         return luaL_error(L, "sim.cluster: %s", err.msg);
+    sim_write_header(s);     /* now that it can name the algorithm and size */
     push_cluster(L);
     return 1;
 }
@@ -711,8 +718,11 @@ static int node_arg(lua_State *L, int *next)
 {
     int *nid = luaL_testudata(L, 1, NODE_MT);
     if (nid) {
+        struct sim *s = S(L);
         *next = 2;
-        return check_node_arg(L, 1) ? *nid : 0;
+        if (*nid < 1 || *nid > s->nnodes || !s->nodes[*nid]->member)
+            luaL_error(L, "node %d is no longer in the cluster", *nid);
+        return *nid;
     }
     luaL_checkudata(L, 1, CLUSTER_MT);
     *next = 3;
@@ -1648,8 +1658,8 @@ static int g_newindex(lua_State *L)
                     return stop_script(L, SK_USAGE, lua_tostring(L, -1));
                 }
                 if (lua_isinteger(L, -3) && !lua_isinteger(L, -1)) {
-                    lua_pushfstring(L, "-P %s=%s: a whole number expected (the default is %s)", keys[i], ov,
-                                    lua_tostring(L, -4));
+                    lua_pushfstring(L, "-P %s=%s: a whole number expected (the default is %I)", keys[i], ov,
+                                    (LUAI_UACINT)lua_tointeger(L, -3));
                     free(js);
                     return stop_script(L, SK_USAGE, lua_tostring(L, -1));
                 }
@@ -1684,7 +1694,7 @@ static int g_newindex(lua_State *L)
             } else if (lua_isinteger(L, -1)) {
                 jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%lld", (long long)lua_tointeger(L, -1));
             } else {
-                jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%.17g", lua_tonumber(L, -1));
+                jlen += (size_t)json_format_double(js + jlen, jcap - jlen, lua_tonumber(L, -1));
             }
         }
         lua_setfield(L, eff, keys[i]);

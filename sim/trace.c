@@ -116,18 +116,25 @@ static void put_int(char **buf, size_t *len, size_t *cap, int64_t v)
     *len = (size_t)(itoa_fast(*buf + *len, v) - *buf);
 }
 
+int json_format_double(char *out, size_t n, double d)
+{
+    if (!isfinite(d))
+        return snprintf(out, n, "null");
+    if (d == (double)(int64_t)d && fabs(d) < 9e15)
+        return snprintf(out, n, "%lld", (long long)d);
+    /* the shortest of %.15g / %.16g / %.17g that reads back exactly */
+    for (int prec = 15; prec <= 17; prec++) {
+        int k = snprintf(out, n, "%.*g", prec, d);
+        if (prec == 17 || strtod(out, NULL) == d)
+            return k;
+    }
+    return 0;
+}
+
 static void put_num(char **buf, size_t *len, size_t *cap, double d)
 {
-    if (!isfinite(d)) {
-        PUTS("null");
-        return;
-    }
-    if (d == (double)(int64_t)d && fabs(d) < 9e15) {
-        put_int(buf, len, cap, (int64_t)d);
-        return;
-    }
     char tmp[40];
-    int n = snprintf(tmp, sizeof tmp, "%.6g", d);
+    int n = json_format_double(tmp, sizeof tmp, d);
     put(buf, len, cap, tmp, (size_t)n);
 }
 
@@ -241,6 +248,8 @@ void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, in
         flush(t);
 }
 
+void record_to_json_newline(char **buf, size_t *len, size_t *cap) { put(buf, len, cap, "\n", 1); }
+
 int trace_open(struct trace *t, const char *path)
 {
     memset(t, 0, sizeof *t);
@@ -268,6 +277,16 @@ static void write_rec(struct trace *t, const struct record *r, int with_time)
 }
 
 void trace_write(struct trace *t, const struct record *r) { write_rec(t, r, 1); }
+
+void trace_write_raw(struct trace *t, const char *bytes, size_t len, unsigned long long lines)
+{
+    if (!t->f)
+        return;
+    put(&t->buf, &t->len, &t->cap, bytes, len);
+    t->lines += lines;
+    if (t->len >= FLUSH_AT)
+        flush(t);
+}
 void trace_write_untimed(struct trace *t, const struct record *r) { write_rec(t, r, 0); }
 
 int trace_close(struct trace *t)

@@ -24,6 +24,8 @@ struct trace {
 /* Open path ("-" for stdout). Returns 0, or -1 with errno set. */
 int trace_open(struct trace *t, const char *path);
 void trace_write(struct trace *t, const struct record *r);
+/* Bytes already serialised (whole lines). */
+void trace_write_raw(struct trace *t, const char *bytes, size_t len, unsigned long long lines);
 /* A record without "t" (the header). */
 void trace_write_untimed(struct trace *t, const struct record *r);
 /* A send, recv or drop line written directly (args and why may be NULL):
@@ -35,6 +37,11 @@ void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, in
 int trace_close(struct trace *t);
 /* Append r as one JSON object (no newline) to a growable buffer. */
 void record_to_json(const struct record *r, int with_time, char **buf, size_t *len, size_t *cap);
+/* A double as JSON: integers exactly, others with the fewest digits that
+ * read back to the same double, non-finite as null. Returns the length. */
+int json_format_double(char *out, size_t n, double d);
+/* Append a newline to the buffer. */
+void record_to_json_newline(char **buf, size_t *len, size_t *cap);
 /* JSON-escape s into the buffer, with quotes. */
 void json_append_string(char **buf, size_t *len, size_t *cap, const char *s);
 

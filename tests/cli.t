@@ -98,6 +98,14 @@ expect_out "crash of	2	at	20" "a hook gets the record as a table, t in ms"
 tr '\n' ' ' < "$TMP/out" | grep -q "a	1 b	2 c	3"
 ok $? "sim.sorted iterates keys in order"
 
+# Node handles, and records made before the cluster exists
+expect_exit 0 "node handle methods" -- $R $L/node_handle.lua
+expect_out "node\(2\)	false" "c:node(i):crash() and :state() work on the handle"
+$R $L/preheader.lua --trace "$TMP/ph.jsonl" 2>/dev/null
+head -1 "$TMP/ph.jsonl" | grep -q '"type":"header".*"algorithm":"fdetect","nodes":3' &&
+    sed -n 2p "$TMP/ph.jsonl" | grep -q '"msg":"before the cluster"'
+ok $? "a record made before sim.cluster follows a complete header"
+
 # Other commands
 expect_exit 0 "--version" -- "$CLUSTERSIM" --version
 expect_out "clustersim [0-9]+\.[0-9]+\.[0-9]+" "version printed"

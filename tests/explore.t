@@ -29,6 +29,10 @@ expect_exit 1 "the shrunk command reproduces the failure" -- ./$line
 [ "$(grep -c '"type":"nemesis".*"phase":"start"' "$TMP/n.jsonl")" -eq 1 ]
 ok $? "the shrunk run applies exactly one fault"
 
+expect_exit 1 "shrink with --json" -- $E tests/lua/nemesis_fail.lua --seeds $seed..$seed --shrink --json "$TMP/s.json"
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); exit !(@{$j->{shrunk}} == 1 && $j->{shrunk}[0]{kept} == 1)' < "$TMP/s.json"
+ok $? "--json with --shrink is one valid document naming the one fault kept"
+
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
 expect_exit 64 "bad --seeds" -- $E scenarios/fd_crash.lua --seeds 5..1
 expect_exit 66 "explore a missing scenario" -- $E nowhere.lua --seeds 1..2

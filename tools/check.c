@@ -251,7 +251,8 @@ static int linearize(const struct lop *ops, size_t n, long *budget, struct lin_r
         e[2 * i] = (struct entry){1, i, ops[i].call, 1, NULL, NULL, NULL};
         e[2 * i + 1] = (struct entry){0, i, ops[i].ret, ops[i].ret == ops[i].call ? 2 : 0, NULL, NULL, NULL};
     }
-    qsort(e, 2 * n, sizeof *e, by_entry);
+    if (n)
+        qsort(e, 2 * n, sizeof *e, by_entry);
     struct entry **call_of = xrealloc(NULL, n * sizeof *call_of), **ret_of = xrealloc(NULL, n * sizeof *ret_of);
     for (size_t i = 0; i < 2 * n; i++)
         (e[i].is_call ? call_of : ret_of)[e[i].op] = &e[i];
@@ -395,7 +396,8 @@ static int check_history(const struct trace_ops *ops, long budget_per_key, long 
         }
     }
     if (ks.n > 1)
-        qsort(ks.keys, ks.n, sizeof *ks.keys, by_str);
+        if (ks.n)
+            qsort(ks.keys, ks.n, sizeof *ks.keys, by_str);
     int verdict = 0;
     size_t inconclusive = 0;
     struct lop *l = xrealloc(NULL, (ops->n + 1) * sizeof *l);
@@ -585,7 +587,8 @@ int cmd_check(int argc, char **argv)
         printf("  scenario %s, seed %s, algorithm %s, %lld nodes\n", sc ? sc : "?", seed ? seed : "?",
                alg ? alg : "?", (long long)json_int(r.header, "nodes", 0));
     }
-    qsort(s.types, s.ntypes, sizeof *s.types, by_type);
+    if (s.ntypes)
+        qsort(s.types, s.ntypes, sizeof *s.types, by_type);
     printf("  records:");
     for (size_t i = 0; i < s.ntypes; i++)
         printf(" %s=%ld", s.types[i].type, s.types[i].n);

@@ -618,7 +618,8 @@ static int export_history(struct trace_reader *r, FILE *out)
         ev[n++] = (struct hist_event){op->invoke_us, 1, i};
         ev[n++] = (struct hist_event){done, done == op->invoke_us ? 2 : 0, i};
     }
-    qsort(ev, n, sizeof *ev, by_time);
+    if (n)
+        qsort(ev, n, sizeof *ev, by_time);
     /* processes: client k starts as process k-1; after an indeterminate op
      * it can no longer be trusted to be sequential, so it continues as a
      * fresh process (Jepsen's convention: + the number of clients) */

@@ -439,5 +439,6 @@ void trace_ops_finish(struct trace_ops *ops)
         }
     }
     if (ops->n > 1)
-        qsort(ops->v, ops->n, sizeof *ops->v, by_invoke);
+        if (ops->n)
+            qsort(ops->v, ops->n, sizeof *ops->v, by_invoke);
 }
