@@ -409,7 +409,47 @@ struct timeline {
     int64_t nrole_records, nsuspect;
     int64_t window_us;      /* width of the drawn window, to decide on term labels */
     int64_t from_us, to_us;
+    /* Suspicion marks close together on one lane share one label ("?4,5,6"),
+     * or their labels print on top of each other: [lane * 2 + (trust)] */
+    struct mark_group *groups;
+    int ngroups;
 };
+
+#define GROUP_MARKS 64
+struct mark_group {
+    int n;
+    int64_t t[GROUP_MARKS];
+    char label[160];
+};
+
+static void group_flush(struct timeline *tl, int idx)
+{
+    struct mark_group *g = &tl->groups[idx];
+    struct dfile *d = idx % 2 ? &tl->trust : &tl->suspect;
+    for (int i = 0; i < g->n; i++)
+        drow(d, "%.3f\t%d\t%s", ms(g->t[i]), idx / 2, i == 0 ? g->label : "");
+    g->n = 0;
+    g->label[0] = 0;
+}
+
+static void group_mark(struct timeline *tl, int lane, int trust, int64_t t, int64_t target)
+{
+    int idx = lane * 2 + trust;
+    if (idx >= tl->ngroups) {
+        int n = idx + 1 + 16;
+        tl->groups = xrealloc(tl->groups, (size_t)n * sizeof *tl->groups);
+        memset(tl->groups + tl->ngroups, 0, (size_t)(n - tl->ngroups) * sizeof *tl->groups);
+        tl->ngroups = n;
+    }
+    struct mark_group *g = &tl->groups[idx];
+    /* within 3% of the window of the group's first mark: the same label */
+    if (g->n && (t - g->t[0] > tl->window_us * 3 / 100 || g->n == GROUP_MARKS))
+        group_flush(tl, idx);
+    g->t[g->n++] = t;
+    size_t l = strlen(g->label);
+    if (l + 24 < sizeof g->label)
+        snprintf(g->label + l, sizeof g->label - l, "%s%lld", l ? "," : trust ? "" : "?", (long long)target);
+}
 
 static struct role_file *role_file(struct plot *p, struct timeline *tl, const char *role)
 {
@@ -582,8 +622,7 @@ static int timeline_rec(struct plot *p, void *ud, const cJSON *rec)
         int64_t target = json_int(rec, "target", 0);
         tl->nsuspect++;
         if (t >= tl->from_us && t <= tl->to_us)
-            drow(type[0] == 's' ? &tl->suspect : &tl->trust, "%.3f\t%d\t%s%lld", ms(t), (int)node,
-                 type[0] == 's' ? "?" : "", (long long)target);
+            group_mark(tl, (int)node, type[0] == 't', t, target);
     }
     return 0;
 }
@@ -604,6 +643,11 @@ static int timeline_finish(struct plot *p, struct timeline *tl)
             emit_interval(tl, &tl->paused, ls->pause_since, ls->pause_until < end ? ls->pause_until : end, i);
     }
     emit_partition(tl, end);
+    for (int i = 0; i < tl->ngroups; i++)
+        group_flush(tl, i);
+    free(tl->groups);
+    tl->groups = NULL;
+    tl->ngroups = 0;
     return 0;
 }
 
