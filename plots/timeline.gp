@@ -67,7 +67,7 @@ if (!exists("xmin")) {
 
 set title title font ",16"
 set xlabel "time (ms)"
-set yrange [ymax + 0.6 : ymin - 0.75]
+set yrange [ymax + 0.75 : ymin - 1.0]
 set ytics scale 0
 set grid xtics lc rgb "#dddddd"
 set xrange [xmin:xmax]
@@ -78,7 +78,7 @@ set xtics nomirror out
 set style fill solid 1.0 noborder
 
 plot \
-    faults using 1:(ymin-0.5):1:2:(ymin-0.7):(ymax+0.5) with boxxyerror \
+    faults using 1:(ymin-0.5):1:2:(ymin-0.95):(ymax+0.5) with boxxyerror \
         fs transparent solid 0.18 noborder fc rgb "#e31a1c" title (has_faults ? "partition / block" : ""), \
     for [i=1:nroles] roles index (i-1) using (($1+$2)/2):3:1:2:($3-0.3):($3+0.3) with boxxyerror \
         fs solid 1.0 noborder fc rgb rgb[i] title columnheader(4), \
@@ -87,7 +87,7 @@ plot \
     paused using (($1+$2)/2):3:1:2:($3-0.36):($3+0.36) with boxxyerror \
         fs transparent pattern 5 border lc rgb "#6a3d9a" fc rgb "#6a3d9a" title (has_paused ? "paused" : ""), \
     for [i=1:nroles] roles index (i-1) using 1:3:5 with labels left offset 0.4,0 font ",10" tc rgb "#111111" notitle, \
-    faults using 1:(ymin-0.6):3 with labels left offset 0.3,0 font ",10" tc rgb "#b10026" notitle, \
+    faults using 1:(ymin-0.85):3 with labels left offset 0.3,0 font ",10" tc rgb "#b10026" notitle, \
     suspect using 1:($2-0.3) with points pt 11 ps 1.2 lc rgb "#d62728" title (has_suspect ? "suspects node ?N" : ""), \
     suspect using 1:($2-0.3):3 with labels offset 0,0.8 font ",9" tc rgb "#d62728" notitle, \
     trust using 1:($2+0.3) with points pt 9 ps 1.2 lc rgb "#1a9850" title (has_trust ? "trusts node N again" : ""), \
