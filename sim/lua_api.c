@@ -1446,7 +1446,18 @@ static int l_log(lua_State *L)
     for (int i = 1; i <= n; i++) {
         if (i > 1)
             luaL_addchar(&b, ' ');
-        luaL_tolstring(L, i, NULL);
+        int t = lua_type(L, i);
+        int by_ref = t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TUSERDATA || t == LUA_TTHREAD ||
+                     t == LUA_TLIGHTUSERDATA;
+        int has_tostring = by_ref && luaL_getmetafield(L, i, "__tostring") != LUA_TNIL;
+        if (has_tostring)
+            lua_pop(L, 1);
+        if (by_ref && !has_tostring)
+            /* "table: 0x55d4..." would put an address, different in every
+             * process, into the trace: name the type only */
+            lua_pushfstring(L, "<%s>", luaL_typename(L, i));
+        else
+            luaL_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);

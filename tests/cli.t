@@ -106,6 +106,10 @@ head -1 "$TMP/ph.jsonl" | grep -q '"type":"header".*"algorithm":"fdetect","nodes
     sed -n 2p "$TMP/ph.jsonl" | grep -q '"msg":"before the cluster"'
 ok $? "a record made before sim.cluster follows a complete header"
 
+$R $L/log_values.lua --trace "$TMP/lg.jsonl" 2>/dev/null
+grep -q '"msg":"x <table> <function> cluster(fdetect, 2 nodes) 3 nil true' "$TMP/lg.jsonl"
+ok $? "sim.log names tables and functions without their addresses (traces stay byte-identical)"
+
 # Other commands
 expect_exit 0 "--version" -- "$CLUSTERSIM" --version
 expect_out "clustersim [0-9]+\.[0-9]+\.[0-9]+" "version printed"
