@@ -31,9 +31,12 @@
  * applied, a client answered) to the ghost, and check() verifies each one
  * against what it has seen before, so the work per event is proportional to
  * what the event changed. Invariants: Election Safety, Leader Append-Only,
- * Log Matching, Leader Completeness, State Machine Safety (Figure 3), and no
- * client reply that contradicts the applied state (including a read that
- * misses a write committed before the read reached the server).
+ * Log Matching, Leader Completeness, State Machine Safety (Figure 3); no
+ * server deletes a committed entry from its log (committed_entry_deleted,
+ * caught when it happens rather than when a leader without it is elected);
+ * and no client reply that contradicts the applied state (client_reply),
+ * including a read that misses a write committed before the read first
+ * reached the server (stale_read).
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -143,6 +146,8 @@ struct append_req {              /* AppendEntries (Figure 2); entries follow */
 
 struct append_reply {
     uint64_t term;
+    uint64_t req_term;           /* the term of the AppendEntries answered: a
+                                  * reply counts for the leader only in that term */
     uint64_t match_index;        /* success: last index known to match */
     uint64_t prev_log_index;     /* failure: the prevLogIndex that did not match */
     uint64_t conflict_index, conflict_term;   /* failure: back-off hints (§5.3) */
@@ -191,6 +196,7 @@ struct raft_ghost {
     struct gindex *idx;          /* [index], index 0 unused */
     size_t capidx;
     uint64_t commit_hw, applied_hw;
+    uint64_t *held;              /* [node]: highest committed index it committed */
     struct lm_slot *lm;          /* (index, term) -> chain */
     size_t caplm, nlm;
     struct kv ref;               /* reference state machine, applied in commit order */
@@ -853,6 +859,8 @@ static void handle_append(struct node *n, int src, const struct append_req *ae,
     struct append_reply rep;
     memset(&rep, 0, sizeof rep);
     rep.round = ae->round;
+    rep.req_term = ae->term;
+    uint64_t term_before = s->term;
     /* Figure 2, receiver 1: "Reply false if term < currentTerm". */
     if (ae->term < s->term) {
         rep.term = s->term;
@@ -915,7 +923,9 @@ static void handle_append(struct node *n, int src, const struct append_req *ae,
         log_append(n, &e);
         changed = 1;
     }
-    if (changed)
+    /* Figure 2: currentTerm and the log are on stable storage before the
+     * reply leaves (a heartbeat that only raised our term must sync too). */
+    if (changed || s->term != term_before)
         persist_sync(n);
     /* Figure 2, receiver 5: "If leaderCommit > commitIndex, set commitIndex =
      * min(leaderCommit, index of last new entry)". */
@@ -937,8 +947,13 @@ static void handle_append_reply(struct node *n, int src, const struct append_rep
         persist_sync(n);
         return;
     }
-    if (s->role != LEADER || r->term != s->term || src < 1 || src > s->nn)
-        return;                  /* stale: from an earlier term of ours */
+    /* Stale: an answer to an AppendEntries of an earlier term. Checking
+     * r->term is not enough: a follower rejects an old-term request with its
+     * own term, which may be ours now, and echoes that request's heartbeat
+     * round, numbered in the old term; counted here it would acknowledge a
+     * ReadIndex round (thesis §6.4) or CheckQuorum it never saw. */
+    if (s->role != LEADER || r->term != s->term || r->req_term != s->term || src < 1 || src > s->nn)
+        return;
     s->heard[src] = 1;
     if (r->round > s->acked_round[src])
         s->acked_round[src] = r->round;
@@ -1373,6 +1388,8 @@ static void raft_describe(int type, const void *payload, size_t len, struct reco
             return;
         memcpy(&r, payload, sizeof r);
         record_int(args, "term", (int64_t)r.term);
+        if (r.req_term != r.term)        /* an answer to an older term's request */
+            record_int(args, "req_term", (int64_t)r.req_term);
         record_bool(args, "success", r.success);
         if (r.success) {
             record_int(args, "match_index", (int64_t)r.match_index);
@@ -1412,6 +1429,7 @@ static void ghost_init(void *ghost, const void *params, int nodes)
     (void)params;
     struct raft_ghost *g = ghost;
     g->nodes = nodes;
+    g->held = xcalloc((size_t)nodes + 1, sizeof *g->held);
     kv_init(&g->ref);
     kv_table_init(&g->keys);
 }
@@ -1420,6 +1438,7 @@ static void ghost_free(void *ghost)
 {
     struct raft_ghost *g = ghost;
     free(g->q);
+    free(g->held);
     free(g->terms);
     free(g->idx);
     free(g->lm);
@@ -1622,17 +1641,45 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             return fail(v, "leader_append_only",
                         "node %d, leader of term %" PRIu64 ", deleted entries %" PRIu64 "..%" PRIu64 " of its log",
                         o->node, o->term, o->index + 1, o->aux);
+        /* No server deletes a committed entry: Figure 2's receiver rule 3
+         * deletes only entries that conflict with the leader's, and by Leader
+         * Completeness (§5.4.3) the leader holds every committed entry. This
+         * catches the loss when it happens, before a leader lacking the entry
+         * is elected. held[] is the highest committed index the node is known
+         * to hold (it committed it); the node may have rewritten identical
+         * entries in the same event, so its log after the event is what counts. */
+        if (o->node >= 1 && o->node <= g->nodes && o->index < g->held[o->node]) {
+            uint64_t h = g->held[o->node];
+            const struct raft_state *s = node_view(c, o->node);
+            if (s && g->idx[h].chain && lacks(s, h, g->idx[h].chain)) {
+                uint64_t i = o->index + 1;      /* the first committed entry it lacks */
+                while (i < h && !lacks(s, i, g->idx[i].chain))
+                    i++;
+                return fail(v, "committed_entry_deleted",
+                            "node %d deleted entries %" PRIu64 "..%" PRIu64 " of its log in term %" PRIu64
+                            ", losing entry %" PRIu64 " (term %" PRIu64 ") committed by node %d in term %" PRIu64,
+                            o->node, o->index + 1, o->aux, o->term, i, g->idx[i].term,
+                            g->idx[i].committed_by, g->idx[i].commit_term);
+            }
+        }
         return 0;
 
     case OB_COMMIT: {
+        if (o->node >= 1 && o->node <= g->nodes && o->index > g->held[o->node])
+            g->held[o->node] = o->index;
         /* Record what is committed: the first node to mark an index committed
          * fixes its entry; State Machine Safety compares every apply with it. */
         if (o->index > g->commit_hw) {
             const struct raft_state *s = node_view(c, o->node);
+            /* The node's log now, for the entries below o->index: the same as
+             * when it committed unless checks are thinned (--check-every) and
+             * it crashed or its log changed since; then only o->index is known. */
+            if (s && (s->len < o->index || s->chain[o->index - 1] != o->chain))
+                s = NULL;
             for (uint64_t i = g->commit_hw + 1; i <= o->index; i++) {
                 struct gindex *gi = gindex(g, i);
-                gi->chain = s ? s->chain[i - 1] : 0;
-                gi->term = s ? s->log[i - 1].term : 0;
+                gi->chain = s ? s->chain[i - 1] : i == o->index ? o->chain : 0;
+                gi->term = s ? s->log[i - 1].term : i == o->index ? o->term : 0;
                 gi->commit_term = o->aux;
                 gi->committed_by = o->node;
             }
@@ -1678,7 +1725,13 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     }
 
     case OB_READ: {
+        /* The network may deliver one request twice; the first arrival
+         * counts: either copy may be the one answered, and a read that was
+         * confirmed before a later copy arrived need not show what was
+         * committed in between (the read is still in progress then). */
         struct gread *r = &g->reads[o->req.id % GREADS];
+        if (r->req_id == o->req.id)
+            return 0;
         r->req_id = o->req.id;
         r->commit_at_recv = g->commit_hw;
         return 0;

@@ -10,8 +10,9 @@
 -- A and B. Then the old AppendEntries (prevLogIndex before A, entries [A])
 -- arrives. A correct S2 sees A already there and keeps B. With
 -- `--bug raft.truncate_on_every_append` S2 cuts its log after prevLogIndex and
--- appends A: the committed B is gone from S2, and when S1 crashes S2 wins the
--- election without it — the checker stops the run on Leader Completeness.
+-- appends A: the committed B is gone from S2, and the checker stops the run
+-- there (no server ever deletes a committed entry). Were it allowed to go on,
+-- S2 would win the election after S1 crashes without B (Leader Completeness).
 local c = sim.cluster{ algorithm = "raft", nodes = 3,
                        config = { election_timeout = {400, 600}, heartbeat = 50, max_batch = 8 } }
 sim.network{ latency = sim.const(5) }
