@@ -22,4 +22,11 @@ expect_exit 0 "fd_clock_drift at +200000 ppm" -- "$CLUSTERSIM" run scenarios/fd_
 "$CLUSTERSIM" run scenarios/fd_pause.lua --trace "$TMP/p.jsonl" 2>/dev/null
 grep '"type":"suspect"' "$TMP/p.jsonl" | head -1 | grep -Eq '"phi":([89]|[1-9][0-9])'
 ok $? "phi suspicion records carry phi >= 8"
+# The phi threshold's meaning (Hayashibara et al.): phi = T is reached z(T)
+# standard deviations after a heartbeat is due; the scenario asserts it.
+for args in "-P threshold=1" "-P threshold=12" "-P jitter=20"; do
+    expect_exit 0 "fd_phi_reference $args" -- "$CLUSTERSIM" run scenarios/fd_phi_reference.lua $args
+done
+expect_exit 0 "fd_phi_reference, published setting" -- "$CLUSTERSIM" run scenarios/fd_phi_reference.lua
+expect_out "phi = 8 reached 5[5-7]\.[0-9] ms after the heartbeat was due" "phi = 8 at about 56 ms past due, as published"
 done_testing
