@@ -201,6 +201,24 @@ static void op_fields(struct record *r, const struct request *q)
         record_str(r, "key", q->key);
 }
 
+/* An operation's arguments, where given. */
+static void arg_fields(struct record *r, const struct request *q)
+{
+    if (q->value[0])
+        record_str(r, "value", q->value);
+    if (q->expect[0])
+        record_str(r, "expect", q->expect);
+}
+
+/* The fields that name one attempt. */
+static void attempt_fields(struct record *r, const struct request *q)
+{
+    record_int(r, "client", q->client);
+    record_int(r, "id", (int64_t)q->id);
+    record_int(r, "seq", (int64_t)q->seq);
+    record_str(r, "op", q->op);
+}
+
 static void emit_invoke(struct sim *s, const struct op *o)
 {
     if (!sim_wants(s, "invoke", TRACE_STATE))
@@ -208,10 +226,7 @@ static void emit_invoke(struct sim *s, const struct op *o)
     struct record r;
     record_init(&r, "invoke", s->now);
     op_fields(&r, &o->req);
-    if (o->req.value[0])
-        record_str(&r, "value", o->req.value);
-    if (o->req.expect[0])
-        record_str(&r, "expect", o->req.expect);
+    arg_fields(&r, &o->req);
     if (o->req.num)
         record_int(&r, "num", o->req.num);
     sim_emit(s, &r, TRACE_STATE);
@@ -223,16 +238,10 @@ static void emit_request(struct sim *s, const struct op *o)
         return;
     struct record r;
     record_init(&r, "request", s->now);
-    record_int(&r, "client", o->req.client);
-    record_int(&r, "id", (int64_t)o->req.id);
-    record_int(&r, "seq", (int64_t)o->req.seq);
-    record_str(&r, "op", o->req.op);
+    attempt_fields(&r, &o->req);
     if (o->req.key[0])
         record_str(&r, "key", o->req.key);
-    if (o->req.value[0])
-        record_str(&r, "value", o->req.value);
-    if (o->req.expect[0])
-        record_str(&r, "expect", o->req.expect);
+    arg_fields(&r, &o->req);
     record_int(&r, "node", o->target);
     sim_emit(s, &r, TRACE_STATE);
 }
@@ -254,10 +263,7 @@ static void emit_reply(struct sim *s, const struct op *o, const char *status, co
         return;
     struct record r;
     record_init(&r, "reply", s->now);
-    record_int(&r, "client", o->req.client);
-    record_int(&r, "id", (int64_t)o->req.id);
-    record_int(&r, "seq", (int64_t)o->req.seq);
-    record_str(&r, "op", o->req.op);
+    attempt_fields(&r, &o->req);
     record_str(&r, "status", status);
     if (res && res->status == RESULT_OK && strcmp(o->req.op, "get") == 0) {
         if (res->found)

@@ -37,12 +37,10 @@ static int usage_error(const char *fmt, ...)
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "clustersim %s: ", PROG);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = tool_usage_vs(PROG, "clustersim check TRACE.jsonl [--budget STEPS]", fmt, ap);
     va_end(ap);
-    fputs("\nusage: clustersim check TRACE.jsonl [--budget STEPS]\n", stderr);
-    return EXIT_USAGE;
+    return rc;
 }
 
 /* ---- structure ---- */

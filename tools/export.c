@@ -31,12 +31,10 @@ static int usage_error(const char *fmt, ...)
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "clustersim %s: ", PROG);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = tool_usage_vs(PROG, "clustersim export TRACE.jsonl --to chrome|shiviz|history [-o OUT]", fmt, ap);
     va_end(ap);
-    fputs("\nusage: clustersim export TRACE.jsonl --to chrome|shiviz|history [-o OUT]\n", stderr);
-    return EXIT_USAGE;
+    return rc;
 }
 
 /* Print one cJSON item on a line (or after a comma) and free it. */

@@ -93,13 +93,11 @@ static int usage_error(const char *fmt, ...)
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "clustersim %s: ", PROG);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = tool_usage_vs(PROG, "clustersim plot TRACE.jsonl [TRACE2 ...] --kind KIND -o OUT.(png|svg|pdf|-)\n"
+                         "         [--from MS] [--to MS] [--nodes 1,2,3] [--title T] [--data DIR]", fmt, ap);
     va_end(ap);
-    fputs("\nusage: clustersim plot TRACE.jsonl [TRACE2 ...] --kind KIND -o OUT.(png|svg|pdf|-)\n"
-          "         [--from MS] [--to MS] [--nodes 1,2,3] [--title T] [--data DIR]\n", stderr);
-    return EXIT_USAGE;
+    return rc;
 }
 
 static int parse_ms(const char *flag, const char *s, int64_t *out_us)

@@ -18,6 +18,14 @@ void tool_error(const char *prog, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int tool_usage_vs(const char *prog, const char *usage, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "clustersim %s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nusage: %s\n", usage);
+    return EXIT_USAGE;
+}
+
 void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

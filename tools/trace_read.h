@@ -14,6 +14,7 @@
 #ifndef TOOLS_TRACE_READ_H
 #define TOOLS_TRACE_READ_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,10 @@ void tool_error(const char *prog, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Print "clustersim PROG: message" and "usage: USAGE" to stderr; returns
+ * EXIT_USAGE. The tools wrap it in their own variadic usage_error. */
+int tool_usage_vs(const char *prog, const char *usage, const char *fmt, va_list ap);
 
 /* ---- the reader ---- */
 

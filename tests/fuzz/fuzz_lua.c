@@ -2,12 +2,13 @@
  * script does, the run ends with an exit code and a message: never a crash,
  * a hang past the instruction budget, or a leak.
  *   make fuzz; mkdir -p out/fuzz-lua; build-fuzz/fuzz_lua out/fuzz-lua scenarios tests/lua -max_total_time=60 -timeout=10 */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tests/fuzz/fuzz_input.h"
 
 #include "sim/sim.h"
 
@@ -15,22 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int quiet;
-    if (!quiet) {
-        int nul = open("/dev/null", O_WRONLY);
-        dup2(nul, 1);      /* stderr stays: libFuzzer reports there */
-        quiet = 1;
-    }
     char path[] = "/tmp/fuzz-lua-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (fuzz_input_file(data, size, path) != 0)
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     struct run_opts o;
     run_opts_default(&o);
     o.scenario = path;

@@ -1,12 +1,13 @@
 /* libFuzzer target: the trace tools (check, and every export) on arbitrary
  * bytes. A malformed trace must give an error and an exit code, never a
  * crash, a hang or a leak.   make fuzz; build-fuzz/fuzz_trace -max_total_time=60 */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tests/fuzz/fuzz_input.h"
 
 #include "tools/cmd.h"
 
@@ -14,22 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int quiet;
-    if (!quiet) {
-        int nul = open("/dev/null", O_WRONLY);
-        dup2(nul, 1);      /* stderr stays: libFuzzer reports there */
-        quiet = 1;
-    }
     char path[] = "/tmp/fuzz-trace-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (fuzz_input_file(data, size, path) != 0)
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     char *check[] = { "check", path, "--budget", "2000", NULL };
     cmd_check(4, check);
     static const char *const formats[] = { "chrome", "shiviz", "history" };
