@@ -218,8 +218,9 @@ int explore(struct explore_opts *e)
     size_t *which = calloc((size_t)e->jobs, sizeof *which);
     if (!res || !pids || !fds || !which)
         abort();
-    size_t next = 0, done = 0;
+    size_t next = 0, done = 0, nfailed_so_far = 0;
     int running = 0;
+    int progress = isatty(2) && n >= 64;   /* a progress line for long runs, on a terminal only */
     while (done < n) {
         while (running < e->jobs && next < n) {
             int slot = 0;
@@ -260,8 +261,14 @@ int explore(struct explore_opts *e)
             pids[slot] = 0;
             running--;
             done++;
+            if (r->exit_code != 0)
+                nfailed_so_far++;
+            if (progress && (done % 16 == 0 || done == n))
+                fprintf(stderr, "\r  %zu/%zu seeds, %zu not passing", done, n, nfailed_so_far);
         }
     }
+    if (progress)
+        fputs("\r\033[K", stderr);     /* the summary below replaces the progress line */
 
     size_t passed = 0, failed = 0, errors = 0, inconclusive = 0;
     int first_error = 0;
