@@ -24,6 +24,8 @@
 
 #define MSG_BLOCK 1024
 
+volatile sig_atomic_t sim_interrupted;
+
 static void *xcalloc(size_t n, size_t sz)
 {
     void *p = calloc(n ? n : 1, sz ? sz : 1);
@@ -626,6 +628,10 @@ int sim_step(struct sim *s, sim_time until)
         return 0;
     if (s->max_events && s->m.events >= s->max_events) {
         s->stop = STOP_LIMIT;
+        return 0;
+    }
+    if (sim_interrupted) {
+        s->stop = STOP_INTERRUPT;
         return 0;
     }
     queue_pop(&s->q);

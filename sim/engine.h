@@ -8,6 +8,7 @@
 #ifndef SIM_ENGINE_H
 #define SIM_ENGINE_H
 
+#include <signal.h>
 #include <stdint.h>
 #include "algorithms/algorithm.h"
 #include "sim/clock.h"
@@ -23,7 +24,8 @@
 /* Exit codes (DESIGN.md). */
 enum {
     EXIT_OK = 0, EXIT_FAILED = 1, EXIT_INCONCLUSIVE = 2, EXIT_USAGE = 64,
-    EXIT_SCRIPT = 65, EXIT_NOINPUT = 66, EXIT_INTERNAL = 70, EXIT_IOERR = 74
+    EXIT_SCRIPT = 65, EXIT_NOINPUT = 66, EXIT_INTERNAL = 70, EXIT_IOERR = 74,
+    EXIT_INTERRUPTED = 130     /* 128 + SIGINT, as shells report it */
 };
 
 /* Engine-level message types (algorithm types are >= 0). */
@@ -111,7 +113,11 @@ struct sim_hooks {
 struct pending_hook { struct record r; int64_t ref; /* callback ref, or -1: sim.on hooks */ };
 struct pending_hooks { struct pending_hook *v; size_t len, cap; };
 
-enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT, STOP_LIMIT };
+enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT, STOP_LIMIT, STOP_INTERRUPT };
+
+/* Set by the SIGINT/SIGTERM handler (main.c): the loop stops at the next
+ * event boundary so the trace still ends with an end record. */
+extern volatile sig_atomic_t sim_interrupted;
 
 struct latency_log { double *ms; size_t len, cap; };
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -190,6 +192,12 @@ int explore(struct explore_opts *e)
         fprintf(stderr, "clustersim explore: cannot make a temporary directory: %s\n", strerror(errno));
         return EXIT_IOERR;
     }
+    if (e->trace_dir && mkdir(e->trace_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "clustersim explore: cannot make the trace directory '%s': %s\n", e->trace_dir,
+                strerror(errno));
+        rmdir(tmpdir);
+        return EXIT_IOERR;
+    }
     if (access(e->run.scenario, R_OK) != 0) {
         fprintf(stderr, "clustersim explore: cannot open scenario '%s': %s\n", e->run.scenario, strerror(errno));
         rmdir(tmpdir);
@@ -213,6 +221,8 @@ int explore(struct explore_opts *e)
             break;
     }
     struct seed_result *res = calloc(n ? n : 1, sizeof *res);
+    for (size_t i = 0; res && i < n; i++)
+        res[i].exit_code = -1;         /* not run (yet) */
     pid_t *pids = calloc((size_t)e->jobs, sizeof *pids);
     int *fds = calloc((size_t)e->jobs, sizeof *fds);
     size_t *which = calloc((size_t)e->jobs, sizeof *which);
@@ -220,9 +230,10 @@ int explore(struct explore_opts *e)
         abort();
     size_t next = 0, done = 0, nfailed_so_far = 0;
     int running = 0;
-    int progress = isatty(2) && n >= 64;   /* a progress line for long runs, on a terminal only */
+    int progress = isatty(2) && n >= 64;
+    int forwarded = 0;   /* a progress line for long runs, on a terminal only */
     while (done < n) {
-        while (running < e->jobs && next < n) {
+        while (running < e->jobs && next < n && !sim_interrupted) {
             int slot = 0;
             while (pids[slot])
                 slot++;
@@ -239,14 +250,25 @@ int explore(struct explore_opts *e)
             }
             next++;
         }
-        if (running == 0)
+        if (running == 0) {
+            if (sim_interrupted)
+                break;        /* Ctrl-C: start no more seeds, report what finished */
             continue;
+        }
         int status;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
+            if (errno != EINTR)
+                break;
+            /* Ctrl-C reaches the workers too when they share the terminal;
+             * a signal sent to this process alone must be passed on. */
+            if (sim_interrupted && !forwarded) {
+                for (int k = 0; k < e->jobs; k++)
+                    if (pids[k])
+                        kill(pids[k], SIGINT);
+                forwarded = 1;
+            }
+            continue;
         }
         for (int slot = 0; slot < e->jobs; slot++) {
             if (pids[slot] != pid)
@@ -270,10 +292,13 @@ int explore(struct explore_opts *e)
     if (progress)
         fputs("\r\033[K", stderr);     /* the summary below replaces the progress line */
 
-    size_t passed = 0, failed = 0, errors = 0, inconclusive = 0;
+    size_t passed = 0, failed = 0, errors = 0, inconclusive = 0, ran = 0;
     int first_error = 0;
     for (size_t i = 0; i < n; i++) {
         int c = res[i].exit_code;
+        if (c < 0 || c == EXIT_INTERRUPTED)
+            continue;         /* not run, or cut short by Ctrl-C: no verdict */
+        ran++;
         if (c == 0)
             passed++;
         else if (c == EXIT_FAILED)
@@ -285,8 +310,10 @@ int explore(struct explore_opts *e)
     }
     /* A broken scenario outranks a failing seed, which outranks an inconclusive one. */
     int worst = first_error ? first_error : failed ? EXIT_FAILED : inconclusive ? EXIT_INCONCLUSIVE : 0;
+    if (sim_interrupted && !worst)
+        worst = EXIT_INTERRUPTED;
     for (size_t i = 0; i < n; i++) {
-        if (res[i].exit_code == 0)
+        if (res[i].exit_code == 0 || res[i].exit_code < 0 || res[i].exit_code == EXIT_INTERRUPTED)
             continue;
         struct run_opts o = e->run;
         o.seed = res[i].seed;
@@ -294,7 +321,9 @@ int explore(struct explore_opts *e)
         fflush(stdout);
         print_repro(stdout, &o);
     }
-    printf("explore %s: %zu seeds, %zu passed, %zu failed, %zu inconclusive, %zu errors\n", e->run.scenario, n,
+    if (sim_interrupted)
+        printf("explore %s: interrupted: %zu of %zu seeds ran to the end\n", e->run.scenario, ran, n);
+    printf("explore %s: %zu seeds, %zu passed, %zu failed, %zu inconclusive, %zu errors\n", e->run.scenario, ran,
            passed, failed, inconclusive, errors);
     fflush(stdout);
 
@@ -309,10 +338,10 @@ int explore(struct explore_opts *e)
         json_str(json, e->run.scenario);
         fprintf(json, ",\"seeds\":[\"%" PRIu64 "\",\"%" PRIu64 "\"],\"runs\":%zu,\"passed\":%zu,\"failed\":%zu,"
                       "\"inconclusive\":%zu,\"errors\":%zu,\"failures\":[",
-                e->seed_lo, e->seed_hi, n, passed, failed, inconclusive, errors);
+                e->seed_lo, e->seed_hi, ran, passed, failed, inconclusive, errors);
         int first = 1;
         for (size_t i = 0; i < n; i++) {
-            if (res[i].exit_code == 0)
+            if (res[i].exit_code == 0 || res[i].exit_code < 0 || res[i].exit_code == EXIT_INTERRUPTED)
                 continue;
             fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"exit\":%d,\"message\":", first ? "" : ",", res[i].seed,
                     res[i].exit_code);

@@ -34,7 +34,7 @@
 #include "sim/nemesis.h"
 #include "sim/sim.h"
 
-enum stop_kind { SK_NONE = 0, SK_ASSERT, SK_VIOLATION, SK_ACTION_ERROR, SK_HELP, SK_USAGE };
+enum stop_kind { SK_NONE = 0, SK_ASSERT, SK_VIOLATION, SK_ACTION_ERROR, SK_HELP, SK_USAGE, SK_INTERRUPT };
 
 struct lua_ctx {
     lua_State *L;
@@ -1331,6 +1331,8 @@ static int after_run(lua_State *L)
     case STOP_ERROR:
         return stop_script(L, cx->stop == SK_NONE ? SK_ACTION_ERROR : cx->stop, NULL);
     case STOP_ASSERT: return stop_script(L, SK_ASSERT, NULL);
+    case STOP_INTERRUPT:
+        return stop_script(L, SK_INTERRUPT, NULL);
     case STOP_LIMIT: {
         char msg[160];
         snprintf(msg, sizeof msg, "the run reached its event limit (%" PRIu64 " events); raise it with --max-events N",
@@ -2006,6 +2008,12 @@ int run_scenario(struct run_opts *o)
                 exit_code = EXIT_FAILED;
                 status = "violation";
                 o->violation_at_ms = sim_ns_to_ms(s->now);
+                break;
+            case SK_INTERRUPT:
+                fprintf(stderr, "clustersim: interrupted at t=%.3f ms; the trace ends there, marked \"interrupted\"\n",
+                        sim_ns_to_ms(s->now));
+                exit_code = EXIT_INTERRUPTED;
+                status = "interrupted";
                 break;
             case SK_USAGE:
                 fprintf(stderr, "clustersim: %s\n", cx.msg ? cx.msg : "bad parameter");

@@ -3,10 +3,12 @@
  * assertion failed; 2 inconclusive; 64 bad command line; 65 scenario script
  * error; 66 input file missing; 70 internal error; 74 output error. */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "algorithms/algorithm.h"
 #include "sim/bench.h"
@@ -398,8 +400,22 @@ static int cmd_explore(int argc, char **argv)
     return explore(&e);
 }
 
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (sim_interrupted)      /* a second Ctrl-C: stop now */
+        _exit(EXIT_INTERRUPTED);
+    sim_interrupted = 1;
+}
+
 int main(int argc, char **argv)
 {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     static const char *const commands[] = { "run", "explore", "check", "plot", "export", "bench", "bugs", "help", NULL };
     if (argc < 2) {
         fputs(usage_text, stderr);

@@ -110,6 +110,16 @@ $R $L/log_values.lua --trace "$TMP/lg.jsonl" 2>/dev/null
 grep -q '"msg":"x <table> <function> cluster(fdetect, 2 nodes) 3 nil true' "$TMP/lg.jsonl"
 ok $? "sim.log names tables and functions without their addresses (traces stay byte-identical)"
 
+# Ctrl-C: the run stops at an event boundary and the trace still ends with
+# an end record, marked interrupted (the run itself would never end).
+$R $L/long_run.lua --trace "$TMP/int.jsonl" 2>"$TMP/err" & pid=$!
+sleep 1; kill -INT $pid; wait $pid; code=$?
+[ $code -eq 130 ]
+ok $? "SIGINT: exit 130 (got $code)"
+tail -n 1 "$TMP/int.jsonl" | grep -q '"type":"end","status":"interrupted"'
+ok $? "SIGINT: the trace ends with an end record marked interrupted"
+expect_err "interrupted at t=" "SIGINT: says where the run stopped"
+
 # Other commands
 expect_exit 0 "--version" -- "$CLUSTERSIM" --version
 expect_out "clustersim [0-9]+\.[0-9]+\.[0-9]+" "version printed"

@@ -33,6 +33,11 @@ expect_exit 1 "shrink with --json" -- $E tests/lua/nemesis_fail.lua --seeds $see
 perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); exit !(@{$j->{shrunk}} == 1 && $j->{shrunk}[0]{kept} == 1)' < "$TMP/s.json"
 ok $? "--json with --shrink is one valid document naming the one fault kept"
 
+$E tests/lua/long_run.lua --seeds 1..6 --jobs 2 > "$TMP/out" 2>&1 & pid=$!
+sleep 1; kill -INT $pid; wait $pid; code=$?
+[ $code -eq 130 ] && grep -q "interrupted: 0 of 6 seeds ran to the end" "$TMP/out"
+ok $? "SIGINT to explore stops its workers and reports no verdict (exit $code)"
+
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
 expect_exit 64 "bad --seeds" -- $E scenarios/fd_crash.lua --seeds 5..1
 expect_exit 66 "explore a missing scenario" -- $E nowhere.lua --seeds 1..2
