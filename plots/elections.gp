@@ -3,8 +3,9 @@
 #
 #   gnuplot [-e "title='T'"] -c plots/elections.gp elections.tsv OUT.(png|svg|pdf|-)
 #
-# elections.tsv: a header row  duration_ms NAME  (NAME is the legend entry),
-# then rows  duration_ms fraction  sorted by duration.
+# elections.tsv: one block per curve (blocks separated by two blank lines),
+# each a header row  duration_ms NAME  (NAME is the legend entry), then rows
+# duration_ms fraction  sorted by duration.
 
 out = ARGV[ARGC]
 # output format from OUT's extension; "-" is the terminal
@@ -27,19 +28,23 @@ if (ARGC != 2) {
 }
 data = ARGV[1]
 stats data using 1 nooutput
-lo = STATS_min; hi = STATS_max; n = STATS_records
+lo = STATS_min; hi = STATS_max; n = STATS_records; nb = STATS_blocks
+colors = "#08519c #e6550d #31a354 #756bb1 #de2d26 #636363 #3182bd #fd8d3c #74c476 #9e9ac8"
 
 set title title font ",16"
 set xlabel "time from leader crash to new leader (ms)"
 set ylabel "fraction of elections"
 set yrange [0:1.02]
-set xrange [0:hi * 1.1 + 1]
+# Figure 16 of the Raft paper draws ranges that differ tenfold on a log axis
+if (lo > 0 && hi / lo > 20) { set logscale x 10; set xrange [lo * 0.8 : hi * 1.25] } else { set xrange [0:hi * 1.1 + 1] }
 set ytics 0.1
 set grid lc rgb "#dddddd"
-set key inside right bottom vertical Left reverse width 1 box opaque
+# several curves: the legend goes under the plot, where it hides none
+if (nb > 1) { set key below vertical Left reverse width 1 maxrows 5 } else { set key inside right bottom vertical Left reverse width 1 box opaque }
 set border 3
 set xtics nomirror out
 set ytics nomirror out
 
-plot data using 1:2 with steps lw 2.5 lc rgb "#08519c" title columnheader(2), \
-     data every ::1 using 1:2 with points pt 7 ps (n > 200 ? 0.3 : 0.8) lc rgb "#08519c" notitle
+plot for [i=0:nb-1] data index i using 1:2 with steps lw 2.5 lc rgb word(colors, i % 10 + 1) title columnheader(2), \
+     for [i=0:nb-1] data index i every ::1 using 1:2 with points pt 7 ps (n > 200 ? 0.3 : 0.8) \
+         lc rgb word(colors, i % 10 + 1) notitle

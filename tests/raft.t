@@ -22,7 +22,7 @@ check() {   # expected-exit[:invariant] description args...
         fails=$((fails + 1))
     fi
 }
-echo "1..29"
+echo "1..32"
 check 0 "election"                 scenarios/raft_election.lua
 check 0 "partition, CheckQuorum"   scenarios/raft_partition.lua
 check 0 "partition, no CheckQuorum" scenarios/raft_partition.lua -P check_quorum=false
@@ -35,6 +35,9 @@ check 0 "clock drift, prevote"     scenarios/raft_clock_drift.lua -P prevote=tru
 check 0 "flaky"                    scenarios/raft_flaky.lua
 check 0 "flaky, prevote+checkquorum+readindex" scenarios/raft_flaky.lua -P prevote=true -P check_quorum=true -P read_index=true
 check 0 "split votes vs thesis"    scenarios/raft_split_votes.lua
+check 0 "figure 16: 150-155 ms, median vs the paper's 287 ms" scenarios/raft_figure16.lua -P min=150 -P max=155 -P trials=1000
+check 0 "figure 16: 150-200 ms, worst case vs the paper's 513 ms" scenarios/raft_figure16.lua -P min=150 -P max=200
+check 0 "figure 16: 12-24 ms, mean vs the paper's 35 ms" scenarios/raft_figure16.lua -P min=12 -P max=24
 check 0 "vote restart"             scenarios/raft_bug_vote_restart.lua
 check 0 "vote log check"           scenarios/raft_bug_vote_log_check.lua
 check 0 "stale read"               scenarios/raft_bug_stale_read.lua

@@ -28,4 +28,12 @@ if [ -f scenarios/raft_election.lua ]; then
     done
     $C plot out/docs/el-*.jsonl --kind elections -o docs/img/plot-elections.png
 fi
+if [ -f scenarios/raft_figure16.lua ]; then
+    for r in 12-24 150-155 150-200 150-300; do
+        $C run scenarios/raft_figure16.lua -P min=${r%-*} -P max=${r#*-} --trace "out/docs/figure16-$r.jsonl" >/dev/null 2>&1 || true
+    done
+    $C plot out/docs/figure16-150-155.jsonl out/docs/figure16-150-200.jsonl out/docs/figure16-150-300.jsonl \
+        out/docs/figure16-12-24.jsonl --kind elections --title "Raft Figure 16: election time by timeout range" \
+        -o docs/img/plot-figure16.png
+fi
 ls -1 docs/img/

@@ -1575,12 +1575,34 @@ static int elections_rec(struct plot *p, void *ud, const cJSON *rec)
     return 0;
 }
 
+/* One CDF block: a header row naming the legend entry, then the curve. */
+static int write_election_cdf(struct plot *p, const char *name, const char *legend, double *dur, size_t n)
+{
+    qsort(dur, n, sizeof *dur, cmp_double);
+    char header[512];
+    snprintf(header, sizeof header, "duration_ms\t%s (p50=%.4g ms, p99=%.4g ms)", legend,
+             percentile(dur, n, 0.5), percentile(dur, n, 0.99));
+    struct dfile d;
+    if (dfile_open(p, &d, name, 2, header))
+        return EXIT_IOERR;
+    drow(&d, "%.3f\t0", dur[0]);
+    for (size_t i = 0; i < n; i++)
+        drow(&d, "%.3f\t%.6f", dur[i], (double)(i + 1) / (double)n);
+    return dfile_close(&d) ? EXIT_IOERR : 0;
+}
+
+/* Several traces with many elections each (one long run per timeout range,
+ * as in Figure 16 of the Raft paper) get a curve each; traces with a few
+ * elections each (one run per seed) are pooled into one curve. */
+#define ELECTIONS_PER_CURVE 10
+
 static int plot_elections(struct plot *p)
 {
     struct elections e;
     memset(&e, 0, sizeof e);
     int rc = 0;
     int64_t nrole = 0;
+    size_t *upto = xrealloc(NULL, (p->ntraces + 1) * sizeof *upto);   /* e.dur index where trace f ends */
     for (size_t f = 0; !rc && f < p->ntraces; f++) {
         for (int i = 1; i <= e.max; i++)
             e.leader_term[i] = -1;
@@ -1588,6 +1610,7 @@ static int plot_elections(struct plot *p)
         e.nrole = 0;
         rc = read_trace(p, p->traces[f], elections_rec, &e, 0);
         nrole += e.nrole;
+        upto[f] = e.n;
     }
     if (!rc && nrole == 0) {
         tool_error(PROG, "trace has no role records: the elections plot needs a leader-based algorithm (raft)");
@@ -1598,24 +1621,33 @@ static int plot_elections(struct plot *p)
                    p->ntraces > 1 ? "these traces" : "this trace");
         rc = EXIT_CHECK_FAILED;
     }
-    if (!rc) {
-        qsort(e.dur, e.n, sizeof *e.dur, cmp_double);
-        char header[256];
-        snprintf(header, sizeof header, "duration_ms\t%zu election%s in %zu trace%s (p50=%.4g ms, p99=%.4g ms)",
-                 e.n, e.n == 1 ? "" : "s", p->ntraces, p->ntraces == 1 ? "" : "s",
-                 percentile(e.dur, e.n, 0.5), percentile(e.dur, e.n, 0.99));
-        struct dfile d;
-        if (dfile_open(p, &d, "elections.tsv", 2, header))
-            rc = EXIT_IOERR;
+    int per_trace = p->ntraces > 1;
+    for (size_t f = 0; f < p->ntraces; f++)
+        if (upto[f] - (f ? upto[f - 1] : 0) < ELECTIONS_PER_CURVE)
+            per_trace = 0;
+    if (!rc && per_trace) {
+        for (size_t f = 0; !rc && f < p->ntraces; f++) {
+            size_t from = f ? upto[f - 1] : 0, n = upto[f] - from;
+            char name[64], legend[320], tn[256];
+            snprintf(name, sizeof name, "elections-%zu.tsv", f + 1);
+            int alike = 0;
+            for (size_t g = 0; g < p->ntraces; g++)
+                alike |= g != f && strcmp(base_name(p->traces[g]), base_name(p->traces[f])) == 0;
+            cell(tn, sizeof tn, alike ? p->traces[f] : base_name(p->traces[f]));
+            snprintf(legend, sizeof legend, "%s: %zu elections", tn, n);
+            rc = write_election_cdf(p, name, legend, e.dur + from, n);
+        }
         if (!rc)
-            drow(&d, "%.3f\t0", e.dur[0]);
-        for (size_t i = 0; !rc && i < e.n; i++)
-            drow(&d, "%.3f\t%.6f", e.dur[i], (double)(i + 1) / (double)e.n);
-        if (!rc && dfile_close(&d))
-            rc = EXIT_IOERR;
+            rc = merge_series(p, 0, "elections.tsv");
+    } else if (!rc) {
+        char legend[128];
+        snprintf(legend, sizeof legend, "%zu election%s in %zu trace%s", e.n, e.n == 1 ? "" : "s", p->ntraces,
+                 p->ntraces == 1 ? "" : "s");
+        rc = write_election_cdf(p, "elections.tsv", legend, e.dur, e.n);
     }
     if (p->ntraces > 1)
-        snprintf(p->auto_title, sizeof p->auto_title, "%zu traces", p->ntraces);
+        snprintf(p->auto_title, sizeof p->auto_title, "Election time after a leader crash, %zu traces", p->ntraces);
+    free(upto);
     free(e.leader_term);
     free(e.dur);
     return rc;
