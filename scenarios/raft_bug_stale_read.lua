@@ -43,5 +43,5 @@ local read
 sim.client(2):submit({ op = "get", key = "x" }, function(r) read = r end)
 sim.run_until(function() return read ~= nil end, 6000)
 print(string.format("t=%5.1f  the read from node %d: %s %s", sim.now(), old, read and read.status or "none",
-                    read and tostring(read.value) or ""))
+                    read and tostring(read.value or "(no value)") or ""))
 sim.assert(read ~= nil and read.status == "info", "the cut-off leader never answers the read")

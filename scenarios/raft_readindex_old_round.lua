@@ -84,5 +84,5 @@ local read
 sim.client(2):submit({ op = "get", key = "x" }, function(r) read = r end)
 sim.run_until(function() return read ~= nil end, 8000)
 print(string.format("t=%6.1f  the read from S1: %s %s", sim.now(), read and read.status or "none",
-                    read and tostring(read.value) or ""))
+                    read and tostring(read.value or "(no value)") or ""))
 sim.assert(read ~= nil and read.status ~= "ok", "the cut-off leader never answers the read")
