@@ -445,7 +445,9 @@ static int check_history(const struct trace_ops *ops, long budget_per_key, long 
                 printf("  operations concurrent with it:\n");
                 int any = 0;
                 for (size_t i = 0; i < n; i++)
-                    if (i != res.stuck_op && l[i].call <= stuck->ret && l[i].ret >= stuck->call) {
+                    /* strict: a return at the instant of a call precedes it, as
+                     * in the search (returns sort before calls at equal times) */
+                    if (i != res.stuck_op && l[i].call < stuck->ret && l[i].ret > stuck->call) {
                         printf("    ");
                         describe_op(&ops->v[l[i].src], stdout);
                         any = 1;

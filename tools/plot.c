@@ -900,9 +900,10 @@ static size_t msg_type_index(struct messages *m, const char *name)
     return m->ntypes++;
 }
 
+/* Client endpoints (negative) get lanes unless --nodes chose the lanes. */
 static int endpoint_ok(const struct plot *p, int64_t e)
 {
-    return e < 0 || want_node(p, e);
+    return e < 0 ? p->nodes == NULL : want_node(p, e);
 }
 
 static void add_arrow(struct messages *m, int64_t a, int64_t b, int src, int dst, const char *type,
@@ -1093,11 +1094,14 @@ static int plot_messages(struct plot *p)
         double y0 = lane_y(&m, a->src), y1 = lane_y(&m, a->dst);
         char label[160] = "";
         if (a->dropped) {
-            /* a drop: a stub toward the destination ending in a cross */
+            /* a drop at send (loss, a cut link): a stub toward the destination
+             * ending in a cross; a drop on arrival (a crashed receiver, a link
+             * cut in flight): the whole way, the cross on the receiver's lane */
             double x1 = ms(a->b);
+            int on_arrival = a->b > a->a;
             if (x1 - ms(a->a) < span_ms * 0.015)
                 x1 = ms(a->a) + span_ms * 0.015;
-            double dy = (y1 - y0) * 0.4;
+            double dy = (y1 - y0) * (on_arrival ? 1.0 : 0.4);
             if (m.ntypes > 1)
                 snprintf(label, sizeof label, "%s (%s)", m.types[a->type].name, a->why);
             else
@@ -1159,7 +1163,7 @@ static int plot_messages(struct plot *p)
     if (!rc)
         fprintf(stderr, "clustersim plot: messages %.0f..%.0f ms: %zu delivered, %zu dropped, %zu labelled%s\n",
                 ms(m.from_us), ms(m.to_us), ndelivered, m.narrowsv - ndelivered, nlabelled,
-                m.ntypes > 1 && nlabelled < m.narrowsv ? " (narrow the window with --from/--to to label more)" : "");
+                nlabelled < ndelivered ? " (narrow the window with --from/--to to label more)" : "");
     return rc;
 }
 
