@@ -183,6 +183,8 @@ struct sim {
     /* nemesis shrinking (explore --shrink): faults drawn but not applied */
     const int *nemesis_skip;
     int nnemesis_skip;
+    const int *nemesis_only;     /* when set, every fault not listed is skipped */
+    int nnemesis_only;
     int nemesis_limit;       /* apply at most this many faults; < 0: no limit */
 
     /* header fields */

@@ -159,21 +159,33 @@ static void shrink_seed(const struct explore_opts *e, const struct seed_result *
         if (run_one(&lim, failed->seed, skips, nskips + 1, &r) == 0 && r.exit_code == EXIT_FAILED)
             nskips++;
     }
-    struct run_opts o = lim.run;
+    /* The command names the faults kept: shorter than those skipped. */
+    int *kept = calloc((size_t)total + 1, sizeof *kept);
+    if (!kept)
+        abort();
+    int nkept = 0;
+    for (int i = 0, k = 0; i < total; i++) {
+        if (k < nskips && skips[k] == i)
+            k++;
+        else
+            kept[nkept++] = i;
+    }
+    struct run_opts o = e->run;
     o.seed = failed->seed;
-    o.nemesis_skip = skips;
-    o.nnemesis_skip = nskips;
+    o.nemesis_only = kept;
+    o.nnemesis_only = nkept;
     fprintf(stdout, "  seed %" PRIu64 " still fails with %d of %d faults\n  ", failed->seed, total - nskips, total);
     print_repro(stdout, &o);
     if (json) {
-        fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"faults\":%d,\"kept\":%d,\"limit\":%d,\"skip\":[",
-                *first_json ? "" : ",", failed->seed, total, total - nskips, total);
-        for (int i = 0; i < nskips; i++)
-            fprintf(json, "%s%d", i ? "," : "", skips[i]);
+        fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"faults\":%d,\"kept\":%d,\"only\":[",
+                *first_json ? "" : ",", failed->seed, total, nkept);
+        for (int i = 0; i < nkept; i++)
+            fprintf(json, "%s%d", i ? "," : "", kept[i]);
         fprintf(json, "]}");
         *first_json = 0;
     }
     free(skips);
+    free(kept);
 }
 
 static void json_str(FILE *f, const char *s)

@@ -1898,6 +1898,11 @@ void print_repro(FILE *f, const struct run_opts *o)
         fprintf(f, " --lua-budget %" PRIu64, o->lua_budget);
     if (o->nemesis_limit >= 0)
         fprintf(f, " --nemesis-limit %d", o->nemesis_limit);
+    if (o->nemesis_only) {
+        fputs(" --nemesis-only ", f);
+        for (int i = 0; i < o->nnemesis_only; i++)
+            fprintf(f, "%s%d", i ? "," : "", o->nemesis_only[i]);
+    }
     if (o->nnemesis_skip) {
         fputs(" --nemesis-skip ", f);
         for (int i = 0; i < o->nnemesis_skip; i++)
@@ -1940,6 +1945,8 @@ int run_scenario(struct run_opts *o)
     s->max_events = o->max_sim_events;
     s->nemesis_skip = o->nemesis_skip;
     s->nnemesis_skip = o->nnemesis_skip;
+    s->nemesis_only = o->nemesis_only;
+    s->nnemesis_only = o->nnemesis_only;
     s->nemesis_limit = o->nemesis_limit;
     rng_init(&cx.script_rng, o->seed, RNG_SCRIPT, 0);
 

@@ -131,7 +131,7 @@ static int cmd_bugs(void)
 
 static const char *const run_flags[] = {
     "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
-    "--lua-memory", "--max-events", "--nemesis-limit", "--nemesis-skip", "--help", "--", NULL
+    "--lua-memory", "--max-events", "--nemesis-limit", "--nemesis-skip", "--nemesis-only", "--help", "--", NULL
 };
 static const char *const explore_flags[] = {
     "--seeds", "--jobs", "--shard", "--shrink", "--json", "--bug", "-P", "--check-every",
@@ -157,7 +157,7 @@ static int parse_run_option(int argc, char **argv, int i, struct run_opts *o,
     }
     static const char *const with_value[] = {
         "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
-        "--lua-memory", "--max-events", "--nemesis-limit", "--nemesis-skip", NULL
+        "--lua-memory", "--max-events", "--nemesis-limit", "--nemesis-skip", "--nemesis-only", NULL
     };
     int takes = 0;
     for (int k = 0; with_value[k]; k++)
@@ -243,6 +243,22 @@ static int parse_run_option(int argc, char **argv, int i, struct run_opts *o,
             return -1;
         }
         o->nemesis_limit = (int)u;
+    } else if (strcmp(flag, "--nemesis-only") == 0) {
+        static int only[257];
+        int nonly = 0;
+        char *copy = strdup(val), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (parse_u64(t, &u) || u > 1000000) {
+                free(copy);
+                usage_error("--nemesis-only takes fault numbers like 2,7, got '%s'", val);
+                return -1;
+            }
+            if (nonly < 256)
+                only[nonly++] = (int)u;
+        }
+        free(copy);
+        o->nemesis_only = only;
+        o->nnemesis_only = nonly;
     } else if (strcmp(flag, "--nemesis-skip") == 0) {
         char *copy = strdup(val), *save = NULL;
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {

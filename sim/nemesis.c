@@ -97,6 +97,12 @@ static int skipped(struct sim *s, int index)
     for (int i = 0; i < s->nnemesis_skip; i++)
         if (s->nemesis_skip[i] == index)
             return 1;
+    if (s->nemesis_only) {
+        for (int i = 0; i < s->nnemesis_only; i++)
+            if (s->nemesis_only[i] == index)
+                return 0;
+        return 1;
+    }
     return 0;
 }
 

@@ -26,6 +26,8 @@ struct run_opts {
     int quiet;                   /* no summary line, no repro line (explore children) */
     const int *nemesis_skip;
     int nnemesis_skip;
+    const int *nemesis_only;     /* apply only these faults (a shrunk schedule) */
+    int nnemesis_only;
     int nemesis_limit;           /* < 0: none */
     const char *repro_prefix;    /* how to spell the command in the repro line */
     /* outputs */

@@ -23,9 +23,9 @@ ok $? "shards 1/3, 2/3, 3/3 cover 10 seeds ($t)"
 seed=$(sed -n 's/^seed \([0-9]*\): exit 1.*/\1/p' "$TMP/out" | head -1)
 expect_exit 1 "shrink the first failing seed" -- $E tests/lua/nemesis_fail.lua --seeds $seed..$seed --shrink
 expect_out "still fails with 1 of [0-9]+ faults" "shrunk to the one fault that matters"
-line=$(grep -o "clustersim run tests/lua/nemesis_fail.lua.*--nemesis-limit [0-9]* --nemesis-skip [0-9,]*" "$TMP/out" | head -1)
+line=$(grep -o "clustersim run tests/lua/nemesis_fail.lua.*--nemesis-only [0-9,]*" "$TMP/out" | head -1)
 expect_exit 1 "the shrunk command reproduces the failure" -- ./$line
-"$CLUSTERSIM" run tests/lua/nemesis_fail.lua --seed $seed $(echo "$line" | sed "s/.*--nemesis-limit/--nemesis-limit/") --trace "$TMP/n.jsonl" 2>/dev/null
+"$CLUSTERSIM" run tests/lua/nemesis_fail.lua --seed $seed $(echo "$line" | sed "s/.*--nemesis-only/--nemesis-only/") --trace "$TMP/n.jsonl" 2>/dev/null
 [ "$(grep -c '"type":"nemesis".*"phase":"start"' "$TMP/n.jsonl")" -eq 1 ]
 ok $? "the shrunk run applies exactly one fault"
 
