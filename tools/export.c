@@ -333,6 +333,31 @@ static void chrome_finish(struct chrome *c, int64_t end)
     }
 }
 
+/* Hand every record of the trace to fn. A cut-short last line (a trace
+ * still being written) is a warning; any other malformed line stops the
+ * export with EXIT_DATAERR. */
+static int each_record(struct trace_reader *r, void (*fn)(void *, const cJSON *), void *ud)
+{
+    cJSON *rec;
+    int st;
+    while ((st = trace_next(r, &rec)) != TRACE_EOF) {
+        if (st == TRACE_BAD_LINE && r->cut_short) {
+            tool_error(PROG, "warning: %s:%ld: the last line is cut short; ignoring it", r->path, r->line);
+            return 0;
+        }
+        if (st == TRACE_BAD_LINE) {
+            tool_error(PROG, "%s", r->err);
+            return EXIT_DATAERR;
+        }
+        fn(ud, rec);
+        cJSON_Delete(rec);
+    }
+    return 0;
+}
+
+static void chrome_rec_cb(void *ud, const cJSON *rec) { chrome_rec(ud, rec); }
+static void trace_ops_add_cb(void *ud, const cJSON *rec) { trace_ops_add(ud, rec); }
+
 static int export_chrome(struct trace_reader *r, FILE *out)
 {
     struct chrome c;
@@ -343,21 +368,7 @@ static int export_chrome(struct trace_reader *r, FILE *out)
     idmap_init(&c.byid);
     trace_ops_init(&c.ops);
     fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", out);
-    cJSON *rec;
-    int st, rc = 0;
-    while ((st = trace_next(r, &rec)) != TRACE_EOF) {
-        if (st == TRACE_BAD_LINE && r->cut_short) {
-            tool_error(PROG, "warning: %s:%ld: the last line is cut short; ignoring it", r->path, r->line);
-            break;
-        }
-        if (st == TRACE_BAD_LINE) {
-            tool_error(PROG, "%s", r->err);
-            rc = EXIT_DATAERR;
-            break;
-        }
-        chrome_rec(&c, rec);
-        cJSON_Delete(rec);
-    }
+    int rc = each_record(r, chrome_rec_cb, &c);
     int64_t end = r->end ? json_int(r->end, "t", r->last_t) : r->last_t;
     if (!rc)
         chrome_finish(&c, end);
@@ -525,6 +536,8 @@ static void shiviz_rec(struct shiviz *s, const cJSON *rec)
     }
 }
 
+static void shiviz_rec_cb(void *ud, const cJSON *rec) { shiviz_rec(ud, rec); }
+
 static int export_shiviz(struct trace_reader *r, FILE *out)
 {
     struct shiviz s;
@@ -533,21 +546,7 @@ static int export_shiviz(struct trace_reader *r, FILE *out)
     idmap_init(&s.byid);
     /* the parsing regex, then the (empty) delimiter between executions */
     fputs("(?<host>\\S+) (?<clock>{.*})\\n(?<event>.*)\n\n", out);
-    cJSON *rec;
-    int st, rc = 0;
-    while ((st = trace_next(r, &rec)) != TRACE_EOF) {
-        if (st == TRACE_BAD_LINE && r->cut_short) {
-            tool_error(PROG, "warning: %s:%ld: the last line is cut short; ignoring it", r->path, r->line);
-            break;
-        }
-        if (st == TRACE_BAD_LINE) {
-            tool_error(PROG, "%s", r->err);
-            rc = EXIT_DATAERR;
-            break;
-        }
-        shiviz_rec(&s, rec);
-        cJSON_Delete(rec);
-    }
+    int rc = each_record(r, shiviz_rec_cb, &s);
     for (size_t i = 0; i < s.nhosts; i++)
         free(s.clock[i]);
     free(s.clock);
@@ -587,21 +586,7 @@ static int export_history(struct trace_reader *r, FILE *out)
 {
     struct trace_ops ops;
     trace_ops_init(&ops);
-    cJSON *rec;
-    int st, rc = 0;
-    while ((st = trace_next(r, &rec)) != TRACE_EOF) {
-        if (st == TRACE_BAD_LINE && r->cut_short) {
-            tool_error(PROG, "warning: %s:%ld: the last line is cut short; ignoring it", r->path, r->line);
-            break;
-        }
-        if (st == TRACE_BAD_LINE) {
-            tool_error(PROG, "%s", r->err);
-            rc = EXIT_DATAERR;
-            break;
-        }
-        trace_ops_add(&ops, rec);
-        cJSON_Delete(rec);
-    }
+    int rc = each_record(r, trace_ops_add_cb, &ops);
     trace_ops_finish(&ops);
     if (!rc && ops.n == 0) {
         tool_error(PROG, "%s has no client operations (invoke/complete or request/reply records)", r->path);
