@@ -110,6 +110,8 @@ $R $L/log_values.lua --trace "$TMP/lg.jsonl" 2>/dev/null
 grep -q '"msg":"x <table> <function> cluster(fdetect, 2 nodes) 3 nil true' "$TMP/lg.jsonl"
 ok $? "sim.log names tables and functions without their addresses (traces stay byte-identical)"
 
+expect_exit 0 "a tour of the rest of the API (membership, every/after, distributions, nemesis kinds, client handles)" -- $R $L/api_tour.lua
+
 # Ctrl-C: the run stops at an event boundary and the trace still ends with
 # an end record, marked interrupted (the run itself would never end).
 $R $L/long_run.lua --trace "$TMP/int.jsonl" 2>"$TMP/err" & pid=$!
