@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "algorithms/algorithm.h"
+#include "sim/dmath.h"
 #include "sim/pairmap.h"
 
 enum { DET_FIXED = 0, DET_PHI = 1 };
@@ -78,7 +79,7 @@ static double upper_quantile(double p)
     double lo = -10, hi = 40;
     for (int i = 0; i < 200; i++) {
         double mid = (lo + hi) / 2;
-        if (0.5 * erfc(mid / M_SQRT2) > p)
+        if (0.5 * det_erfc(mid / M_SQRT2) > p)
             lo = mid;
         else
             hi = mid;
@@ -100,7 +101,7 @@ static int fd_configure(struct config *c, void *params, struct error *err)
         return -1;
     p->window = (int)window;
     p->peers = (int)peers;
-    p->z = upper_quantile(pow(10, -p->threshold));
+    p->z = upper_quantile(det_pow(10, -p->threshold));
     return 0;
 }
 
@@ -200,8 +201,8 @@ static double phi_at(const struct fd_params *p, const struct mon *m, sim_time no
     if (sd < (double)p->min_std / 1000.0)
         sd = (double)p->min_std / 1000.0;
     double t_us = (double)(now - m->last) / 1000.0;
-    double tail = 0.5 * erfc((t_us - mean) / (sd * M_SQRT2));
-    return tail > 0 ? -log10(tail) : INFINITY;
+    double tail = 0.5 * det_erfc((t_us - mean) / (sd * M_SQRT2));
+    return tail > 0 ? -det_log(tail) / det_log(10) : INFINITY;
 }
 
 static void arm_check(struct node *n)

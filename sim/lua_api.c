@@ -30,6 +30,7 @@
 #include <lualib.h>
 
 #include "sim/client.h"
+#include "sim/dmath.h"
 #include "sim/engine.h"
 #include "sim/nemesis.h"
 #include "sim/sim.h"
@@ -416,7 +417,7 @@ static int l_lognormal(lua_State *L)
     double sigma = luaL_checknumber(L, 2);
     luaL_argcheck(L, med > 0, 1, "median must be > 0");
     luaL_argcheck(L, sigma >= 0 && sigma < 20, 2, "sigma must be in [0, 20)");
-    push_dist(L, DIST_LOGNORMAL, log(med), sigma);
+    push_dist(L, DIST_LOGNORMAL, det_log(med), sigma);
     return 1;
 }
 
@@ -436,7 +437,7 @@ static int dist_tostring(lua_State *L)
     if (d->kind == DIST_CONST || d->kind == DIST_EXPONENTIAL)
         lua_pushfstring(L, "sim.%s(%f)", dist_name(d->kind), d->a);
     else if (d->kind == DIST_LOGNORMAL)
-        lua_pushfstring(L, "sim.lognormal(%f, %f)", exp(d->a), d->b);
+        lua_pushfstring(L, "sim.lognormal(%f, %f)", det_exp(d->a), d->b);
     else
         lua_pushfstring(L, "sim.%s(%f, %f)", dist_name(d->kind), d->a, d->b);
     return 1;

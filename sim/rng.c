@@ -3,6 +3,8 @@
  * good statistical quality, and because it is the same on every platform. */
 #include "sim/rng.h"
 
+#include "sim/dmath.h"
+
 #include <assert.h>
 #include <math.h>
 
@@ -94,13 +96,13 @@ double rng_normal(struct rng *r)
     double u2 = rng_double(r);
     if (u1 < 1e-300)
         u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    return sqrt(-2.0 * det_log(u1)) * det_cos(2.0 * M_PI * u2);
 }
 
 double rng_exponential(struct rng *r, double mean)
 {
     double u = rng_double(r);
-    return -mean * log1p(-u);
+    return -mean * det_log(1.0 - u);   /* 1 - u is exact: u has 53 bits */
 }
 
 sim_time dist_sample(const struct dist *d, struct rng *r)
@@ -119,11 +121,11 @@ sim_time dist_sample(const struct dist *d, struct rng *r)
         ms = rng_exponential(r, d->a);
         break;
     case DIST_LOGNORMAL:
-        ms = exp(d->a + d->b * rng_normal(r));
+        ms = det_exp(d->a + d->b * rng_normal(r));
         break;
     case DIST_PARETO: {
         double u = 1.0 - rng_double(r);          /* (0, 1] */
-        ms = d->a / pow(u, 1.0 / d->b);
+        ms = d->a / det_pow(u, 1.0 / d->b);
         break;
     }
     default:
@@ -144,7 +146,7 @@ double dist_mean_ms(const struct dist *d)
     case DIST_UNIFORM: return (d->a + d->b) / 2;
     case DIST_NORMAL: return d->a;
     case DIST_EXPONENTIAL: return d->a;
-    case DIST_LOGNORMAL: return exp(d->a + d->b * d->b / 2);
+    case DIST_LOGNORMAL: return det_exp(d->a + d->b * d->b / 2);
     case DIST_PARETO: return d->b > 1 ? d->a * d->b / (d->b - 1) : INFINITY;
     }
     return 0;

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Golden traces: two fixed runs must produce exactly these bytes, on this
+# machine, in CI, and on the next release. A change to the engine, an
+# algorithm or the trace writer that changes a single byte shows up here.
+# When the change is intended, say so in the commit and update the hashes:
+#   ./clustersim run scenarios/NAME.lua --seed 7 --trace - --trace-level messages 2>/dev/null | sha256sum
+. "$(dirname "$0")/lib.sh"
+golden() {   # golden SCENARIO HASH
+    got=$("$CLUSTERSIM" run "scenarios/$1.lua" --seed 7 --trace - --trace-level messages 2>/dev/null | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$2" ]
+    ok $? "$1 seed 7: golden trace ($got)"
+}
+golden fd_jitter  7cc86464d9c1114f7744d1011ee2fb892e130c840b8cd3445e3ca5498d1e6848
+golden raft_flaky 68c4a4df5d42cfe078c4272040f8537e903b51a65ef10e905ce1058385cc9e6b
+done_testing
