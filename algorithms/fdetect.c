@@ -49,7 +49,8 @@ struct mon {                 /* what an observer knows of one monitored node */
     int peer;
     int suspected;
     sim_time last;           /* local time of the last heartbeat */
-    int64_t sum_us, sumsq_us;
+    int64_t sum_us;
+    __extension__ __int128 sumsq_us;   /* exact: a window of 1e5 gaps of 1e9 us squared */
     int count, head;
     int32_t *win;            /* inter-arrival times, us, ring of `window` */
 };
@@ -311,14 +312,14 @@ static void fd_on_message(struct node *n, const struct message *msg)
         if (m->count == p->window) {
             int64_t old = m->win[m->head];
             m->sum_us -= old;
-            m->sumsq_us -= old * old;
+            m->sumsq_us -= (__int128)old * old;
         } else {
             m->count++;
         }
         m->win[m->head] = (int32_t)us;
         m->head = (m->head + 1) % p->window;
         m->sum_us += us;
-        m->sumsq_us += us * us;
+        m->sumsq_us += (__int128)us * us;
     }
     m->last = now;
     if (m->suspected) {

@@ -89,6 +89,8 @@ static const struct bug_def raft_bugs[] = {
     { NULL, NULL },
 };
 
+#define RAFT_MAX_NODES 1000
+
 static int raft_configure(struct config *c, void *params, struct error *err)
 {
     struct raft_params *p = params;
@@ -101,6 +103,13 @@ static int raft_configure(struct config *c, void *params, struct error *err)
         config_bool(c, "read_index", 0, &p->read_index, err) ||
         config_int(c, "max_batch", 64, 1, 100000, &batch, err))
         return -1;
+    /* Each server keeps per-peer replication state and the checker a
+     * per-node view: memory grows with the square of the cluster size. */
+    if (config_nodes(c) > RAFT_MAX_NODES) {
+        snprintf(err->msg, sizeof err->msg, "raft supports at most %d nodes (got %d): its memory grows with nodes^2",
+                 RAFT_MAX_NODES, config_nodes(c));
+        return -1;
+    }
     if (p->election[0] <= 0) {
         snprintf(err->msg, sizeof err->msg, "option 'election_timeout' must be positive");
         return -1;

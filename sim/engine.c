@@ -175,22 +175,24 @@ int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct co
                 struct error *err)
 {
     assert(!s->alg);
-    s->alg = alg;
-    s->params = xcalloc(1, alg->params_size);
+    void *params = xcalloc(1, alg->params_size);
     cfg->nodes = nodes;
     cfg->bugs = s->bugs;
     cfg->nbugs = s->nbugs;
     err->msg[0] = 0;
-    if (alg->configure && alg->configure(cfg, s->params, err) != 0)
-        return -1;
-    const char *bad = config_unknown(cfg);
-    if (bad) {
-        char known[400];
-        config_known(cfg, known, sizeof known);
-        snprintf(err->msg, sizeof err->msg, "unknown option '%s' for algorithm '%s' (known options: %s)",
-                 bad, alg->name, known[0] ? known : "none");
+    const char *bad = NULL;
+    if ((alg->configure && alg->configure(cfg, params, err) != 0) || (bad = config_unknown(cfg))) {
+        if (bad) {
+            char known[400];
+            config_known(cfg, known, sizeof known);
+            snprintf(err->msg, sizeof err->msg, "unknown option '%s' for algorithm '%s' (known options: %s)",
+                     bad, alg->name, known[0] ? known : "none");
+        }
+        free(params);     /* no half-built cluster: the script may try again */
         return -1;
     }
+    s->alg = alg;
+    s->params = params;
     s->nmsg_json = alg->msg_count + 2;
     s->msg_json = xcalloc((size_t)s->nmsg_json, sizeof *s->msg_json);
     s->ghost = xcalloc(1, alg->ghost_size);
@@ -236,33 +238,42 @@ void sim_write_header(struct sim *s)
     if (s->header_written || !s->trace_open)
         return;
     s->header_written = 1;
-    struct record r;
-    char seed[24];
-    snprintf(seed, sizeof seed, "%" PRIu64, s->seed);
-    record_init(&r, "header", 0);
-    record_int(&r, "schema", TRACE_SCHEMA);
-    record_str(&r, "tool", "clustersim");
-    record_str(&r, "version", CLUSTERSIM_VERSION);
-    record_str(&r, "time_unit", "us");
-    record_str(&r, "scenario", s->scenario ? s->scenario : "");
-    record_str(&r, "seed", seed);
-    record_raw(&r, "params", s->params_json ? s->params_json : "{}");
+    /* Written by hand, not through a struct record: the scenario path and
+     * the parameters have no size limit. */
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    char tmp[96];
+#define HLIT(lit) json_append_raw(&buf, &len, &cap, lit)
+    HLIT("{\"type\":\"header\",\"schema\":");
+    snprintf(tmp, sizeof tmp, "%d", TRACE_SCHEMA);
+    HLIT(tmp);
+    HLIT(",\"tool\":\"clustersim\",\"version\":");
+    json_append_string(&buf, &len, &cap, CLUSTERSIM_VERSION);
+    HLIT(",\"time_unit\":\"us\",\"scenario\":");
+    json_append_string(&buf, &len, &cap, s->scenario ? s->scenario : "");
+    snprintf(tmp, sizeof tmp, ",\"seed\":\"%" PRIu64 "\",\"params\":", s->seed);
+    HLIT(tmp);
+    HLIT(s->params_json ? s->params_json : "{}");
     if (s->alg) {
-        record_str(&r, "algorithm", s->alg->name);
-        record_int(&r, "nodes", s->nnodes);
+        HLIT(",\"algorithm\":");
+        json_append_string(&buf, &len, &cap, s->alg->name);
+        snprintf(tmp, sizeof tmp, ",\"nodes\":%d", s->nnodes);
+        HLIT(tmp);
     }
-    record_str(&r, "trace_level", s->trace_level == TRACE_MESSAGES ? "messages" : "state");
+    HLIT(s->trace_level == TRACE_MESSAGES ? ",\"trace_level\":\"messages\"" : ",\"trace_level\":\"state\"");
     if (s->nbugs) {
-        char buf[512];
-        size_t len = 0;
-        buf[len++] = '[';
-        for (int i = 0; i < s->nbugs && len < sizeof buf - 80; i++)
-            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\"%s\"", i ? "," : "", s->bugs[i]);
-        snprintf(buf + len, sizeof buf - len, "]");
-        record_raw(&r, "bugs", buf);
+        HLIT(",\"bugs\":[");
+        for (int i = 0; i < s->nbugs; i++) {
+            if (i)
+                HLIT(",");
+            json_append_string(&buf, &len, &cap, s->bugs[i]);
+        }
+        HLIT("]");
     }
-    assert(!r.overflow);
-    trace_write_untimed(&s->trace, &r);
+    HLIT("}\n");
+#undef HLIT
+    trace_write_raw(&s->trace, buf, len, 1);
+    free(buf);
     if (s->preheader_len) {
         unsigned long long lines = 0;
         for (size_t i = 0; i < s->preheader_len; i++)
@@ -295,10 +306,19 @@ void sim_queue_hook(struct sim *s, const struct record *r, int64_t ref)
 {
     struct pending_hooks *p = &s->pending;
     if (p->len == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 16;
-        p->v = realloc(p->v, p->cap * sizeof *p->v);
-        if (!p->v)
+        /* Not realloc: a record's string fields point into the record itself,
+         * so each must be re-pointed by record_copy when it moves. */
+        size_t ncap = p->cap ? p->cap * 2 : 16;
+        struct pending_hook *nv = malloc(ncap * sizeof *nv);
+        if (!nv)
             abort();
+        for (size_t i = 0; i < p->len; i++) {
+            record_copy(&nv[i].r, &p->v[i].r);
+            nv[i].ref = p->v[i].ref;
+        }
+        free(p->v);
+        p->v = nv;
+        p->cap = ncap;
     }
     record_copy(&p->v[p->len].r, r);
     p->v[p->len].ref = ref;
@@ -323,6 +343,7 @@ void sim_write_end(struct sim *s, const char *status)
     record_obj_end(&e);
     record_int(&e, "violations", (int64_t)s->violations);
     trace_write_untimed(&s->trace, &e);
+    s->trace_level = -1;     /* the end record is the last line, whatever runs after it */
 }
 
 void sim_violation(struct sim *s, const struct violation *v)
@@ -954,17 +975,28 @@ int sim_remove_node(struct sim *s, int id, struct error *err)
     return 0;
 }
 
-static void groups_json(char *buf, size_t cap, int ngroups, const int *const *groups, const int *counts)
+/* The groups as JSON ("[[1,2],[3,4,5]]"), or 0 when they do not fit. */
+static int groups_json(char *buf, size_t cap, int ngroups, const int *const *groups, const int *counts)
 {
     size_t len = 0;
-    len += (size_t)snprintf(buf + len, cap - len, "[");
-    for (int g = 0; g < ngroups && len < cap - 16; g++) {
-        len += (size_t)snprintf(buf + len, cap - len, "%s[", g ? "," : "");
-        for (int i = 0; i < counts[g] && len < cap - 16; i++)
-            len += (size_t)snprintf(buf + len, cap - len, "%s%d", i ? "," : "", groups[g][i]);
-        len += (size_t)snprintf(buf + len, cap - len, "]");
+    int n = snprintf(buf, cap, "[");
+    for (int g = 0; g < ngroups; g++) {
+        len += (size_t)n;
+        n = snprintf(buf + len, cap - len, "%s[", g ? "," : "");
+        for (int i = 0; i < counts[g]; i++) {
+            if (len + (size_t)n + 16 >= cap)
+                return 0;
+            len += (size_t)n;
+            n = snprintf(buf + len, cap - len, "%s%d", i ? "," : "", groups[g][i]);
+        }
+        len += (size_t)n;
+        if (len + 4 >= cap)
+            return 0;
+        n = snprintf(buf + len, cap - len, "]");
     }
+    len += (size_t)n;
     snprintf(buf + len, cap - len, "]");
+    return 1;
 }
 
 void sim_partition(struct sim *s, int ngroups, const int *const *groups, const int *counts)
@@ -972,10 +1004,21 @@ void sim_partition(struct sim *s, int ngroups, const int *const *groups, const i
     net_partition(&s->net, ngroups, groups, counts);
     if (sim_wants(s, "partition", TRACE_STATE)) {
         struct record r;
-        char buf[RECORD_STRBUF / 2];
-        groups_json(buf, sizeof buf, ngroups, groups, counts);
+        char buf[RECORD_STRBUF - 64];
         record_init(&r, "partition", s->now);
-        record_raw(&r, "groups", buf);
+        if (groups_json(buf, sizeof buf, ngroups, groups, counts)) {
+            record_raw(&r, "groups", buf);
+        } else {
+            /* thousands of nodes: the sizes only, never a cut list that
+             * would misstate who is where */
+            size_t len = 0;
+            len += (size_t)snprintf(buf, sizeof buf, "[");
+            for (int g = 0; g < ngroups && len + 16 < sizeof buf; g++)
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d", g ? "," : "", counts[g]);
+            snprintf(buf + len, sizeof buf - len, "]");
+            record_null(&r, "groups");
+            record_raw(&r, "group_sizes", buf);
+        }
         sim_emit(s, &r, TRACE_STATE);
     }
 }

@@ -261,11 +261,15 @@ static void open_sandbox(lua_State *L, int print_to_stderr)
 
 static struct sim *S(lua_State *L) { return ctx_of(L)->sim; }
 
+/* Times and durations a script may give, in ms: ~31.7 years, so that
+ * now + any of them stays far inside int64 nanoseconds. */
+#define MAX_MS 1e12
+
 static double check_ms(lua_State *L, int arg)
 {
     double v = luaL_checknumber(L, arg);
-    if (!(v >= 0 && v < 1e15))
-        luaL_argerror(L, arg, lua_pushfstring(L, "a time in ms >= 0 expected, got %f", v));
+    if (!(v >= 0 && v <= MAX_MS))
+        luaL_argerror(L, arg, lua_pushfstring(L, "a time in ms from 0 to 1e12 expected, got %f", v));
     return v;
 }
 
@@ -455,8 +459,8 @@ static struct dist get_latency(lua_State *L, int idx, const char *fname)
     /* a number means a constant */
     if (lua_isnumber(L, idx)) {
         double v = lua_tonumber(L, idx);
-        if (!(v >= 0))
-            luaL_error(L, "%s: latency must be >= 0 ms", fname);
+        if (!(v >= 0 && v <= MAX_MS))
+            luaL_error(L, "%s: latency must be from 0 to 1e12 ms", fname);
         struct dist d = { DIST_CONST, v, 0 };
         return d;
     }
@@ -543,11 +547,14 @@ static int l_partition(lua_State *L)
         return luaL_error(L, "no cluster yet: call sim.cluster{} first");
     if (ng < 1)
         return luaL_error(L, "sim.partition needs at least one group, e.g. sim.partition({1, 2}, {3, 4, 5})");
-    int **groups = calloc((size_t)ng, sizeof *groups);
-    int *counts = calloc((size_t)ng, sizeof *counts);
-    char *seen = calloc((size_t)s->nnodes + 1, 1);
-    if (!groups || !counts || !seen)
-        abort();
+    luaL_checkstack(L, ng + 8, "too many partition groups");
+    /* Scratch space as userdata on the stack, so a Lua error part way
+     * (a group table whose __index raises) leaks nothing. */
+    int **groups = lua_newuserdatauv(L, (size_t)ng * sizeof *groups, 0);
+    int *counts = lua_newuserdatauv(L, (size_t)ng * sizeof *counts, 0);
+    char *seen = lua_newuserdatauv(L, (size_t)s->nnodes + 1, 0);
+    memset(counts, 0, (size_t)ng * sizeof *counts);
+    memset(seen, 0, (size_t)s->nnodes + 1);
     const char *err = NULL;
     int bad_arg = 0;
     for (int g = 0; g < ng && !err; g++) {
@@ -557,9 +564,7 @@ static int l_partition(lua_State *L)
             break;
         }
         int len = (int)luaL_len(L, g + 1);
-        groups[g] = calloc((size_t)(len > 0 ? len : 1), sizeof **groups);
-        if (!groups[g])
-            abort();
+        groups[g] = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * sizeof **groups, 0);  /* stays on the stack */
         for (int i = 1; i <= len; i++) {
             lua_geti(L, g + 1, i);
             int isnum;
@@ -581,11 +586,6 @@ static int l_partition(lua_State *L)
     }
     if (!err)
         sim_partition(s, ng, (const int *const *)groups, counts);
-    for (int g = 0; g < ng; g++)
-        free(groups[g]);
-    free(groups);
-    free(counts);
-    free(seen);
     if (err)
         return luaL_argerror(L, bad_arg, err);
     return 0;
@@ -773,13 +773,20 @@ static int c_clock(lua_State *L)
     struct sim *s = S(L);
     luaL_checktype(L, next, LUA_TTABLE);
     check_options(L, next, "clock", clock_opts);
+    /* A clock may be off by up to MAX_MS either way: local times stay far
+     * inside int64 nanoseconds however many steps add up. */
     if (opt_field(L, next, "offset")) {
         lua_pop(L, 1);
-        sim_clock_offset(s, id, sim_ms_to_ns(opt_number(L, next, "clock", "offset", 0, -1e12, 1e12)));
+        sim_clock_offset(s, id, sim_ms_to_ns(opt_number(L, next, "clock", "offset", 0, -MAX_MS, MAX_MS)));
     }
     if (opt_field(L, next, "step")) {
         lua_pop(L, 1);
-        sim_clock_step(s, id, sim_ms_to_ns(opt_number(L, next, "clock", "step", 0, -1e12, 1e12)));
+        double step = opt_number(L, next, "clock", "step", 0, -MAX_MS, MAX_MS);
+        double off = sim_ns_to_ms(clock_offset(&s->nodes[id]->clock, s->now)) + step;
+        if (!(off >= -MAX_MS && off <= MAX_MS))
+            return luaL_error(L, "clock: a step of %f ms would put node %d's clock %f ms off (at most 1e12)", step,
+                              id, off);
+        sim_clock_step(s, id, sim_ms_to_ns(step));
     }
     if (opt_field(L, next, "drift_ppm")) {
         lua_pop(L, 1);
@@ -919,8 +926,8 @@ static int l_clients(lua_State *L)
     c.retries = (int)opt_number(L, 1, "sim.clients", "retries", 3, 0, 1e6);
     c.max_outstanding = (int)opt_number(L, 1, "sim.clients", "max_outstanding", 16, 1, 1e6);
     c.values = (int)opt_number(L, 1, "sim.clients", "values", 5, 1, 1e9);
-    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "start", sim_ns_to_ms(s->now), 0, 1e15));
-    c.stop = opt_field(L, 1, "stop") ? (lua_pop(L, 1), sim_ms_to_ns(opt_number(L, 1, "sim.clients", "stop", 0, 0, 1e15)))
+    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
+    c.stop = opt_field(L, 1, "stop") ? (lua_pop(L, 1), sim_ms_to_ns(opt_number(L, 1, "sim.clients", "stop", 0, 0, MAX_MS)))
                                      : SIM_TIME_MAX;
     const char *wl = NULL;
     if (opt_field(L, 1, "workload")) {
@@ -971,6 +978,9 @@ static void copy_field(lua_State *L, int idx, const char *name, char *dst, size_
 {
     if (!opt_field(L, idx, name))
         return;
+    int t = lua_type(L, -1);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN)
+        luaL_error(L, "submit: '%s' must be a string or a number, got %s", name, luaL_typename(L, -1));
     size_t len;
     const char *v = luaL_tolstring(L, -1, &len);
     if (len >= cap)
@@ -995,7 +1005,7 @@ static int cl_submit(lua_State *L)
     copy_field(L, 2, "expect", q.expect, sizeof q.expect);
     if (opt_field(L, 2, "ttl")) {
         lua_pop(L, 1);
-        q.num = (int64_t)opt_number(L, 2, "submit", "ttl", 0, 0, 1e15);
+        q.num = (int64_t)opt_number(L, 2, "submit", "ttl", 0, 0, MAX_MS);
     }
     if (opt_field(L, 2, "token")) {
         lua_pop(L, 1);
@@ -1101,10 +1111,10 @@ static int l_nemesis(lua_State *L)
     }
     c.interval = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "interval", 1000, 0.001, 1e12));
     c.duration = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "duration", 500, 0, 1e12));
-    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "start", sim_ns_to_ms(s->now), 0, 1e15));
+    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
     if (opt_field(L, 1, "stop")) {
         lua_pop(L, 1);
-        c.stop = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "stop", 0, 0, 1e15));
+        c.stop = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "stop", 0, 0, MAX_MS));
     }
     c.clock_ms = opt_number(L, 1, "sim.nemesis", "clock_ms", 100, 0, 1e9);
     c.loss = opt_number(L, 1, "sim.nemesis", "loss", 0.5, 0, 1);
@@ -1141,8 +1151,8 @@ static int l_after(lua_State *L)
 static int l_every(lua_State *L)
 {
     double ms = check_ms(L, 1);
-    luaL_argcheck(L, ms > 0, 1, "period must be > 0 ms");
     sim_time p = sim_ms_to_ns(ms);
+    luaL_argcheck(L, p > 0, 1, "period must be at least 1 ns (0.000001 ms)");
     return schedule(L, S(L)->now + p, p, 2);
 }
 
@@ -1244,6 +1254,8 @@ static void push_record(lua_State *L, const struct record *r)
     assert(depth == 0);
 }
 
+#define MAX_HOOK_RECORDS 100000
+
 static void flush_hooks(void *ctxp, struct sim *s)
 {
     struct lua_ctx *cx = ctxp;
@@ -1253,6 +1265,16 @@ static void flush_hooks(void *ctxp, struct sim *s)
     cx->in_flush = 1;
     /* Hooks may emit more records (a crash in a hook): index, not pointer. */
     for (size_t i = 0; i < s->pending.len; i++) {
+        if (i == MAX_HOOK_RECORDS && !s->stop) {
+            /* hooks that keep making records for each other (a crash hook
+             * that restarts and crashes again): no event ever ends */
+            char msg[160];
+            snprintf(msg, sizeof msg, "hooks made more than %d records within one event (do two hooks "
+                     "trigger each other?)", MAX_HOOK_RECORDS);
+            set_msg(cx, msg);
+            cx->stop = SK_ACTION_ERROR;
+            s->stop = STOP_ERROR;
+        }
         struct pending_hook ph;
         record_copy(&ph.r, &s->pending.v[i].r);
         ph.ref = s->pending.v[i].ref;
@@ -1260,10 +1282,11 @@ static void flush_hooks(void *ctxp, struct sim *s)
             lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)ph.ref);
             luaL_unref(L, LUA_REGISTRYINDEX, (int)ph.ref);
             push_record(L, &ph.r);
-            if (!s->stop && call_protected(L, 1, 0) < 0)
+            if (s->stop) {
+                lua_pop(L, 2);     /* the run is over: the callback is not called */
+            } else if (call_protected(L, 1, 0) < 0) {
                 s->stop = STOP_ERROR;
-            else if (s->stop)
-                lua_pop(L, 2);
+            }
             continue;
         }
         if (s->stop)
@@ -1360,6 +1383,8 @@ static int l_run(lua_State *L)
         return luaL_argerror(L, 1, lua_pushfstring(L, "time %f ms is in the past (now is %f ms); sim.run takes an absolute time",
                                                    sim_ns_to_ms(until), sim_ns_to_ms(s->now)));
     sim_write_header(s);
+    if (s->pending.len)       /* records the script's own calls made since the last event */
+        flush_hooks(cx, s);
     sim_run(s, until);
     return after_run(L);
 }
@@ -1895,11 +1920,15 @@ void print_repro(FILE *f, const struct run_opts *o)
         fprintf(f, " --check-every %" PRIu64, o->check_every);
     if (o->max_sim_events)
         fprintf(f, " --max-events %" PRIu64, o->max_sim_events);
+    if (o->lua_memory != DEFAULT_LUA_MEMORY)
+        fprintf(f, " --lua-memory %zu", o->lua_memory >> 20);
     if (o->lua_budget != DEFAULT_LUA_BUDGET)
         fprintf(f, " --lua-budget %" PRIu64, o->lua_budget);
     if (o->nemesis_limit >= 0)
         fprintf(f, " --nemesis-limit %d", o->nemesis_limit);
-    if (o->nemesis_only) {
+    if (o->nemesis_only && o->nnemesis_only == 0) {
+        fputs(" --nemesis-limit 0", f);       /* no fault kept */
+    } else if (o->nemesis_only) {
         fputs(" --nemesis-only ", f);
         for (int i = 0; i < o->nnemesis_only; i++)
             fprintf(f, "%s%d", i ? "," : "", o->nemesis_only[i]);
@@ -1989,6 +2018,21 @@ int run_scenario(struct run_opts *o)
         status = "error";
     } else {
         rc = call_protected(L, 0, 0);
+        if (rc == 0 && s->pending.len && !s->stop) {
+            flush_hooks(&cx, s);     /* records made after the last event still reach their hooks */
+            if (s->stop == STOP_ERROR) {
+                cx.stop = cx.stop == SK_NONE ? SK_ACTION_ERROR : cx.stop;
+                rc = -1;
+            }
+        }
+        /* A script that caught the stop with pcall still stopped: an
+         * assertion or a violation is never swallowed into exit 0. */
+        if (rc == 0 && cx.stop != SK_NONE && cx.stop != SK_HELP)
+            rc = -1;
+        if (rc == 0 && s->stop == STOP_VIOLATION) {
+            cx.stop = SK_VIOLATION;
+            rc = -1;
+        }
         if (rc == 0 && !cx.params_declared && o->nparams && cx.stop == SK_NONE) {
             const char *p = o->params[0];
             fprintf(stderr, "clustersim: unknown parameter '%.*s': this scenario declares no params\n",

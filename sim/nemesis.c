@@ -13,7 +13,8 @@ struct nemesis {
     int drawn;              /* faults drawn so far (the fault number) */
     int applied;
     double saved_loss;
-    int loss_active;
+    int loss_active;         /* loss faults in progress */
+    int partitions_active;   /* partition faults in progress */
 };
 
 enum { NEV_START = 0, NEV_END = 1 };
@@ -175,6 +176,7 @@ static void start_fault(struct sim *s, struct nemesis *nm)
         int counts[2] = { cut, n - cut };
         note(s, index, name, "start", 0);
         sim_partition(s, 2, groups, counts);
+        nm->partitions_active++;
         arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32), end);
         break;
     }
@@ -184,10 +186,8 @@ static void start_fault(struct sim *s, struct nemesis *nm)
         break;
     case NEM_LOSS:
         note(s, index, name, "start", 0);
-        if (!nm->loss_active) {
+        if (nm->loss_active++ == 0)
             nm->saved_loss = s->net.defaults.loss;
-            nm->loss_active = 1;
-        }
         s->net.defaults.loss = nm->cfg.loss;
         arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32), end);
         break;
@@ -209,13 +209,15 @@ static void end_fault(struct sim *s, struct nemesis *nm, int64_t aux2)
             sim_restart(s, node, &err);
         break;
     case NEM_PARTITION:
+        /* A later partition fault replaced this one: only the last to end heals. */
         note(s, index, name, "end", 0);
-        sim_heal(s);
+        if (--nm->partitions_active == 0)
+            sim_heal(s);
         break;
     case NEM_LOSS:
         note(s, index, name, "end", 0);
-        s->net.defaults.loss = nm->saved_loss;
-        nm->loss_active = 0;
+        if (--nm->loss_active == 0)
+            s->net.defaults.loss = nm->saved_loss;
         break;
     default:
         break;

@@ -25,12 +25,26 @@ static struct field *add(struct record *r, const char *name, enum field_kind k)
     return f;
 }
 
-static const char *copy(struct record *r, const char *s)
+static const char *copy(struct record *r, const char *s, int may_cut)
 {
     size_t n = strlen(s) + 1;
     if (r->strused + n > RECORD_STRBUF) {
-        r->overflow = 1;
-        return "";
+        if (!may_cut) {      /* raw JSON cut short would be invalid JSON */
+            r->overflow = 1;
+            return "null";
+        }
+        /* A string longer than the room left (a script's message, say) is
+         * cut, with "..." to show it; never silently dropped. */
+        size_t room = RECORD_STRBUF - r->strused;
+        if (room < 4) {
+            r->overflow = 1;
+            return "";
+        }
+        char *p = r->strbuf + r->strused;
+        memcpy(p, s, room - 4);
+        memcpy(p + room - 4, "...", 4);
+        r->strused = RECORD_STRBUF;
+        return p;
     }
     char *p = r->strbuf + r->strused;
     memcpy(p, s, n);
@@ -56,7 +70,7 @@ void record_str(struct record *r, const char *name, const char *v)
 {
     struct field *f;
     if (r && (f = add(r, name, FIELD_STR)))
-        f->v.s = copy(r, v ? v : "");
+        f->v.s = copy(r, v ? v : "", 1);
 }
 
 void record_bool(struct record *r, const char *name, int v)
@@ -76,7 +90,7 @@ void record_raw(struct record *r, const char *name, const char *json)
 {
     struct field *f;
     if (r && (f = add(r, name, FIELD_RAW)))
-        f->v.s = copy(r, json);
+        f->v.s = copy(r, json, 0);
 }
 
 void record_obj_begin(struct record *r, const char *name)

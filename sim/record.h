@@ -10,7 +10,7 @@
 #include "sim/time.h"
 
 #define RECORD_MAX_FIELDS 24
-#define RECORD_STRBUF     1024
+#define RECORD_STRBUF     4096
 
 enum field_kind { FIELD_INT, FIELD_NUM, FIELD_STR, FIELD_BOOL, FIELD_NULL, FIELD_RAW,
                   FIELD_OBJ_BEGIN, FIELD_OBJ_END };

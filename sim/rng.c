@@ -110,7 +110,8 @@ sim_time dist_sample(const struct dist *d, struct rng *r)
     double ms;
     switch (d->kind) {
     case DIST_CONST:
-        return sim_ms_to_ns(d->a);
+        ms = d->a;
+        break;
     case DIST_UNIFORM:
         ms = d->a + (d->b - d->a) * rng_double(r);
         break;

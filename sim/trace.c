@@ -250,6 +250,8 @@ void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, in
 
 void record_to_json_newline(char **buf, size_t *len, size_t *cap) { put(buf, len, cap, "\n", 1); }
 
+void json_append_raw(char **buf, size_t *len, size_t *cap, const char *json) { put(buf, len, cap, json, strlen(json)); }
+
 int trace_open(struct trace *t, const char *path)
 {
     memset(t, 0, sizeof *t);

@@ -40,6 +40,8 @@ void record_to_json(const struct record *r, int with_time, char **buf, size_t *l
 /* A double as JSON: integers exactly, others with the fewest digits that
  * read back to the same double, non-finite as null. Returns the length. */
 int json_format_double(char *out, size_t n, double d);
+/* Append bytes that are already JSON. */
+void json_append_raw(char **buf, size_t *len, size_t *cap, const char *json);
 /* Append a newline to the buffer. */
 void record_to_json_newline(char **buf, size_t *len, size_t *cap);
 /* JSON-escape s into the buffer, with quotes. */

@@ -112,6 +112,25 @@ ok $? "sim.log names tables and functions without their addresses (traces stay b
 
 expect_exit 0 "a tour of the rest of the API (membership, every/after, distributions, nemesis kinds, client handles)" -- $R $L/api_tour.lua
 
+# Regressions from the engine review: each of these once crashed, leaked,
+# wrote a wrong trace or exited 0.
+expect_exit 0 "many hooked records in one event" -- $R $L/many_hooked.lua
+expect_out "corrupted msg field:	0" "hook records keep their strings when the queue grows"
+expect_exit 1 "an assertion caught with pcall still fails the run" -- $R $L/pcall_assert.lua
+expect_exit 0 "a refused sim.cluster can be retried" -- $R $L/retry_cluster.lua
+expect_exit 65 "hooks that trigger each other are stopped" -- $R $L/hook_loop.lua
+expect_err "hooks made more than 100000 records within one event" "hook loop explained"
+$R $L/after_end.lua --trace "$TMP/ae.jsonl" >/dev/null 2>&1
+tail -n 1 "$TMP/ae.jsonl" | grep -q '"type":"end"'
+ok $? "nothing is written after the end record (a __gc finalizer calling sim.log)"
+expect_exit 65 "a time beyond 1e12 ms" -- $R $L/huge_time.lua
+expect_err "a time in ms from 0 to 1e12 expected" "huge time explained"
+expect_exit 65 "a table as a submitted key" -- $R $L/submit_table.lua
+expect_err "submit: 'key' must be a string or a number, got table" "table key refused (its address would reach the trace)"
+expect_exit 1 "a 6000-byte assertion message" -- $R $L/long_assert.lua --trace "$TMP/la.jsonl"
+tail -n 1 "$TMP/la.jsonl" | grep -q '"status":"assert"'
+ok $? "a long message is cut in the trace, not an abort"
+
 # Ctrl-C: the run stops at an event boundary and the trace still ends with
 # an end record, marked interrupted (the run itself would never end).
 $R $L/long_run.lua --trace "$TMP/int.jsonl" 2>"$TMP/err" & pid=$!
