@@ -30,7 +30,13 @@ sim.run(40000)
 local m = sim.metrics().fdetect
 print(string.format("%-5s: %3d false suspicions of live nodes; the crash at 37 s noticed after %.0f ms on average",
                     params.detector, m.false_suspicions, m.detection_mean_ms))
-sim.assert(m.detections == 4, "every live node notices the real crash")
+-- Every live node ends up suspecting node 1. (A heartbeat sent just before
+-- the crash can arrive late on the heavy tail and win a brief trust back, so
+-- the number of suspicions may exceed four.)
+for i = 2, 5 do
+  local list = "," .. c:state(i).suspects .. ","
+  sim.assert(list:find(",1,", 1, true), "node " .. i .. " suspects the crashed node 1 at the end")
+end
 if params.detector == "fixed" then
   sim.assert(m.false_suspicions >= 200, "a timeout tuned for a calm network misfires under jitter")
 else
