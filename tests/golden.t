@@ -10,6 +10,6 @@ golden() {   # golden SCENARIO HASH
     [ "$got" = "$2" ]
     ok $? "$1 seed 7: golden trace ($got)"
 }
-golden fd_jitter  7cc86464d9c1114f7744d1011ee2fb892e130c840b8cd3445e3ca5498d1e6848
+golden fd_jitter  cd892debc32122d48d0155605de323b0962dfac2ddd632260788cc98ecd3366e
 golden raft_flaky 68c4a4df5d42cfe078c4272040f8537e903b51a65ef10e905ce1058385cc9e6b
 done_testing
