@@ -1290,6 +1290,16 @@ static int plot_latency(struct plot *p)
     return crc ? EXIT_IOERR : 0;
 }
 
+/* A trace's legend entry: its file name, or its path when two of the
+ * traces given share a file name. */
+static void trace_legend(const struct plot *p, size_t f, char *out, size_t n)
+{
+    int alike = 0;
+    for (size_t g = 0; g < p->ntraces; g++)
+        alike |= g != f && strcmp(base_name(p->traces[g]), base_name(p->traces[f])) == 0;
+    cell(out, n, alike ? p->traces[f] : base_name(p->traces[f]));
+}
+
 static int plot_cdf(struct plot *p)
 {
     int rc = 0;
@@ -1308,11 +1318,7 @@ static int plot_cdf(struct plot *p)
         qsort(lat, n, sizeof *lat, cmp_double);
         char name[64], header[512], tn[256];
         snprintf(name, sizeof name, "cdf-%zu.tsv", f + 1);
-        /* the legend is the file name, or the path when two names are alike */
-        int alike = 0;
-        for (size_t g = 0; g < p->ntraces; g++)
-            alike |= g != f && strcmp(base_name(p->traces[g]), base_name(p->traces[f])) == 0;
-        cell(tn, sizeof tn, alike ? p->traces[f] : base_name(p->traces[f]));
+        trace_legend(p, f, tn, sizeof tn);
         snprintf(header, sizeof header, "latency_ms\t%s (n=%zu, p50=%.4g ms, p99=%.4g ms)", tn, n,
                  percentile(lat, n, 0.5), percentile(lat, n, 0.99));
         struct dfile d;
@@ -1634,10 +1640,7 @@ static int plot_elections(struct plot *p)
             size_t from = f ? upto[f - 1] : 0, n = upto[f] - from;
             char name[64], legend[320], tn[256];
             snprintf(name, sizeof name, "elections-%zu.tsv", f + 1);
-            int alike = 0;
-            for (size_t g = 0; g < p->ntraces; g++)
-                alike |= g != f && strcmp(base_name(p->traces[g]), base_name(p->traces[f])) == 0;
-            cell(tn, sizeof tn, alike ? p->traces[f] : base_name(p->traces[f]));
+            trace_legend(p, f, tn, sizeof tn);
             snprintf(legend, sizeof legend, "%s: %zu elections", tn, n);
             rc = write_election_cdf(p, name, legend, e.dur + from, n);
         }
