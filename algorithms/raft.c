@@ -1458,29 +1458,33 @@ static void ghost_free(void *ghost)
     kv_table_free(&g->keys);
 }
 
+/* Grow *arr (of *cap elements of size elem, zero-filled) by doubling from
+ * first until index i fits. */
+static void grow_zeroed(void **arr, size_t *cap, uint64_t i, size_t elem, size_t first)
+{
+    if (i < *cap)
+        return;
+    size_t n = *cap ? *cap : first;
+    while (n <= i)
+        n *= 2;
+    *arr = xrealloc(*arr, n * elem);
+    memset((char *)*arr + *cap * elem, 0, (n - *cap) * elem);
+    *cap = n;
+}
+
 static struct gterm *gterm(struct raft_ghost *g, uint64_t term)
 {
-    if (term >= g->nterms) {
-        size_t n = g->nterms ? g->nterms : 64;
-        while (n <= term)
-            n *= 2;
-        g->terms = xrealloc(g->terms, n * sizeof *g->terms);
-        memset(g->terms + g->nterms, 0, (n - g->nterms) * sizeof *g->terms);
-        g->nterms = n;
-    }
+    void *a = g->terms;
+    grow_zeroed(&a, &g->nterms, term, sizeof *g->terms, 64);
+    g->terms = a;
     return &g->terms[term];
 }
 
 static struct gindex *gindex(struct raft_ghost *g, uint64_t index)
 {
-    if (index >= g->capidx) {
-        size_t n = g->capidx ? g->capidx : 1024;
-        while (n <= index)
-            n *= 2;
-        g->idx = xrealloc(g->idx, n * sizeof *g->idx);
-        memset(g->idx + g->capidx, 0, (n - g->capidx) * sizeof *g->idx);
-        g->capidx = n;
-    }
+    void *a = g->idx;
+    grow_zeroed(&a, &g->capidx, index, sizeof *g->idx, 1024);
+    g->idx = a;
     return &g->idx[index];
 }
 
