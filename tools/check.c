@@ -1,31 +1,51 @@
 /* tools/check.c: `clustersim check` — validate a trace, and check that the
  * client history it records is linearizable.
  *
- * Structure: the first record is a header with schema 1; every line is a
- * JSON object; records carry an integer "t" that never decreases; the last
- * record is "end" (a trace without one was cut short). The summary counts
- * records by type and repeats the run's own verdict (end status, violation
- * records).
+ * Structure: every line is a JSON object; the shared reader
+ * (trace_read.c) enforces the trace's rules, so check, export and plot
+ * reject the same files; here a trace must also end with an "end" record
+ * (without one it was cut short). The summary counts records by type and
+ * repeats the run's own verdict (end status, violation records).
+ *
+ * The file may instead be a Jepsen history (`clustersim export --to
+ * history`, or another tool's): one event a line, no header, each with
+ * "process". Such a history is paired per process (a process is a
+ * sequential client: a second invoke before the first completes is refused)
+ * and checked the same way.
  *
  * Linearizability: each key is a single read/write/cas register (starting
  * absent, i.e. null), checked on its own — a history is linearizable iff
  * every key's sub-history is (Herlihy & Wing's locality). The search is
  * Wing & Gong's, with Lowe's memo of (linearized set, state) pairs as in
- * Porcupine: walk the calls in time order, tentatively linearize one whose
+ * Porcupine: walk the calls in real-time order, tentatively linearize one whose
  * effect fits the register, backtrack at a return whose call could not be
  * placed. Failed operations did not happen and are left out; operations
  * whose outcome is unknown ("info", "timeout", no completion) may take
- * effect at any time after their call, or never. A step budget bounds the
- * search: out of budget is "inconclusive" (exit 2), never a verdict. */
+ * effect at any time after their call, or never.
+ *
+ * Real-time order comes from the order of the records, not their times: the
+ * trace is written in event order but its times are rounded to whole
+ * microseconds, so an operation invoked nanoseconds before another returned
+ * can carry the same "t" and must still count as concurrent with it.
+ *
+ * A step budget (--budget) and a memory budget for the memo (--memory, per
+ * key: the memo grows with the configurations explored, and reached 20 GB
+ * for one 3,942-operation key at 2e8 steps) bound the search: running out
+ * of either is "inconclusive" (exit 2), never a verdict. A result that
+ * cannot be written to standard output is exit 74, whatever the verdict. */
 #include "tools/cmd.h"
 #include "tools/trace_read.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PROG "check"
+#define USAGE "clustersim check TRACE.jsonl|HISTORY.jsonl [--budget STEPS] [--memory MB]"
 #define DEFAULT_BUDGET 2000000L
+#define DEFAULT_MEMORY_MB 1024L
+#define MAX_MEMORY_MB (1L << 24)
 #define MAX_REPORTED_ERRORS 10
 
 static int usage_error(const char *fmt, ...)
@@ -38,7 +58,7 @@ static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = tool_usage_vs(PROG, "clustersim check TRACE.jsonl [--budget STEPS]", fmt, ap);
+    int rc = tool_usage_vs(PROG, USAGE, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -104,15 +124,14 @@ struct lop {
     int expect;        /* cas */
     int result;        /* read: the value returned */
     int must;          /* 1: completed ok, must be linearized; 0: outcome unknown */
-    int64_t call, ret; /* ret = INT64_MAX when unknown */
+    int64_t call, ret; /* record positions (trace_op invoke_pos, complete_pos); ret = INT64_MAX when unknown */
     size_t src;        /* index in trace_ops */
 };
 
 struct entry {
     int is_call;
     size_t op;
-    int64_t t;
-    int order;         /* tie-break: 0 return, 1 call, 2 return of an op called at the same time */
+    int64_t pos;
     struct entry *match, *prev, *next;
 };
 
@@ -139,7 +158,13 @@ struct memo {
     int *state;
     unsigned char *used;
     size_t cap, n, nwords;
+    size_t max_bytes;   /* the table, and its old copy while it grows, stay within this */
 };
+
+static size_t memo_bytes(const struct memo *m, size_t cap)
+{
+    return cap * (m->nwords * sizeof *m->bits + sizeof *m->state + 1);
+}
 
 static uint64_t memo_hash(const uint64_t *bits, size_t nwords, int state)
 {
@@ -151,10 +176,11 @@ static uint64_t memo_hash(const uint64_t *bits, size_t nwords, int state)
     return h ^ (h >> 33);
 }
 
-static void memo_init(struct memo *m, size_t nwords)
+static void memo_init(struct memo *m, size_t nwords, size_t max_bytes)
 {
     memset(m, 0, sizeof *m);
     m->nwords = nwords;
+    m->max_bytes = max_bytes;
 }
 
 static void memo_free(struct memo *m)
@@ -166,10 +192,14 @@ static void memo_free(struct memo *m)
 
 static int memo_add(struct memo *m, const uint64_t *bits, int state);
 
-static void memo_grow(struct memo *m)
+/* 0 if the larger table would break the memory budget. */
+static int memo_grow(struct memo *m)
 {
     struct memo old = *m;
-    m->cap = old.cap ? old.cap * 2 : 1024;
+    size_t cap = old.cap ? old.cap * 2 : 1024;
+    if (memo_bytes(m, cap) + memo_bytes(m, old.cap) > m->max_bytes)
+        return 0;
+    m->cap = cap;
     m->n = 0;
     m->bits = xrealloc(NULL, m->cap * m->nwords * sizeof *m->bits);
     m->state = xrealloc(NULL, m->cap * sizeof *m->state);
@@ -179,13 +209,15 @@ static void memo_grow(struct memo *m)
         if (old.used[i])
             memo_add(m, old.bits + i * old.nwords, old.state[i]);
     memo_free(&old);
+    return 1;
 }
 
-/* Add (bits, state); 0 if it was already there. */
+/* Add (bits, state): 1 if new, 0 if it was already there, -1 if there is
+ * no room for it within the memory budget. */
 static int memo_add(struct memo *m, const uint64_t *bits, int state)
 {
-    if ((m->n + 1) * 2 > m->cap)
-        memo_grow(m);
+    if ((m->n + 1) * 2 > m->cap && !memo_grow(m))
+        return -1;
     size_t i = (size_t)(memo_hash(bits, m->nwords, state) & (m->cap - 1));
     while (m->used[i]) {
         if (m->state[i] == state && memcmp(m->bits + i * m->nwords, bits, m->nwords * sizeof *bits) == 0)
@@ -214,31 +246,33 @@ static int step(const struct lop *op, int state, int *next)
     }
 }
 
+/* Record positions are unique, so only unknown returns (INT64_MAX) tie. */
 static int by_entry(const void *a, const void *b)
 {
     const struct entry *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    if (x->order != y->order)
-        return x->order < y->order ? -1 : 1;
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
     return x->op < y->op ? -1 : x->op > y->op;
 }
 
-enum { LIN_OK, LIN_FAIL, LIN_BUDGET };
+enum { LIN_OK, LIN_FAIL, LIN_BUDGET, LIN_MEMORY };
 
 struct lin_result {
-    size_t best_depth;       /* most operations linearized at once */
+    size_t best_depth;       /* most operations linearized at once, when stuck at a return */
     size_t stuck_op;         /* the op whose return ended the deepest attempt */
     size_t *best_order;      /* the ops of the deepest attempt, in order */
+    size_t max_depth;        /* most operations linearized at once, at all */
+    size_t remembered;       /* configurations in the memo at the end */
 };
 
-/* Wing & Gong / Lowe search over one key's operations. */
-static int linearize(const struct lop *ops, size_t n, long *budget, struct lin_result *res)
+/* Wing & Gong / Lowe search over one key's operations, within *budget steps
+ * and a memo of at most max_bytes. */
+static int linearize(const struct lop *ops, size_t n, long *budget, size_t max_bytes, struct lin_result *res)
 {
     size_t nmust = 0;
     for (size_t i = 0; i < n; i++)
         nmust += ops[i].must;
-    res->best_depth = 0;
+    res->best_depth = res->max_depth = res->remembered = 0;
     res->stuck_op = (size_t)-1;
     res->best_order = xrealloc(NULL, (n + 1) * sizeof *res->best_order);
     if (nmust == 0)
@@ -246,8 +280,8 @@ static int linearize(const struct lop *ops, size_t n, long *budget, struct lin_r
 
     struct entry *e = xrealloc(NULL, 2 * n * sizeof *e);
     for (size_t i = 0; i < n; i++) {
-        e[2 * i] = (struct entry){1, i, ops[i].call, 1, NULL, NULL, NULL};
-        e[2 * i + 1] = (struct entry){0, i, ops[i].ret, ops[i].ret == ops[i].call ? 2 : 0, NULL, NULL, NULL};
+        e[2 * i] = (struct entry){1, i, ops[i].call, NULL, NULL, NULL};
+        e[2 * i + 1] = (struct entry){0, i, ops[i].ret, NULL, NULL, NULL};
     }
     if (n)
         qsort(e, 2 * n, sizeof *e, by_entry);
@@ -267,7 +301,7 @@ static int linearize(const struct lop *ops, size_t n, long *budget, struct lin_r
     size_t nwords = (n + 63) / 64;
     uint64_t *lin = calloc(nwords, sizeof *lin);
     struct memo memo;
-    memo_init(&memo, nwords);
+    memo_init(&memo, nwords, max_bytes);
     struct frame { struct entry *call; int state; } *stack = xrealloc(NULL, (n + 1) * sizeof *stack);
     size_t depth = 0, done_must = 0;
     int state = 0, result = LIN_FAIL;
@@ -282,10 +316,17 @@ static int linearize(const struct lop *ops, size_t n, long *budget, struct lin_r
             int next;
             if (step(op, state, &next)) {
                 lin[cur->op / 64] |= 1ULL << (cur->op % 64);
-                if (memo_add(&memo, lin, next)) {
+                int added = memo_add(&memo, lin, next);
+                if (added < 0) {
+                    result = LIN_MEMORY;
+                    break;
+                }
+                if (added) {
                     stack[depth].call = cur;
                     stack[depth].state = state;
                     depth++;
+                    if (depth > res->max_depth)
+                        res->max_depth = depth;
                     done_must += op->must;
                     state = next;
                     /* lift the call and its return out of the list */
@@ -337,6 +378,7 @@ static int linearize(const struct lop *ops, size_t n, long *budget, struct lin_r
     }
     if (!cur && result == LIN_FAIL)
         result = LIN_OK;        /* walked off the end with every return passed */
+    res->remembered = memo.n;
     free(e);
     free(call_of);
     free(ret_of);
@@ -346,9 +388,20 @@ static int linearize(const struct lop *ops, size_t n, long *budget, struct lin_r
     return result;
 }
 
-static void describe_op(const struct trace_op *op, FILE *f)
+/* How the search is bounded, and how it was read: the budgets, and whether
+ * the operations are Jepsen processes rather than trace clients. */
+struct check_opts {
+    long budget;              /* steps per key */
+    long memory_mb;           /* memo table per key */
+    int history;              /* 1: a Jepsen history file */
+};
+
+static void describe_op(const struct trace_op *op, int history, FILE *f)
 {
-    fprintf(f, "client %d seq %lld: %s", op->client, (long long)op->seq, op->f ? op->f : "?");
+    if (history)
+        fprintf(f, "process %d: %s", op->client, op->f ? op->f : "?");
+    else
+        fprintf(f, "client %d seq %lld: %s", op->client, (long long)op->seq, op->f ? op->f : "?");
     if (op->key)
         fprintf(f, " %s", op->key);
     const char *fam = op_family(op->f);
@@ -358,11 +411,12 @@ static void describe_op(const struct trace_op *op, FILE *f)
         fprintf(f, " %s", op->value ? op->value : "null");
     if (op->status == OP_OK && fam && strcmp(fam, "read") == 0)
         fprintf(f, " = %s", op->result ? op->result : "null");
-    if (op->complete_us >= 0)
-        fprintf(f, "  [%.3f .. %.3f ms] %s", (double)op->invoke_us / 1000.0, (double)op->complete_us / 1000.0,
-                op->raw_status ? op->raw_status : "?");
+    if (op->complete_pos >= 0)
+        fprintf(f, "  [%.3f .. %.3f ms] %s (lines %ld-%ld)", (double)op->invoke_us / 1000.0,
+                (double)op->complete_us / 1000.0, op->raw_status ? op->raw_status : "?", op->invoke_line,
+                op->complete_line);
     else
-        fprintf(f, "  [%.3f ms .. never completed]", (double)op->invoke_us / 1000.0);
+        fprintf(f, "  [%.3f ms .. never completed] (line %ld)", (double)op->invoke_us / 1000.0, op->invoke_line);
     fputc('\n', f);
 }
 
@@ -376,9 +430,60 @@ static int by_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static const char *key_name(const char *k)
+{
+    return k[0] ? k : "(none)";
+}
+
+/* Why no order of KEY's operations exists: the operation that cannot be
+ * placed, the longest order that was consistent, and what was concurrent. */
+static void explain_failure(const struct trace_ops *ops, const struct lop *l, size_t n, const char *key,
+                            const struct lin_result *res, int history)
+{
+    if (res->stuck_op == (size_t)-1)
+        return;
+    const struct lop *stuck = &l[res->stuck_op];
+    printf("  no order of the operations explains this one:\n    ");
+    describe_op(&ops->v[stuck->src], history, stdout);
+    printf("  the longest consistent order places %zu operation%s; its last ones:\n", res->best_depth,
+           res->best_depth == 1 ? "" : "s");
+    size_t from = res->best_depth > 5 ? res->best_depth - 5 : 0;
+    for (size_t i = from; i < res->best_depth; i++) {
+        printf("    ");
+        describe_op(&ops->v[l[res->best_order[i]].src], history, stdout);
+    }
+    printf("  operations concurrent with it:\n");
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+        /* by record position, as in the search: one returned before another
+         * was invoked only if its completion comes first in the file */
+        if (i != res->stuck_op && l[i].call < stuck->ret && l[i].ret > stuck->call) {
+            printf("    ");
+            describe_op(&ops->v[l[i].src], history, stdout);
+            any = 1;
+        }
+    if (!any)
+        printf("    (none)\n");
+    /* a "fail" that did take effect is a common cause: show the last few */
+    size_t nf = 0, last[3];
+    for (size_t i = 0; i < ops->n; i++) {
+        const struct trace_op *op = &ops->v[i];
+        if (op->status == OP_FAIL && op_family(op->f) && strcmp(op_family(op->f), "read") != 0 &&
+            strcmp(op->key ? op->key : "", key) == 0 && op->invoke_pos < stuck->call)
+            last[nf++ % 3] = i;
+    }
+    if (nf) {
+        printf("  failed writes before it (left out: a failure must mean no effect):\n");
+        for (size_t j = nf > 3 ? nf - 3 : 0; j < nf; j++) {
+            printf("    ");
+            describe_op(&ops->v[last[j % 3]], history, stdout);
+        }
+    }
+}
+
 /* Check every key; print the first non-linearizable one. Returns 0, 1
  * (a key is not linearizable) or 2 (out of budget, nothing found). */
-static int check_history(const struct trace_ops *ops, long budget_per_key, long *nchecked)
+static int check_history(const struct trace_ops *ops, const struct check_opts *o, long *nchecked)
 {
     struct keyset ks = {0};
     for (size_t i = 0; i < ops->n; i++) {
@@ -394,8 +499,7 @@ static int check_history(const struct trace_ops *ops, long budget_per_key, long 
         }
     }
     if (ks.n > 1)
-        if (ks.n)
-            qsort(ks.keys, ks.n, sizeof *ks.keys, by_str);
+        qsort(ks.keys, ks.n, sizeof *ks.keys, by_str);
     int verdict = 0;
     size_t inconclusive = 0;
     struct lop *l = xrealloc(NULL, (ops->n + 1) * sizeof *l);
@@ -410,66 +514,35 @@ static int check_history(const struct trace_ops *ops, long budget_per_key, long 
             int kind = strcmp(fam, "read") == 0 ? L_READ : strcmp(fam, "write") == 0 ? L_WRITE : L_CAS;
             if (kind == L_READ && op->status != OP_OK)
                 continue;        /* a read that may not have happened changes nothing */
-            struct lop *o = &l[n++];
-            o->kind = kind;
-            o->arg = intern(&vals, op->value);
-            o->expect = intern(&vals, op->expect);
-            o->result = intern(&vals, op->result);
-            o->must = op->status == OP_OK;
-            o->call = op->invoke_us;
-            o->ret = op->status == OP_OK ? op->complete_us : INT64_MAX;
-            o->src = i;
+            struct lop *x = &l[n++];
+            x->kind = kind;
+            x->arg = intern(&vals, op->value);
+            x->expect = intern(&vals, op->expect);
+            x->result = intern(&vals, op->result);
+            x->must = op->status == OP_OK;
+            x->call = op->invoke_pos;
+            x->ret = op->status == OP_OK ? op->complete_pos : INT64_MAX;
+            x->src = i;
         }
-        long budget = budget_per_key;
+        long budget = o->budget;
         struct lin_result res;
-        int r = linearize(l, n, &budget, &res);
+        int r = linearize(l, n, &budget, (size_t)o->memory_mb << 20, &res);
         (*nchecked)++;
-        if (r == LIN_BUDGET) {
-            printf("key %s: inconclusive: %zu operations, search budget of %ld steps spent "
-                   "(raise it with --budget)\n", ks.keys[k][0] ? ks.keys[k] : "(none)", n, budget_per_key);
+        const char *name = key_name(ks.keys[k]);
+        if (r == LIN_BUDGET || r == LIN_MEMORY) {
+            if (r == LIN_BUDGET)
+                printf("key %s: inconclusive: %zu operations, search budget of %ld steps spent "
+                       "(raise it with --budget)\n", name, n, o->budget);
+            else
+                printf("key %s: inconclusive: %zu operations, memory budget of %ld MB full after %ld steps "
+                       "(raise it with --memory)\n", name, n, o->memory_mb, o->budget - (budget > 0 ? budget : 0));
+            printf("  explored: %zu configurations remembered, at most %zu of %zu operations placed at once\n",
+                   res.remembered, res.max_depth, n);
             inconclusive++;
         } else if (r == LIN_FAIL) {
             verdict = 1;
-            printf("key %s: NOT linearizable (%zu operations)\n", ks.keys[k][0] ? ks.keys[k] : "(none)", n);
-            if (res.stuck_op != (size_t)-1) {
-                const struct lop *stuck = &l[res.stuck_op];
-                printf("  no order of the operations explains this one:\n    ");
-                describe_op(&ops->v[stuck->src], stdout);
-                printf("  the longest consistent order places %zu operation%s; its last ones:\n", res.best_depth,
-                       res.best_depth == 1 ? "" : "s");
-                size_t from = res.best_depth > 5 ? res.best_depth - 5 : 0;
-                for (size_t i = from; i < res.best_depth; i++) {
-                    printf("    ");
-                    describe_op(&ops->v[l[res.best_order[i]].src], stdout);
-                }
-                printf("  operations concurrent with it:\n");
-                int any = 0;
-                for (size_t i = 0; i < n; i++)
-                    /* strict: a return at the instant of a call precedes it, as
-                     * in the search (returns sort before calls at equal times) */
-                    if (i != res.stuck_op && l[i].call < stuck->ret && l[i].ret > stuck->call) {
-                        printf("    ");
-                        describe_op(&ops->v[l[i].src], stdout);
-                        any = 1;
-                    }
-                if (!any)
-                    printf("    (none)\n");
-                /* a "fail" that did take effect is a common cause: show the last few */
-                size_t nf = 0, last[3];
-                for (size_t i = 0; i < ops->n; i++) {
-                    const struct trace_op *op = &ops->v[i];
-                    if (op->status == OP_FAIL && op_family(op->f) && strcmp(op_family(op->f), "read") != 0 &&
-                        strcmp(op->key ? op->key : "", ks.keys[k]) == 0 && op->invoke_us < stuck->call)
-                        last[nf++ % 3] = i;
-                }
-                if (nf) {
-                    printf("  failed writes before it (left out: a failure must mean no effect):\n");
-                    for (size_t j = nf > 3 ? nf - 3 : 0; j < nf; j++) {
-                        printf("    ");
-                        describe_op(&ops->v[last[j % 3]], stdout);
-                    }
-                }
-            }
+            printf("key %s: NOT linearizable (%zu operations)\n", name, n);
+            explain_failure(ops, l, n, ks.keys[k], &res, o->history);
         }
         free(res.best_order);
         for (size_t i = 0; i < vals.n; i++)
@@ -483,28 +556,280 @@ static int check_history(const struct trace_ops *ops, long budget_per_key, long 
     return verdict;
 }
 
+/* ---- Jepsen histories ---- */
+
+/* One process of a history: a sequential client, with at most one
+ * operation outstanding. */
+struct proc {
+    int64_t seq;             /* operations it has invoked */
+    long open_line;          /* line of its outstanding invoke, 0 if none */
+    char *open_f;
+    int broken;              /* it overlapped: which completion is whose is a guess, so ignore the rest */
+};
+
+struct history {
+    struct proc *v;
+    size_t n;
+    struct idmap index;      /* process -> slot in v */
+};
+
+static void history_free(struct history *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->v[i].open_f);
+    free(h->v);
+    idmap_free(&h->index);
+}
+
+static struct proc *history_proc(struct history *h, int64_t process)
+{
+    size_t i;
+    if (!idmap_get(&h->index, process, &i)) {
+        h->v = xrealloc(h->v, (h->n + 1) * sizeof *h->v);
+        memset(&h->v[h->n], 0, sizeof *h->v);
+        i = h->n++;
+        idmap_put(&h->index, process, i);
+    }
+    return &h->v[i];
+}
+
+static void add_copy(cJSON *to, const char *name, const cJSON *item)
+{
+    if (item)
+        cJSON_AddItemToObject(to, name, cJSON_Duplicate(item, 1));
+}
+
+/* Turn one history event into the invoke or complete record of a trace
+ * (client = process, seq = the process's operation count) and feed it to
+ * OPS, so the pairing and the checker are the trace's own. A Jepsen value
+ * is the argument of a write, [expected, new] for a cas, and the result of
+ * a read's completion. */
+static void history_add(struct history *h, struct trace_ops *ops, const struct trace_reader *r, const cJSON *ev,
+                        struct summary *s)
+{
+    const char *path = r->path;
+    long line = r->line;
+    const char *type = json_str(ev, "type"), *f = json_str(ev, "f");
+    const cJSON *process = cJSON_GetObjectItemCaseSensitive(ev, "process");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(ev, "value");
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(ev, "key");
+    int64_t p;
+    char *text;
+    int is_invoke = type && strcmp(type, "invoke") == 0;
+    if (!type || (!is_invoke && strcmp(type, "ok") != 0 && strcmp(type, "fail") != 0 && strcmp(type, "info") != 0)) {
+        text = json_text(ev, "type");
+        problem(s, "%s:%ld: a history event's type is invoke, ok, fail or info, not %s", path, line,
+                text ? text : "(none)");
+        free(text);
+        return;
+    }
+    if (cJSON_IsString(process))
+        return;                  /* :nemesis and the like: not a client */
+    if (!json_has_int(ev, "process", &p) || (double)p != process->valuedouble || p < INT32_MIN || p > INT32_MAX) {
+        text = json_text(ev, "process");
+        problem(s, "%s:%ld: \"process\" must be a whole number, not %s", path, line, text ? text : "(none)");
+        free(text);
+        return;
+    }
+    struct proc *pr = history_proc(h, p);
+    if (pr->broken)
+        return;
+    if (is_invoke && pr->open_line) {
+        problem(s, "%s:%ld: process %lld invokes %s while its %s from line %ld is still outstanding: not a "
+                "valid history (a process is sequential: each concurrent operation needs its own process)",
+                path, line, (long long)p, f ? f : "?", pr->open_f ? pr->open_f : "?", pr->open_line);
+        pr->broken = 1;
+        return;
+    }
+    if (!is_invoke && !pr->open_line) {
+        problem(s, "%s:%ld: process %lld completes (%s) with no invoke outstanding", path, line, (long long)p, type);
+        return;
+    }
+    if (!is_invoke && f && pr->open_f && strcmp(f, pr->open_f) != 0) {
+        problem(s, "%s:%ld: process %lld completes %s, but its invoke at line %ld was %s", path, line, (long long)p,
+                f, pr->open_line, pr->open_f);
+        return;
+    }
+    const char *fam = op_family(f ? f : pr->open_f);
+    int is_cas = fam && strcmp(fam, "cas") == 0;
+    if (is_invoke && is_cas && (!cJSON_IsArray(value) || cJSON_GetArraySize(value) != 2)) {
+        text = json_text(ev, "value");
+        problem(s, "%s:%ld: a cas value is [expected, new], not %s", path, line, text ? text : "(none)");
+        free(text);
+        return;
+    }
+    cJSON *rec = cJSON_CreateObject();
+    double ns = json_num(ev, "time", -1);
+    if (ns >= 0 && ns < 9.2e18)
+        cJSON_AddNumberToObject(rec, "t", (double)((int64_t)ns / 1000));
+    cJSON_AddStringToObject(rec, "type", is_invoke ? "invoke" : "complete");
+    cJSON_AddNumberToObject(rec, "client", (double)p);
+    if (is_invoke) {
+        pr->seq++;
+        pr->open_line = line;
+        free(pr->open_f);
+        pr->open_f = xstrdup(f ? f : "?");
+    } else {
+        pr->open_line = 0;
+        cJSON_AddStringToObject(rec, "status", type);
+    }
+    cJSON_AddNumberToObject(rec, "seq", (double)pr->seq);
+    cJSON_AddStringToObject(rec, "op", f ? f : pr->open_f);
+    if (cJSON_IsString(key)) {
+        cJSON_AddStringToObject(rec, "key", key->valuestring);
+    } else if (key) {
+        text = json_text(ev, "key");
+        cJSON_AddStringToObject(rec, "key", text);
+        free(text);
+    }
+    if (is_cas && cJSON_IsArray(value) && cJSON_GetArraySize(value) == 2) {
+        add_copy(rec, "expect", cJSON_GetArrayItem(value, 0));
+        add_copy(rec, "value", cJSON_GetArrayItem(value, 1));
+    } else {
+        add_copy(rec, "value", value);
+    }
+    trace_ops_add(ops, rec);
+    cJSON_Delete(rec);
+}
+
+/* ---- the command ---- */
+
+static void print_counts(struct summary *s, const char *what)
+{
+    if (s->ntypes)
+        qsort(s->types, s->ntypes, sizeof *s->types, by_type);
+    printf("  %s:", what);
+    for (size_t i = 0; i < s->ntypes; i++)
+        printf(" %s=%ld", s->types[i].type, s->types[i].n);
+    printf("\n");
+}
+
+/* A trace's own structure and verdict, beyond the reader's rules, and its
+ * summary; 1 if the trace says the run failed. */
+static int summarise_trace(const struct trace_reader *r, struct summary *s, const long msgs[3])
+{
+    int rc = 0;
+    if (!r->end)
+        problem(s, "%s: truncated or incomplete: no end record (the run was cut short or is still being written)",
+                r->path);
+    printf("trace %s: %ld records, %ld lines\n", r->path, r->records, r->line);
+    if (r->header) {
+        const char *sc = json_str(r->header, "scenario"), *seed = json_str(r->header, "seed");
+        const char *alg = json_str(r->header, "algorithm");
+        printf("  scenario %s, seed %s, algorithm %s, %lld nodes\n", sc ? sc : "?", seed ? seed : "?",
+               alg ? alg : "?", (long long)json_int(r->header, "nodes", 0));
+    }
+    print_counts(s, "records");
+    if (r->end) {
+        const char *status = json_str(r->end, "status");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->end, "messages");
+        printf("  end: status %s at %.3f ms, %lld events, messages sent %lld delivered %lld dropped %lld, "
+               "%lld violations\n",
+               status ? status : "?", (double)json_int(r->end, "t", 0) / 1000.0,
+               (long long)json_int(r->end, "events", 0), (long long)json_int(m, "sent", 0),
+               (long long)json_int(m, "delivered", 0), (long long)json_int(m, "dropped", 0),
+               (long long)json_int(r->end, "violations", 0));
+        if (msgs[0] > 0 && (json_int(m, "sent", msgs[0]) != msgs[0] || json_int(m, "delivered", msgs[1]) != msgs[1] ||
+                            json_int(m, "dropped", msgs[2]) != msgs[2]))
+            printf("  note: the end record's message counts differ from the send/recv/drop records "
+                   "(%ld/%ld/%ld)\n", msgs[0], msgs[1], msgs[2]);
+        if (status && strcmp(status, "ok") != 0) {
+            printf("  the run ended with status %s\n", status);
+            rc = 1;
+        }
+    }
+    if (s->violations > 0) {
+        printf("  the run recorded %ld violation%s\n", s->violations, s->violations == 1 ? "" : "s");
+        rc = 1;
+    }
+    return rc;
+}
+
+/* The verdict on the client history; 0, 1 or EXIT_INCONCLUSIVE. */
+static int judge_history(struct trace_ops *ops, struct summary *s, const struct check_opts *o, long unpaired)
+{
+    size_t nkv = 0;
+    for (size_t i = 0; i < ops->n; i++)
+        nkv += op_family(ops->v[i].f) != NULL;
+    if (nkv == 0 && !unpaired && !ops->nerrors)
+        return 0;
+    size_t nok = 0, nfail = 0, ninfo = 0;
+    for (size_t i = 0; i < ops->n; i++) {
+        nok += ops->v[i].status == OP_OK;
+        nfail += ops->v[i].status == OP_FAIL;
+        ninfo += ops->v[i].status == OP_INFO;
+    }
+    printf("history: %zu client operations (%zu ok, %zu failed, %zu unknown) from %s\n", ops->n, nok, nfail, ninfo,
+           o->history ? "a Jepsen history" : ops->from_invoke ? "invoke/complete records" : "request/reply records");
+    for (long i = 0; i < ops->nerrors && i < TRACE_OPS_KEPT_ERRORS; i++)
+        problem(s, "%s", ops->errors[i]);
+    for (long i = TRACE_OPS_KEPT_ERRORS; i < ops->nerrors; i++)
+        s->errors++;
+    if (unpaired || ops->nerrors) {
+        /* an unpaired record leaves the operation's span unknown; any verdict would be a guess */
+        printf("history: not checked: its records do not pair up into operations (%ld error%s above)\n",
+               unpaired + ops->nerrors, unpaired + ops->nerrors == 1 ? "" : "s");
+        return 1;
+    }
+    long nkeys = 0;
+    int v = check_history(ops, o, &nkeys);
+    if (v == 0)
+        printf("history: linearizable (%ld key%s)\n", nkeys, nkeys == 1 ? "" : "s");
+    else if (v == 2)
+        printf("history: inconclusive\n");
+    return v == 2 ? EXIT_INCONCLUSIVE : v;
+}
+
+/* Every result goes to standard output; one that did not arrive is not a
+ * result (DESIGN.md: 74, output error), whatever the verdict was. */
+static int flush_result(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    tool_error(PROG, "cannot write the result to standard output: %s", errno ? strerror(errno) : "write error");
+    clearerr(stdout);
+    return EXIT_IOERR;
+}
+
+static int parse_count(const char *s, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v <= 0 || v > max || s[0] == '+' || s[0] == ' ')
+        return 0;
+    *out = v;
+    return 1;
+}
+
 int cmd_check(int argc, char **argv)
 {
     const char *in = NULL;
-    long budget = DEFAULT_BUDGET;
+    struct check_opts o = {DEFAULT_BUDGET, DEFAULT_MEMORY_MB, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--budget") == 0) {
-            char *end;
             if (i + 1 >= argc)
                 return usage_error("--budget needs a number of search steps");
-            budget = strtol(argv[++i], &end, 10);
-            if (*end || budget <= 0)
+            if (!parse_count(argv[++i], 1000000000000000L, &o.budget))
                 return usage_error("--budget wants a positive number of search steps, not '%s'", argv[i]);
+        } else if (strcmp(a, "--memory") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("--memory needs a number of megabytes");
+            if (!parse_count(argv[++i], MAX_MEMORY_MB, &o.memory_mb))
+                return usage_error("--memory wants a whole number of megabytes from 1 to %ld, not '%s'",
+                                   MAX_MEMORY_MB, argv[i]);
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("usage: clustersim check TRACE.jsonl [--budget STEPS]\n"
+            printf("usage: %s\n"
                    "Validates the trace (header, JSON, time order, end record), summarises it, and\n"
-                   "checks the client history is linearizable per key. Exit: 0 ok, 1 failed,\n"
-                   "2 inconclusive (search budget spent; default %ld steps per key).\n",
-                   DEFAULT_BUDGET);
-            return 0;
+                   "checks the client history is linearizable per key. Also reads a Jepsen history\n"
+                   "(export --to history). Exit: 0 ok, 1 failed, 2 inconclusive (the search spent\n"
+                   "its budget: default %ld steps and %ld MB per key), 74 output error.\n",
+                   USAGE, DEFAULT_BUDGET, DEFAULT_MEMORY_MB);
+            return flush_result(0);
         } else if (a[0] == '-' && a[1] != 0) {
-            return usage_error("unknown option '%s'; accepted: --budget", a);
+            return usage_error("unknown option '%s'; accepted: --budget, --memory", a);
         } else if (in) {
             return usage_error("one trace at a time ('%s' and '%s' given)", in, a);
         } else {
@@ -518,13 +843,17 @@ int cmd_check(int argc, char **argv)
         tool_error(PROG, "%s", r.err);
         return EXIT_NOINPUT;
     }
+    r.accept_history = 1;
     struct summary s = {0};
     struct trace_ops ops;
     trace_ops_init(&ops);
+    trace_ops_source(&ops, &r);
+    struct history h = {0};
+    idmap_init(&h.index);
     cJSON *rec;
     int st;
-    long end_line = 0, after_end = 0, nsend = 0, nrecv = 0, ndrop = 0;
-    int64_t last_t = -1;
+    long msgs[3] = {0, 0, 0};    /* send, recv, drop records */
+    long history_errors = 0;
     while ((st = trace_next(&r, &rec)) != TRACE_EOF) {
         if (st == TRACE_BAD_LINE) {
             problem(&s, "%s", r.err);
@@ -532,122 +861,47 @@ int cmd_check(int argc, char **argv)
         }
         const char *type = rec_type(rec);
         count_type(&s, type[0] ? type : "(no type)");
-        if (r.records == 1) {
-            int64_t schema;
-            if (strcmp(type, "header") != 0)
-                problem(&s, "%s:%ld: the first record is not a header (type '%s')", in, r.line, type);
-            else if (!json_has_int(rec, "schema", &schema))
-                problem(&s, "%s:%ld: the header has no schema number", in, r.line);
-            else if (schema != 1)
-                problem(&s, "%s:%ld: schema %lld, this reader knows schema 1", in, r.line, (long long)schema);
-        } else if (strcmp(type, "header") == 0) {
-            problem(&s, "%s:%ld: a second header", in, r.line);
+        if (r.history) {
+            long before = s.errors;
+            history_add(&h, &ops, &r, rec, &s);
+            history_errors += s.errors - before;
         } else {
-            int64_t t;
-            if (!type[0])
-                problem(&s, "%s:%ld: a record without a type", in, r.line);
-            if (!json_has_int(rec, "t", &t) || t < 0)
-                problem(&s, "%s:%ld: no time: \"t\" must be an integer number of microseconds", in, r.line);
-            else if (t < last_t)
-                problem(&s, "%s:%ld: time goes backwards: t=%lld after t=%lld", in, r.line, (long long)t,
-                        (long long)last_t);
-            else
-                last_t = t;
+            if (strcmp(type, "violation") == 0)
+                s.violations++;
+            else if (strcmp(type, "send") == 0)
+                msgs[0]++;
+            else if (strcmp(type, "recv") == 0)
+                msgs[1]++;
+            else if (strcmp(type, "drop") == 0)
+                msgs[2]++;
+            trace_ops_add(&ops, rec);
         }
-        if (end_line && !after_end) {
-            after_end = r.line;
-            problem(&s, "%s:%ld: a record after the end record (line %ld)", in, r.line, end_line);
-        }
-        if (strcmp(type, "end") == 0)
-            end_line = r.line;
-        else if (strcmp(type, "violation") == 0)
-            s.violations++;
-        else if (strcmp(type, "send") == 0)
-            nsend++;
-        else if (strcmp(type, "recv") == 0)
-            nrecv++;
-        else if (strcmp(type, "drop") == 0)
-            ndrop++;
-        trace_ops_add(&ops, rec);
         cJSON_Delete(rec);
     }
     trace_ops_finish(&ops);
+    o.history = r.history;
     int rc = 0;
     if (r.records == 0)
         problem(&s, "%s: no records at all", in);
-    if (!r.end)
-        problem(&s, "%s: truncated or incomplete: no end record (the run was cut short or is still being written)",
-                in);
-
-    /* the summary */
-    printf("trace %s: %ld records, %ld lines\n", in, r.records, r.line);
-    if (r.header) {
-        const char *sc = json_str(r.header, "scenario"), *seed = json_str(r.header, "seed");
-        const char *alg = json_str(r.header, "algorithm");
-        printf("  scenario %s, seed %s, algorithm %s, %lld nodes\n", sc ? sc : "?", seed ? seed : "?",
-               alg ? alg : "?", (long long)json_int(r.header, "nodes", 0));
+    if (r.history) {
+        printf("history %s: %ld events, %ld lines (a Jepsen history)\n", in, r.records, r.line);
+        print_counts(&s, "events");
+    } else {
+        rc = summarise_trace(&r, &s, msgs);
     }
-    if (s.ntypes)
-        qsort(s.types, s.ntypes, sizeof *s.types, by_type);
-    printf("  records:");
-    for (size_t i = 0; i < s.ntypes; i++)
-        printf(" %s=%ld", s.types[i].type, s.types[i].n);
-    printf("\n");
-    if (r.end) {
-        const char *status = json_str(r.end, "status");
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(r.end, "messages");
-        printf("  end: status %s at %.3f ms, %lld events, messages sent %lld delivered %lld dropped %lld, "
-               "%lld violations\n",
-               status ? status : "?", (double)json_int(r.end, "t", 0) / 1000.0, (long long)json_int(r.end, "events", 0),
-               (long long)json_int(m, "sent", 0), (long long)json_int(m, "delivered", 0),
-               (long long)json_int(m, "dropped", 0), (long long)json_int(r.end, "violations", 0));
-        if (nsend > 0 && (json_int(m, "sent", nsend) != nsend || json_int(m, "delivered", nrecv) != nrecv ||
-                          json_int(m, "dropped", ndrop) != ndrop))
-            printf("  note: the end record's message counts differ from the send/recv/drop records "
-                   "(%ld/%ld/%ld)\n", nsend, nrecv, ndrop);
-        if (status && strcmp(status, "ok") != 0) {
-            printf("  the run ended with status %s\n", status);
-            rc = 1;
-        }
-    }
-    if (s.violations > 0) {
-        printf("  the run recorded %ld violation%s\n", s.violations, s.violations == 1 ? "" : "s");
-        rc = 1;
-    }
+    int v = judge_history(&ops, &s, &o, history_errors);
     if (s.errors > MAX_REPORTED_ERRORS)
         printf("error: ... and %ld more\n", s.errors - MAX_REPORTED_ERRORS);
-    if (s.errors)
+    if (s.errors || v == 1)
         rc = 1;
-
-    /* the history */
-    size_t nkv = 0;
-    for (size_t i = 0; i < ops.n; i++)
-        nkv += op_family(ops.v[i].f) != NULL;
-    if (nkv > 0) {
-        long nkeys = 0;
-        size_t nok = 0, nfail = 0, ninfo = 0;
-        for (size_t i = 0; i < ops.n; i++) {
-            nok += ops.v[i].status == OP_OK;
-            nfail += ops.v[i].status == OP_FAIL;
-            ninfo += ops.v[i].status == OP_INFO;
-        }
-        printf("history: %zu client operations (%zu ok, %zu failed, %zu unknown) from %s records\n", ops.n, nok,
-               nfail, ninfo, ops.from_invoke ? "invoke/complete" : "request/reply");
-        int v = check_history(&ops, budget, &nkeys);
-        if (v == 0)
-            printf("history: linearizable (%ld key%s)\n", nkeys, nkeys == 1 ? "" : "s");
-        else if (v == 2)
-            printf("history: inconclusive\n");
-        if (v == 1)
-            rc = 1;
-        else if (v == 2 && rc == 0)
-            rc = EXIT_INCONCLUSIVE;
-    }
+    else if (v == EXIT_INCONCLUSIVE && rc == 0)
+        rc = EXIT_INCONCLUSIVE;
     printf("%s\n", rc == 0 ? "OK" : rc == EXIT_INCONCLUSIVE ? "INCONCLUSIVE" : "FAILED");
     for (size_t i = 0; i < s.ntypes; i++)
         free(s.types[i].type);
     free(s.types);
+    history_free(&h);
     trace_ops_free(&ops);
     trace_reader_close(&r);
-    return rc;
+    return flush_result(rc);
 }

@@ -76,6 +76,92 @@ static int blank(const char *s)
     return 1;
 }
 
+static int bad(struct trace_reader *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Fill r->err with "PATH:LINE: " and the message; returns 0. */
+static int bad(struct trace_reader *r, const char *fmt, ...)
+{
+    int k = snprintf(r->err, sizeof r->err, "%s:%ld: ", r->path, r->line);
+    if (k < 0 || (size_t)k >= sizeof r->err)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err + k, sizeof r->err - (size_t)k, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+/* FIELD of REC as JSON text, cut to fit an error message. */
+static void field_text(const cJSON *rec, const char *field, char *buf, size_t size)
+{
+    char *s = json_text(rec, field);
+    snprintf(buf, size, "%s", s ? s : "(none)");
+    free(s);
+}
+
+/* The structural rules of trace_read.h, on a record parsed from line
+ * r->line (FIRST: the first record of the file); keeps the header and the
+ * end record. 1 if REC passes, else 0 with r->err set. Every rule names a
+ * record the writer never makes, so a tool that read on would draw, export
+ * or judge a history that did not happen (a second run pasted on, a
+ * foreign schema, times in the wrong unit). */
+static int admit(struct trace_reader *r, const cJSON *rec, int first)
+{
+    const cJSON *type_item = cJSON_GetObjectItemCaseSensitive(rec, "type");
+    const char *type = rec_type(rec);
+    char text[64];
+    if (strcmp(type, "header") == 0) {
+        if (!first)
+            return r->header_line ? bad(r, "a second header (the first is at line %ld)", r->header_line)
+                                  : bad(r, "a header after the first record");
+        r->header_line = r->line;
+        r->header = cJSON_Duplicate(rec, 1);
+        int64_t schema;
+        const cJSON *sv = cJSON_GetObjectItemCaseSensitive(rec, "schema");
+        if (!sv)
+            return bad(r, "the header has no schema number (this reader knows schema %d)", TRACE_READ_SCHEMA);
+        if (!json_has_int(rec, "schema", &schema) || (double)schema != sv->valuedouble ||
+            schema != TRACE_READ_SCHEMA) {
+            field_text(rec, "schema", text, sizeof text);
+            return bad(r, "schema %s, this reader knows schema %d", text, TRACE_READ_SCHEMA);
+        }
+        return 1;
+    }
+    if (first) {
+        field_text(rec, "type", text, sizeof text);
+        return bad(r, "the first record is not a header (type %s)", text);
+    }
+    if (r->end_line)
+        return bad(r, "a record after the end record (line %ld)", r->end_line);
+    if (!cJSON_IsString(type_item) || !type[0]) {
+        field_text(rec, "type", text, sizeof text);
+        return bad(r, "a record without a type (\"type\": %s)", text);
+    }
+    const cJSON *tv = cJSON_GetObjectItemCaseSensitive(rec, "t");
+    int64_t t;
+    if (!tv)
+        return bad(r, "a record without a time (\"t\": a whole number of microseconds >= 0)");
+    /* 2^53: beyond it a JSON number no longer holds every whole number */
+    if (!cJSON_IsNumber(tv) || tv->valuedouble < 0 || tv->valuedouble > 9007199254740992.0 ||
+        !json_has_int(rec, "t", &t) || (double)t != tv->valuedouble) {
+        field_text(rec, "t", text, sizeof text);
+        return bad(r, "\"t\" must be a whole number of microseconds >= 0, not %s", text);
+    }
+    if (t < r->last_t)
+        return bad(r, "time goes backwards: t=%lld after t=%lld", (long long)t, (long long)r->last_t);
+    r->last_t = t;
+    if (strcmp(type, "end") == 0) {
+        r->end_line = r->line;
+        cJSON_Delete(r->end);
+        r->end = cJSON_Duplicate(rec, 1);
+    }
+    return 1;
+}
+
 int trace_next(struct trace_reader *r, cJSON **out)
 {
     *out = NULL;
@@ -109,16 +195,16 @@ int trace_next(struct trace_reader *r, cJSON **out)
             snprintf(r->err, sizeof r->err, "%s:%ld: not a JSON object", r->path, r->line);
             return TRACE_BAD_LINE;
         }
-        const char *type = rec_type(rec);
-        if (r->records == 0 && strcmp(type, "header") == 0)
-            r->header = cJSON_Duplicate(rec, 1);
-        if (strcmp(type, "end") == 0) {
-            cJSON_Delete(r->end);
-            r->end = cJSON_Duplicate(rec, 1);
+        if (!r->started && r->accept_history && cJSON_GetObjectItemCaseSensitive(rec, "process") &&
+            strcmp(rec_type(rec), "header") != 0)
+            r->history = 1;
+        int first = !r->started;
+        r->started = 1;
+        if (!r->history && !admit(r, rec, first)) {
+            cJSON_Delete(rec);
+            r->cut_short = 0;
+            return TRACE_BAD_LINE;
         }
-        int64_t t = rec_t(rec);
-        if (t > r->last_t)
-            r->last_t = t;
         r->records++;
         *out = rec;
         return TRACE_RECORD;
@@ -316,6 +402,41 @@ static void ops_clear(struct trace_ops *ops)
     idmap_free(&ops->open);
     ops->v = NULL;
     ops->n = ops->cap = 0;
+    for (size_t i = 0; i < TRACE_OPS_KEPT_ERRORS; i++) {
+        free(ops->errors[i]);
+        ops->errors[i] = NULL;
+    }
+    ops->nerrors = 0;
+}
+
+void trace_ops_source(struct trace_ops *ops, const struct trace_reader *r)
+{
+    ops->src = r;
+}
+
+static void ops_error(struct trace_ops *ops, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void ops_error(struct trace_ops *ops, const char *fmt, ...)
+{
+    long k = ops->nerrors++;
+    if (k >= TRACE_OPS_KEPT_ERRORS)
+        return;
+    char where[300], what[300];
+    if (ops->src)
+        snprintf(where, sizeof where, "%s:%ld", ops->src->path, ops->src->line);
+    else
+        snprintf(where, sizeof where, "record %ld", ops->nrec);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(where) + strlen(what) + 3;
+    ops->errors[k] = xrealloc(NULL, n);
+    snprintf(ops->errors[k], n, "%s: %s", where, what);
 }
 
 void trace_ops_free(struct trace_ops *ops)
@@ -350,6 +471,9 @@ static struct trace_op *op_start(struct trace_ops *set, const cJSON *rec, int64_
     op->expect = json_text(rec, "expect");
     op->invoke_us = rec_t(rec);
     op->complete_us = -1;
+    op->invoke_pos = set->nrec;
+    op->complete_pos = -1;
+    op->invoke_line = set->src ? set->src->line : 0;
     op->status = OP_INFO;
     op->latency_ms = -1;
     idmap_put(&set->open, op_key(client, seq), set->n);
@@ -357,10 +481,12 @@ static struct trace_op *op_start(struct trace_ops *set, const cJSON *rec, int64_
     return op;
 }
 
-static void op_end(struct trace_op *op, const cJSON *rec)
+static void op_end(struct trace_ops *set, struct trace_op *op, const cJSON *rec)
 {
     const char *st = json_str(rec, "status");
     op->complete_us = rec_t(rec);
+    op->complete_pos = set->nrec;
+    op->complete_line = set->src ? set->src->line : 0;
     free(op->raw_status);
     op->raw_status = xstrdup(st ? st : "info");
     if (st && strcmp(st, "ok") == 0)
@@ -376,12 +502,25 @@ static void op_end(struct trace_op *op, const cJSON *rec)
         op->latency_ms = (double)(op->complete_us - op->invoke_us) / 1000.0;
 }
 
+/* "line N" or "record N", for an error that points back at an earlier record. */
+static const char *where_was(const struct trace_ops *ops, long line, long pos, char *buf, size_t size)
+{
+    if (ops->src)
+        snprintf(buf, size, "line %ld", line);
+    else
+        snprintf(buf, size, "record %ld", pos);
+    return buf;
+}
+
 void trace_ops_add(struct trace_ops *ops, const cJSON *rec)
 {
     const char *type = rec_type(rec);
     int64_t t = rec_t(rec);
     if (t > ops->end_us)
         ops->end_us = t;
+    ops->nrec++;
+    ops->alt->nrec = ops->nrec;
+    ops->alt->src = ops->src;
     int is_invoke = strcmp(type, "invoke") == 0, is_complete = strcmp(type, "complete") == 0;
     int is_request = strcmp(type, "request") == 0, is_reply = strcmp(type, "reply") == 0;
     if (!is_invoke && !is_complete && !is_request && !is_reply)
@@ -396,8 +535,20 @@ void trace_ops_add(struct trace_ops *ops, const cJSON *rec)
     struct trace_ops *set = (is_invoke || is_complete) ? ops : ops->alt;
     size_t i;
     int known = idmap_get(&set->open, op_key(client, seq), &i);
-    if (is_invoke) {
+    char was[64];
+    if (is_invoke && known) {
+        const struct trace_op *op = &set->v[i];
+        ops_error(set, "a second invoke of client %lld seq %lld (the first is at %s)", (long long)client,
+                  (long long)seq, where_was(set, op->invoke_line, op->invoke_pos, was, sizeof was));
+    } else if (is_invoke) {
         op_start(set, rec, client, seq);
+    } else if (is_complete && !known) {
+        ops_error(set, "a complete of client %lld seq %lld, which was never invoked", (long long)client,
+                  (long long)seq);
+    } else if (is_complete && set->v[i].complete_pos >= 0) {
+        const struct trace_op *op = &set->v[i];
+        ops_error(set, "a second complete of client %lld seq %lld (the first is at %s)", (long long)client,
+                  (long long)seq, where_was(set, op->complete_line, op->complete_pos, was, sizeof was));
     } else if (is_request) {
         /* A retry of an open operation is another attempt of the same one. */
         struct trace_op *op = known ? &set->v[i] : op_start(set, rec, client, seq);
@@ -405,10 +556,12 @@ void trace_ops_add(struct trace_ops *ops, const cJSON *rec)
         op->node = (int)json_int(rec, "node", 0);
         if (op->complete_us >= 0) {        /* a retry: the earlier attempt's end was not final */
             op->complete_us = -1;
+            op->complete_pos = -1;
+            op->complete_line = 0;
             op->status = OP_INFO;
         }
     } else if (known) {
-        op_end(&set->v[i], rec);
+        op_end(set, &set->v[i], rec);
     }
 }
 
@@ -447,6 +600,5 @@ void trace_ops_finish(struct trace_ops *ops)
         }
     }
     if (ops->n > 1)
-        if (ops->n)
-            qsort(ops->v, ops->n, sizeof *ops->v, by_invoke);
+        qsort(ops->v, ops->n, sizeof *ops->v, by_invoke);
 }

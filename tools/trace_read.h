@@ -6,6 +6,19 @@
  * error that names the file and line number; the reader can go on past it
  * (check does, to report everything), or the caller can stop.
  *
+ * The reader, not each tool, owns the trace's structural rules (DESIGN.md,
+ * "Trace"), so check, export and plot give one verdict on one file: the
+ * first record is a header of the schema this reader knows; there is no
+ * second header; every other record has a string "type" and a "t" that is a
+ * whole number of microseconds >= 0 and never decreases; nothing follows
+ * the end record. A record that breaks a rule is TRACE_BAD_LINE, like a
+ * malformed line. What a tool does with one (exit statuses, below): check
+ * reports it, reads on and exits 1, since judging the trace is its job;
+ * export and plot stop and exit 65 (EXIT_DATAERR), except for a last line
+ * cut short mid-write (r->cut_short), a trace still being written, which
+ * they warn about and ignore. A trace without an end record is not
+ * rejected here: check calls it truncated (exit 1), plot and export warn.
+ *
  * Besides the reader this module holds what more than one tool needs:
  * typed field access that tolerates missing fields (readers ignore what they
  * do not know), an int64-keyed hash index, and the client operations of a
@@ -20,7 +33,13 @@
 #include <stdio.h>
 #include <cJSON.h>
 
-/* Exit statuses shared by the tools (DESIGN.md, "CLI"). */
+/* Exit statuses shared by the tools (DESIGN.md, "CLI"):
+ *   1  check: the trace breaks a structural rule or its operations do not
+ *      pair up (see trace_ops), the run recorded a violation, or the
+ *      history is not linearizable;
+ *   2  check: inconclusive, the search ran out of its step or memory budget;
+ *   65 export, plot: a malformed or structurally invalid trace line;
+ *   74 the result could not be written (check: standard output). */
 enum {
     EXIT_CHECK_FAILED = 1, EXIT_INCONCLUSIVE = 2, EXIT_USAGE = 64, EXIT_DATAERR = 65,
     EXIT_NOINPUT = 66, EXIT_INTERNAL = 70, EXIT_IOERR = 74
@@ -41,6 +60,12 @@ int tool_usage_vs(const char *prog, const char *usage, const char *fmt, va_list 
 
 enum { TRACE_EOF = 0, TRACE_RECORD = 1, TRACE_BAD_LINE = -1 };
 
+/* The trace schema this reader understands: sim/engine.h's TRACE_SCHEMA,
+ * which this header cannot include (its exit-status names clash). A test
+ * in tests/check.t checks a freshly written trace, so the two cannot part
+ * silently. */
+#define TRACE_READ_SCHEMA 1
+
 struct trace_reader {
     FILE *f;
     const char *path;       /* as given by the user; "-" is standard input */
@@ -54,6 +79,17 @@ struct trace_reader {
     int64_t last_t;         /* greatest "t" seen, -1 before any */
     int cut_short;          /* the last bad line had no newline: a trace cut mid-write */
     char err[512];          /* the last error: "PATH:LINE: what" */
+    long header_line;       /* line of the header record, 0 if none yet */
+    long end_line;          /* line of the end record, 0 if none yet */
+    int started;            /* a first record (valid or not) has been read */
+    /* Set accept_history before the first trace_next to let a file of Jepsen
+     * history events (tools/export.c's --to history: objects with
+     * "process", no header) through: if the first record has "process" and
+     * is not a header, history becomes 1 and only the one-JSON-object-a-line
+     * rule applies from then on. Off, such a file is a trace without a
+     * header. */
+    int accept_history;
+    int history;
 };
 
 /* Open PATH ("-" for standard input). Returns 0, or -1 with errno set and
@@ -62,7 +98,8 @@ int trace_reader_open(struct trace_reader *r, const char *path);
 
 /* Read the next record. Returns TRACE_RECORD with *out set (the caller frees
  * it with cJSON_Delete), TRACE_EOF at the end, or TRACE_BAD_LINE with r->err
- * naming the line; reading may continue after a bad line. Blank lines are
+ * naming the line ("PATH:LINE: what", with the bad value); reading may
+ * continue after a bad line, whose record is not returned. Blank lines are
  * skipped. A record whose type is "end" is also kept in r->end. */
 int trace_next(struct trace_reader *r, cJSON **out);
 
@@ -118,7 +155,20 @@ struct trace_op {
     double latency_ms;    /* from the completion record, else computed; -1 if none */
     int node;             /* node of the last attempt, 0 if unknown */
     int attempts;
+    /* Where the invoke and the completion stand in the trace: the number of
+     * records fed before them (so later is larger, and no two are equal),
+     * and the line, when trace_ops_source named the reader (else 0).
+     * complete_pos is -1 without a completion. Times in the trace are
+     * rounded to microseconds, so two events nanoseconds apart can share a
+     * "t": real-time order ("this op returned before that one was invoked")
+     * must be read from these positions, since the trace is written in event
+     * order, never from the rounded times. */
+    long invoke_pos, complete_pos;
+    long invoke_line, complete_line;
 };
+
+/* How many error messages trace_ops keeps (it counts them all). */
+#define TRACE_OPS_KEPT_ERRORS 10
 
 struct trace_ops {
     struct trace_op *v;
@@ -126,12 +176,28 @@ struct trace_ops {
     int from_invoke;      /* 1: built from invoke/complete; 0: from request/reply */
     int max_client;
     int64_t end_us;       /* time of the last record seen */
+    /* Operations that do not pair up, found while reading invoke/complete
+     * records (request/reply ones are left alone: a retry repeats both): a
+     * complete with no invoke before it, a second complete of one
+     * operation, a second invoke of one (client, seq). The offending record
+     * is ignored; nerrors counts them, errors[] keeps the first
+     * TRACE_OPS_KEPT_ERRORS messages, "PATH:LINE: what" (or "record N: what"
+     * without trace_ops_source). A history with errors cannot be judged:
+     * check reports them and exits 1 without a linearizability verdict. */
+    long nerrors;
+    char *errors[TRACE_OPS_KEPT_ERRORS];
     /* private: the two candidate sources, until trace_ops_finish */
     struct trace_ops *alt;
     struct idmap open;
+    long nrec;                          /* records fed so far */
+    const struct trace_reader *src;     /* for line numbers, or NULL */
 };
 
 void trace_ops_init(struct trace_ops *ops);
+/* Name the reader the records come from, so errors and trace_op lines give
+ * the file and line (r->path, r->line at each trace_ops_add). Optional; R
+ * must outlive the feeding. */
+void trace_ops_source(struct trace_ops *ops, const struct trace_reader *r);
 /* Feed every record of a trace, in order. */
 void trace_ops_add(struct trace_ops *ops, const cJSON *rec);
 /* Pick the source (invoke/complete when the trace has any, else
