@@ -3,16 +3,18 @@
  *
  *   chrome   Chrome Trace Event Format (Perfetto UI, chrome://tracing): one
  *            process per node, role slices, message flow arrows, faults as
- *            instant events, term and commit index as counters.
+ *            instant events, term and commit index as counters, client
+ *            operations as async slices.
  *   shiviz   the ShiViz log format: a parsing regex, a blank line, then per
- *            event a "host {vector clock}" line and a text line.
+ *            event a text line and a "host {vector clock}" line.
  *   history  client operations as JSON Lines in the shape of Jepsen
  *            histories (Knossos, Elle via elle-cli) and Porcupine.
  *
- * Each exporter streams the trace once; only what pairs records up (sends
- * waiting for their delivery, open role slices, client operations) stays in
+ * Each exporter streams the trace once; only what pairs records up (sends,
+ * for their deliveries; open role slices; client operations) stays in
  * memory. JSON output is built with cJSON so strings are always escaped. */
 #include "tools/cmd.h"
+#include "sim/outpath.h"
 #include "tools/trace_read.h"
 
 #include <errno.h>
@@ -54,7 +56,8 @@ static void emit(FILE *out, cJSON *item, const char *before)
 /* ---- chrome ---- */
 
 /* Process ids: node i is pid i, client k (endpoint -k) is pid 1000 + k, the
- * cluster-wide events live in pid 0. Threads inside a node's process: */
+ * cluster-wide events live in pid 0 (endpoints are range-checked, so this
+ * cannot overflow). Threads inside a node's process: */
 enum { TID_ROLE = 1, TID_SEND = 2, TID_RECV = 3 };
 
 static int64_t pid_of(int64_t endpoint)
@@ -63,7 +66,7 @@ static int64_t pid_of(int64_t endpoint)
 }
 
 struct chrome_node {
-    int named;
+    int64_t endpoint;
     char *role;
     int64_t role_since, term;
     int64_t down_since, pause_since;
@@ -78,8 +81,9 @@ struct sent {
 struct chrome {
     FILE *out;
     int first;
-    struct chrome_node *nodes;     /* by pid */
-    int64_t maxpid;
+    struct chrome_node **nodes;    /* in order of first appearance */
+    size_t nnodes;
+    struct idmap byendpoint;       /* endpoint -> index in nodes */
     struct sent *sent;
     size_t nsent, cap;
     struct idmap byid;
@@ -112,42 +116,41 @@ static void thread_name(struct chrome *c, int64_t pid, int64_t tid, const char *
     ev_out(c, m);
 }
 
+/* The state of endpoint ENDPOINT (0: the cluster), named in the output the
+ * first time it is asked for. The pointer stays valid: nodes are allocated
+ * one by one, so a node with a large number costs no more than a small one. */
 static struct chrome_node *chrome_node(struct chrome *c, int64_t endpoint)
 {
+    size_t i;
+    if (idmap_get(&c->byendpoint, endpoint, &i))
+        return c->nodes[i];
+    struct chrome_node *n = xrealloc(NULL, sizeof *n);
+    memset(n, 0, sizeof *n);
+    n->endpoint = endpoint;
+    n->down_since = n->pause_since = -1;
+    n->last_send_slice = n->last_recv_slice = -1;
+    n->term = -1;
+    c->nodes = xrealloc(c->nodes, (c->nnodes + 1) * sizeof *c->nodes);
+    c->nodes[c->nnodes] = n;
+    idmap_put(&c->byendpoint, endpoint, c->nnodes++);
     int64_t pid = pid_of(endpoint);
-    if (pid < 0 || pid > 200000)
-        return NULL;
-    if (pid > c->maxpid) {
-        c->nodes = xrealloc(c->nodes, ((size_t)pid + 1) * sizeof *c->nodes);
-        for (int64_t i = c->maxpid + 1; i <= pid; i++) {
-            memset(&c->nodes[i], 0, sizeof c->nodes[i]);
-            c->nodes[i].down_since = c->nodes[i].pause_since = -1;
-            c->nodes[i].last_send_slice = c->nodes[i].last_recv_slice = -1;
-            c->nodes[i].term = -1;
-        }
-        c->maxpid = pid;
-    }
-    struct chrome_node *n = &c->nodes[pid];
-    if (!n->named) {
-        n->named = 1;
-        char name[64];
-        if (pid == 0)
-            snprintf(name, sizeof name, "cluster");
-        else if (endpoint > 0)
-            snprintf(name, sizeof name, "node %lld", (long long)endpoint);
-        else
-            snprintf(name, sizeof name, "client %lld", (long long)-endpoint);
-        cJSON *m = event("M", "process_name", 0, pid, 0);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "args"), "name", name);
-        ev_out(c, m);
-        m = event("M", "process_sort_index", 0, pid, 0);
-        cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "args"), "sort_index", (double)pid);
-        ev_out(c, m);
-        if (pid > 0) {
-            thread_name(c, pid, TID_ROLE, endpoint > 0 ? "role" : "operations");
-            thread_name(c, pid, TID_SEND, "send");
-            thread_name(c, pid, TID_RECV, "receive");
-        }
+    char name[64];
+    if (pid == 0)
+        snprintf(name, sizeof name, "cluster");
+    else if (endpoint > 0)
+        snprintf(name, sizeof name, "node %lld", (long long)endpoint);
+    else
+        snprintf(name, sizeof name, "client %lld", -(long long)endpoint);
+    cJSON *m = event("M", "process_name", 0, pid, 0);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "args"), "name", name);
+    ev_out(c, m);
+    m = event("M", "process_sort_index", 0, pid, 0);
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "args"), "sort_index", (double)pid);
+    ev_out(c, m);
+    if (pid > 0) {
+        thread_name(c, pid, TID_ROLE, endpoint > 0 ? "role" : "operations");
+        thread_name(c, pid, TID_SEND, "send");
+        thread_name(c, pid, TID_RECV, "receive");
     }
     return n;
 }
@@ -195,8 +198,6 @@ static void counter(struct chrome *c, const char *name, int64_t t, int64_t pid, 
 static void message_slice(struct chrome *c, int64_t endpoint, int tid, int64_t t, const char *name)
 {
     struct chrome_node *n = chrome_node(c, endpoint);
-    if (!n)
-        return;
     int64_t *last = tid == TID_SEND ? &n->last_send_slice : &n->last_recv_slice;
     if (*last == t)
         return;
@@ -303,39 +304,112 @@ static void chrome_rec(struct chrome *c, const cJSON *rec)
     }
 }
 
+/* One end of a client operation's async slice: "b" or "e" with cat "op" and
+ * the operation's own process-scoped id, the same name on both ends (the
+ * pair is matched by cat, id and name). */
+static void op_end_event(struct chrome *c, const char *ph, const char *name, int64_t ts, int64_t pid, size_t id,
+                         cJSON *args)
+{
+    cJSON *ev = event(ph, name, ts, pid, TID_ROLE);
+    cJSON_AddStringToObject(ev, "cat", "op");
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(ev, "id2"), "local", (double)id);
+    if (args)
+        cJSON_AddItemToObject(ev, "args", args);
+    ev_out(c, ev);
+}
+
 static void chrome_finish(struct chrome *c, int64_t end)
 {
-    for (int64_t pid = 1; pid <= c->maxpid && pid < 1000; pid++) {
-        struct chrome_node *n = &c->nodes[pid];
-        if (!n->named)
+    for (size_t i = 0; i < c->nnodes; i++) {
+        struct chrome_node *n = c->nodes[i];
+        if (n->endpoint <= 0)
             continue;
-        end_role(c, pid, n, end);
+        end_role(c, n->endpoint, n, end);
         if (n->down_since >= 0)
-            slice(c, "down", n->down_since, end, pid, TID_ROLE, NULL);
+            slice(c, "down", n->down_since, end, n->endpoint, TID_ROLE, NULL);
     }
-    /* client operations as slices on the client's process */
+    /* Client operations. An open-loop client has several outstanding at
+     * once, and their intervals overlap without nesting (put [38321, 241789]
+     * and get [53933, 249327]): as complete "X" slices on one thread that
+     * breaks Perfetto's rule that slices on a thread nest, and it draws them
+     * wrongly. So each operation is an async slice ("b" at the invocation,
+     * "e" at the completion or the end of the run) with an id of its own;
+     * Perfetto lays overlapping ones out on separate tracks of the client's
+     * process. */
     trace_ops_finish(&c->ops);
     for (size_t i = 0; i < c->ops.n; i++) {
         struct trace_op *op = &c->ops.v[i];
-        if (!chrome_node(c, -op->client))
-            continue;
+        chrome_node(c, -(int64_t)op->client);
         char name[256];
         snprintf(name, sizeof name, "%s%s%s", op->f ? op->f : "op", op->key ? " " : "", op->key ? op->key : "");
         cJSON *args = cJSON_CreateObject();
-        cJSON_AddStringToObject(args, "status", op->raw_status ? op->raw_status : "none");
         cJSON_AddNumberToObject(args, "seq", (double)op->seq);
         if (op->value)
             cJSON_AddStringToObject(args, "value", op->value);
+        int64_t pid = pid_of(-(int64_t)op->client), done = op->complete_us >= 0 ? op->complete_us : end;
+        op_end_event(c, "b", name, op->invoke_us, pid, i + 1, args);
+        args = cJSON_CreateObject();
+        cJSON_AddStringToObject(args, "status", op->raw_status ? op->raw_status : "none");
         if (op->result)
             cJSON_AddStringToObject(args, "result", op->result);
-        slice(c, name, op->invoke_us, op->complete_us >= 0 ? op->complete_us : end, pid_of(-op->client), TID_ROLE,
-              args);
+        op_end_event(c, "e", name, done > op->invoke_us ? done : op->invoke_us, pid, i + 1, args);
     }
 }
 
+/* ---- the integers export computes with ----
+ *
+ * The exporters do arithmetic on a few integers of the trace: times (t + 1
+ * for a 1 us slice, end - start for a duration, x 1000 for nanoseconds),
+ * endpoints (client k is endpoint -k, pid 1000 + k, host "clientk") and
+ * client numbers (Jepsen process numbers). A trace the simulator wrote keeps
+ * them small, but a hand-made or damaged one may hold INT64_MIN, INT_MIN or
+ * 1e300, and negating or adding to those overflows (undefined behaviour; it
+ * was a UBSan report). So before any exporter sees a record, these fields,
+ * when they are numbers, must be whole and within what the simulator can
+ * write; anything else is a bad line (exit 65) that names the field. */
+#define T_MAX (INT64_MAX / 1000)    /* true time is int64 ns; the trace has us */
+#define ENDPOINT_MAX 1000000        /* nodes 1..N; clients are -1..-N */
+
+static const struct {
+    const char *name;
+    int64_t lo, hi;
+} ranged[] = {
+    {"t", 0, T_MAX},
+    {"node", -ENDPOINT_MAX, ENDPOINT_MAX},
+    {"src", -ENDPOINT_MAX, ENDPOINT_MAX},
+    {"dst", -ENDPOINT_MAX, ENDPOINT_MAX},
+    {"target", -ENDPOINT_MAX, ENDPOINT_MAX},
+    {"client", 1, ENDPOINT_MAX},
+};
+
+/* 0 if REC's ranged fields are fine; else fills r->err and returns -1. */
+static int check_ranges(struct trace_reader *r, const cJSON *rec)
+{
+    for (size_t i = 0; i < sizeof ranged / sizeof ranged[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, ranged[i].name);
+        if (!cJSON_IsNumber(v))
+            continue;
+        double d = v->valuedouble;
+        const char *what = NULL;
+        /* compare as doubles first (catches NaN too), convert only when in range */
+        if (!(d >= (double)ranged[i].lo && d <= (double)ranged[i].hi))
+            what = "out of range";
+        else if ((double)(int64_t)d != d)
+            what = "not a whole number";
+        if (what) {
+            snprintf(r->err, sizeof r->err, "%s:%ld: \"%s\": %.17g is %s (%lld..%lld)", r->path, r->line,
+                     ranged[i].name, d, what, (long long)ranged[i].lo, (long long)ranged[i].hi);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Hand every record of the trace to fn. A cut-short last line (a trace
- * still being written) is a warning; any other malformed line stops the
- * export with EXIT_DATAERR. */
+ * still being written) is a warning; any other bad line — malformed JSON,
+ * a trace the reader rejects (a bad schema, two headers, records after the
+ * end, ...) or a field out of range — stops the export with EXIT_DATAERR:
+ * export must not succeed on a trace that check rejects. */
 static int each_record(struct trace_reader *r, void (*fn)(void *, const cJSON *), void *ud)
 {
     cJSON *rec;
@@ -345,7 +419,11 @@ static int each_record(struct trace_reader *r, void (*fn)(void *, const cJSON *)
             tool_error(PROG, "warning: %s:%ld: the last line is cut short; ignoring it", r->path, r->line);
             return 0;
         }
-        if (st == TRACE_BAD_LINE) {
+        if (st == TRACE_RECORD && check_ranges(r, rec) != 0) {
+            cJSON_Delete(rec);
+            st = TRACE_BAD_LINE;
+        }
+        if (st != TRACE_RECORD) {
             tool_error(PROG, "%s", r->err);
             return EXIT_DATAERR;
         }
@@ -356,7 +434,6 @@ static int each_record(struct trace_reader *r, void (*fn)(void *, const cJSON *)
 }
 
 static void chrome_rec_cb(void *ud, const cJSON *rec) { chrome_rec(ud, rec); }
-static void trace_ops_add_cb(void *ud, const cJSON *rec) { trace_ops_add(ud, rec); }
 
 static int export_chrome(struct trace_reader *r, FILE *out)
 {
@@ -364,7 +441,7 @@ static int export_chrome(struct trace_reader *r, FILE *out)
     memset(&c, 0, sizeof c);
     c.out = out;
     c.first = 1;
-    c.maxpid = -1;
+    idmap_init(&c.byendpoint);
     idmap_init(&c.byid);
     trace_ops_init(&c.ops);
     fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", out);
@@ -377,9 +454,12 @@ static int export_chrome(struct trace_reader *r, FILE *out)
     cJSON_AddStringToObject(other, "exported_by", "clustersim export --to chrome");
     emit(out, other, "");
     fputs("}\n", out);
-    for (int64_t i = 0; i <= c.maxpid; i++)
-        free(c.nodes[i].role);
+    for (size_t i = 0; i < c.nnodes; i++) {
+        free(c.nodes[i]->role);
+        free(c.nodes[i]);
+    }
     free(c.nodes);
+    idmap_free(&c.byendpoint);
     for (size_t i = 0; i < c.nsent; i++)
         free(c.sent[i].msg);
     free(c.sent);
@@ -388,49 +468,74 @@ static int export_chrome(struct trace_reader *r, FILE *out)
     return rc;
 }
 
-/* ---- shiviz ---- */
+/* ---- shiviz ----
+ *
+ * The layout is the one ShiViz's default parser reads,
+ *     (?<event>.*)\n(?<host>\S*) (?<clock>{.*})
+ * that is, per event a line of text and then a line "host {clock json}".
+ * A log file opens with that regex and the (empty) delimiter between
+ * executions, which ShiViz skips just as well when the file is pasted.
+ * ShiViz's rules (its ModelGraph): a host's own clock entry is 1 on its
+ * first event and rises by exactly 1 per event; any other entry must name
+ * a host that logs events and stay within the number of events it logs. */
+
+/* What a send left for its receives: the sender's clock at the send. Sends
+ * of one host with no receive between them have the same clock except their
+ * own entry, so they share one snapshot (base) and keep their own entry
+ * apart. A send is never forgotten on a recv or a drop: a duplicated message
+ * has two outcomes, and a dropped copy must not cost the other its clock. */
+struct shiviz_sent {
+    size_t host, base;
+    int64_t own;
+};
+
+struct shiviz_base {
+    size_t n;                /* hosts known when it was taken; later ones are 0 */
+    int64_t *v;
+};
 
 struct shiviz {
     FILE *out;
     int64_t *hosts;          /* endpoint of each host index */
     size_t nhosts;
-    int64_t **clock;         /* clock[h] has nhosts entries (grown as hosts appear) */
+    int64_t **clock;         /* clock[h] has width entries (hosts beyond nhosts are 0) */
     size_t width;            /* allocated width of every clock */
-    int64_t **sent_clock;    /* by send slot, freed on delivery or drop */
+    size_t *base_of;         /* the snapshot of clock[h] sends share, or NO_BASE */
+    struct shiviz_base *bases;
+    size_t nbases, capbases;
+    struct shiviz_sent *sent;
     size_t nsent, cap;
     struct idmap byid;
 };
+
+#define NO_BASE ((size_t)-1)
 
 static size_t shiviz_host(struct shiviz *s, int64_t endpoint)
 {
     for (size_t i = 0; i < s->nhosts; i++)
         if (s->hosts[i] == endpoint)
             return i;
-    s->hosts = xrealloc(s->hosts, (s->nhosts + 1) * sizeof *s->hosts);
-    s->hosts[s->nhosts] = endpoint;
-    s->clock = xrealloc(s->clock, (s->nhosts + 1) * sizeof *s->clock);
-    s->clock[s->nhosts] = NULL;
-    s->nhosts++;
+    size_t h = s->nhosts++;
+    s->hosts = xrealloc(s->hosts, s->nhosts * sizeof *s->hosts);
+    s->hosts[h] = endpoint;
+    s->base_of = xrealloc(s->base_of, s->nhosts * sizeof *s->base_of);
+    s->base_of[h] = NO_BASE;
+    s->clock = xrealloc(s->clock, s->nhosts * sizeof *s->clock);
+    s->clock[h] = NULL;
     if (s->nhosts > s->width) {
         size_t w = s->width ? s->width * 2 : 8;
         for (size_t i = 0; i < s->nhosts; i++) {
             s->clock[i] = xrealloc(s->clock[i], w * sizeof **s->clock);
-            for (size_t j = i + 1 == s->nhosts ? 0 : s->width; j < w; j++)
+            for (size_t j = i == h ? 0 : s->width; j < w; j++)
                 s->clock[i][j] = 0;
         }
-        for (size_t k = 0; k < s->nsent; k++)
-            if (s->sent_clock[k]) {
-                s->sent_clock[k] = xrealloc(s->sent_clock[k], w * sizeof **s->sent_clock);
-                for (size_t j = s->width; j < w; j++)
-                    s->sent_clock[k][j] = 0;
-            }
         s->width = w;
     } else {
-        s->clock[s->nhosts - 1] = xrealloc(NULL, s->width * sizeof **s->clock);
+        s->clock[h] = xrealloc(NULL, s->width * sizeof **s->clock);
         for (size_t j = 0; j < s->width; j++)
-            s->clock[s->nhosts - 1][j] = 0;
+            s->clock[h][j] = 0;
     }
-    return s->nhosts - 1;
+    return h;
 }
 
 static void host_name(char *buf, size_t n, int64_t endpoint)
@@ -438,16 +543,32 @@ static void host_name(char *buf, size_t n, int64_t endpoint)
     if (endpoint > 0)
         snprintf(buf, n, "node%lld", (long long)endpoint);
     else
-        snprintf(buf, n, "client%lld", (long long)-endpoint);
+        snprintf(buf, n, "client%lld", -(long long)endpoint);   /* endpoints are range-checked */
 }
 
-/* Log one event of host H: its own component goes up by exactly one. */
-static void shiviz_event(struct shiviz *s, size_t h, const char *text)
+/* The event text must stay on one line for ShiViz's "." (which, in
+ * JavaScript, stops at \n, \r, U+2028 and U+2029): trace strings (a message
+ * name, a role) could hold any of them. */
+static void one_line(char *text)
+{
+    for (unsigned char *p = (unsigned char *)text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+        else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+            p[0] = p[1] = p[2] = ' ';
+    }
+}
+
+/* Log one event of host H: its own component goes up by exactly one. The
+ * text comes first (it always starts with the time, "12.345 ms: ", so it
+ * never looks like a host and clock line), then "host {clock}". */
+static void shiviz_event(struct shiviz *s, size_t h, char *text)
 {
     s->clock[h][h]++;
+    one_line(text);
     char name[32];
     host_name(name, sizeof name, s->hosts[h]);
-    fprintf(s->out, "%s {", name);
+    fprintf(s->out, "%s\n%s {", text, name);
     int first = 1;
     for (size_t i = 0; i < s->nhosts; i++) {
         if (!s->clock[h][i])
@@ -457,7 +578,44 @@ static void shiviz_event(struct shiviz *s, size_t h, const char *text)
         fprintf(s->out, "%s\"%s\":%lld", first ? "" : ", ", hn, (long long)s->clock[h][i]);
         first = 0;
     }
-    fprintf(s->out, "}\n%s\n", text);
+    fputs("}\n", s->out);
+}
+
+static void shiviz_send(struct shiviz *s, size_t h, int64_t id)
+{
+    if (s->base_of[h] == NO_BASE) {
+        if (s->nbases == s->capbases) {
+            s->capbases = s->capbases ? s->capbases * 2 : 256;
+            s->bases = xrealloc(s->bases, s->capbases * sizeof *s->bases);
+        }
+        struct shiviz_base *b = &s->bases[s->nbases];
+        b->n = s->nhosts;
+        b->v = xrealloc(NULL, b->n * sizeof *b->v);
+        memcpy(b->v, s->clock[h], b->n * sizeof *b->v);
+        s->base_of[h] = s->nbases++;
+    }
+    if (s->nsent == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 1024;
+        s->sent = xrealloc(s->sent, s->cap * sizeof *s->sent);
+    }
+    s->sent[s->nsent] = (struct shiviz_sent){h, s->base_of[h], s->clock[h][h]};
+    idmap_put(&s->byid, id, s->nsent++);
+}
+
+/* A receive on host H of the send M: H's clock takes the larger of each entry. */
+static void shiviz_merge(struct shiviz *s, size_t h, const struct shiviz_sent *m)
+{
+    const struct shiviz_base *b = &s->bases[m->base];
+    int changed = 0;
+    for (size_t j = 0; j < b->n; j++) {
+        int64_t v = j == m->host ? m->own : b->v[j];
+        if (v > s->clock[h][j]) {
+            s->clock[h][j] = v;
+            changed = 1;
+        }
+    }
+    if (changed)
+        s->base_of[h] = NO_BASE;     /* H's later sends carry what it learnt */
 }
 
 static void shiviz_rec(struct shiviz *s, const cJSON *rec)
@@ -471,45 +629,26 @@ static void shiviz_rec(struct shiviz *s, const cJSON *rec)
     if (strcmp(type, "send") == 0 && json_has_int(rec, "id", &id)) {
         int64_t src = json_int(rec, "src", 0), dst = json_int(rec, "dst", 0);
         size_t h = shiviz_host(s, src);
-        shiviz_host(s, dst);     /* make room now so the snapshot covers it */
         const char *msg = json_str(rec, "msg");
         char *args = json_text(rec, "args");
         char dn[32];
         host_name(dn, sizeof dn, dst);
-        snprintf(text, sizeof text, "%.3f ms: send %s to %s %s", tms, msg ? msg : "?", dn, args ? args : "");
+        snprintf(text, sizeof text, "%.3f ms: send %s #%lld to %s %s", tms, msg ? msg : "?", (long long)id, dn,
+                 args ? args : "");
         free(args);
         shiviz_event(s, h, text);
-        if (s->nsent == s->cap) {
-            s->cap = s->cap ? s->cap * 2 : 1024;
-            s->sent_clock = xrealloc(s->sent_clock, s->cap * sizeof *s->sent_clock);
-        }
-        int64_t *snap = xrealloc(NULL, s->width * sizeof *snap);
-        memcpy(snap, s->clock[h], s->width * sizeof *snap);
-        s->sent_clock[s->nsent] = snap;
-        idmap_put(&s->byid, id, s->nsent++);
-    } else if ((strcmp(type, "recv") == 0 || strcmp(type, "drop") == 0) && json_has_int(rec, "id", &id)) {
+        shiviz_send(s, h, id);
+    } else if (strcmp(type, "recv") == 0 && json_has_int(rec, "id", &id)) {
+        /* a drop is no one's event, and is left out */
         size_t i;
-        int known = idmap_get(&s->byid, id, &i) && s->sent_clock[i];
-        if (type[0] == 'd') {
-            if (known) {
-                free(s->sent_clock[i]);       /* a drop is no one's event */
-                s->sent_clock[i] = NULL;
-            }
-            return;
-        }
         int64_t src = json_int(rec, "src", 0), dst = json_int(rec, "dst", 0);
         size_t h = shiviz_host(s, dst);
+        if (idmap_get(&s->byid, id, &i))
+            shiviz_merge(s, h, &s->sent[i]);
         const char *msg = json_str(rec, "msg");
         char sn[32];
         host_name(sn, sizeof sn, src);
-        if (known) {
-            for (size_t j = 0; j < s->width; j++)
-                if (s->sent_clock[i][j] > s->clock[h][j])
-                    s->clock[h][j] = s->sent_clock[i][j];
-            free(s->sent_clock[i]);
-            s->sent_clock[i] = NULL;
-        }
-        snprintf(text, sizeof text, "%.3f ms: recv %s from %s", tms, msg ? msg : "?", sn);
+        snprintf(text, sizeof text, "%.3f ms: recv %s #%lld from %s", tms, msg ? msg : "?", (long long)id, sn);
         shiviz_event(s, h, text);
     } else {
         int64_t node = json_int(rec, "node", 0);
@@ -544,36 +683,136 @@ static int export_shiviz(struct trace_reader *r, FILE *out)
     memset(&s, 0, sizeof s);
     s.out = out;
     idmap_init(&s.byid);
-    /* the parsing regex, then the (empty) delimiter between executions */
-    fputs("(?<host>\\S+) (?<clock>{.*})\\n(?<event>.*)\n\n", out);
+    /* ShiViz's default parsing regex, then the (empty) delimiter between executions */
+    fputs("(?<event>.*)\\n(?<host>\\S*) (?<clock>{.*})\n\n", out);
     int rc = each_record(r, shiviz_rec_cb, &s);
     for (size_t i = 0; i < s.nhosts; i++)
         free(s.clock[i]);
     free(s.clock);
     free(s.hosts);
-    for (size_t i = 0; i < s.nsent; i++)
-        free(s.sent_clock[i]);
-    free(s.sent_clock);
+    free(s.base_of);
+    for (size_t i = 0; i < s.nbases; i++)
+        free(s.bases[i].v);
+    free(s.bases);
+    free(s.sent);
     idmap_free(&s.byid);
     return rc;
 }
 
-/* ---- history ---- */
+/* ---- history ----
+ *
+ * Jepsen's rules for a history: events in real-time order, and a process
+ * is sequential — at most one operation outstanding — and never used again
+ * after an "info" (its operation may still take effect at any later time).
+ * A client of the simulator may have several operations outstanding (an
+ * open-loop load), so, as Jepsen does with its worker threads, each
+ * concurrent operation gets a process of its own: a client's next operation
+ * takes the lowest-numbered free process of that client, else a new one.
+ * Client k's first process is k-1 (so a closed-loop client is process k-1
+ * until an info), and new process numbers count on from the number of
+ * clients, in the order they are needed: deterministic for a given trace. */
 
-struct hist_event {
-    int64_t t;
-    int kind;          /* 0 a completion, 1 an invocation, 2 the completion of an op invoked at the same t */
-    size_t op;
+/* Where an operation's records are in the trace: the order of events in
+ * the history is the trace's record order (the trace is written in event
+ * order), not the rounded microsecond times, which tie for operations a few
+ * nanoseconds apart and so cannot tell which came first. */
+struct op_place {
+    int64_t invoked, completed;      /* record numbers; -1 if none */
 };
 
-static int by_time(const void *a, const void *b)
+struct hist_scan {
+    struct trace_ops ops;
+    long recno;
+    struct idmap where[2];           /* [1] invoke/complete, [0] request/reply: (client, seq) -> places[k] */
+    struct op_place *places[2];
+    size_t nplaces[2], cap[2];
+};
+
+/* (client, seq) as one key; clients are range-checked to under 2^20 */
+static int64_t client_seq_key(int64_t client, int64_t seq)
+{
+    return (int64_t)(((uint64_t)client << 43) ^ (uint64_t)seq);
+}
+
+static void hist_rec(void *ud, const cJSON *rec)
+{
+    struct hist_scan *h = ud;
+    long recno = h->recno++;
+    trace_ops_add(&h->ops, rec);
+    const char *type = rec_type(rec);
+    int inv = strcmp(type, "invoke") == 0, cmp = strcmp(type, "complete") == 0;
+    int req = strcmp(type, "request") == 0, rep = strcmp(type, "reply") == 0;
+    int64_t client, seq;
+    if ((!inv && !cmp && !req && !rep) || !json_has_int(rec, "client", &client) ||
+        (!json_has_int(rec, "seq", &seq) && !json_has_int(rec, "id", &seq)))
+        return;
+    int set = inv || cmp;
+    int64_t key = client_seq_key(client, seq);
+    size_t i;
+    if (!idmap_get(&h->where[set], key, &i)) {
+        if (!inv && !req)
+            return;                  /* a completion of nothing: trace_ops ignores it too */
+        if (h->nplaces[set] == h->cap[set]) {
+            h->cap[set] = h->cap[set] ? h->cap[set] * 2 : 256;
+            h->places[set] = xrealloc(h->places[set], h->cap[set] * sizeof *h->places[set]);
+        }
+        i = h->nplaces[set]++;
+        h->places[set][i] = (struct op_place){-1, -1};
+        idmap_put(&h->where[set], key, i);
+    }
+    struct op_place *pl = &h->places[set][i];
+    if (inv || (req && pl->invoked < 0))
+        pl->invoked = recno;         /* a retried request is the same operation */
+    if (cmp || rep)
+        pl->completed = recno;
+}
+
+struct hist_event {
+    int64_t at;        /* record number; INT64_MAX for the end of an unfinished operation */
+    size_t op;
+    int invoke;
+};
+
+static int by_place(const void *a, const void *b)
 {
     const struct hist_event *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
     return x->op < y->op ? -1 : x->op > y->op;
+}
+
+/* Each client's free processes (ok or fail ended their operation) */
+struct proc_pool {
+    int64_t *free;
+    size_t n, cap;
+    int first_taken;   /* process k-1 has been handed out */
+};
+
+static int64_t take_process(struct proc_pool *p, int client, int64_t *next_fresh)
+{
+    if (p->n) {
+        size_t lo = 0;
+        for (size_t i = 1; i < p->n; i++)
+            if (p->free[i] < p->free[lo])
+                lo = i;
+        int64_t proc = p->free[lo];
+        p->free[lo] = p->free[--p->n];
+        return proc;
+    }
+    if (!p->first_taken) {
+        p->first_taken = 1;
+        return client - 1;
+    }
+    return (*next_fresh)++;
+}
+
+static void give_back(struct proc_pool *p, int64_t proc)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 4;
+        p->free = xrealloc(p->free, p->cap * sizeof *p->free);
+    }
+    p->free[p->n++] = proc;
 }
 
 static cJSON *parse_value(const char *text)
@@ -582,75 +821,93 @@ static cJSON *parse_value(const char *text)
     return v ? v : cJSON_CreateNull();
 }
 
+static cJSON *history_line(const struct trace_op *op, int invoke, int64_t proc, int64_t t_us, size_t index)
+{
+    const char *fam = op_family(op->f);
+    const char *type = invoke ? "invoke" : op->status == OP_OK ? "ok" : op->status == OP_FAIL ? "fail" : "info";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", type);
+    cJSON_AddStringToObject(o, "f", fam ? fam : op->f ? op->f : "?");
+    if (op->key)
+        cJSON_AddStringToObject(o, "key", op->key);
+    if (fam && strcmp(fam, "read") == 0) {
+        if (invoke || op->status != OP_OK)
+            cJSON_AddNullToObject(o, "value");
+        else
+            cJSON_AddItemToObject(o, "value", parse_value(op->result));
+    } else if (fam && strcmp(fam, "cas") == 0) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, parse_value(op->expect));
+        cJSON_AddItemToArray(pair, parse_value(op->value));
+        cJSON_AddItemToObject(o, "value", pair);
+    } else {
+        cJSON_AddItemToObject(o, "value", parse_value(!invoke && op->result ? op->result : op->value));
+    }
+    cJSON_AddNumberToObject(o, "process", (double)proc);
+    cJSON_AddNumberToObject(o, "time", (double)t_us * 1000.0);     /* t <= T_MAX: no overflow in ns */
+    cJSON_AddNumberToObject(o, "index", (double)index);
+    if (!invoke && op->raw_status && strcmp(op->raw_status, type) != 0)
+        cJSON_AddStringToObject(o, "error", op->raw_status);   /* "timeout", "none" (run ended) */
+    return o;
+}
+
 static int export_history(struct trace_reader *r, FILE *out)
 {
-    struct trace_ops ops;
-    trace_ops_init(&ops);
-    int rc = each_record(r, trace_ops_add_cb, &ops);
-    trace_ops_finish(&ops);
-    if (!rc && ops.n == 0) {
+    struct hist_scan h;
+    memset(&h, 0, sizeof h);
+    trace_ops_init(&h.ops);
+    idmap_init(&h.where[0]);
+    idmap_init(&h.where[1]);
+    int rc = each_record(r, hist_rec, &h);
+    struct trace_ops *ops = &h.ops;
+    trace_ops_finish(ops);
+    if (!rc && ops->n == 0) {
         tool_error(PROG, "%s has no client operations (invoke/complete or request/reply records)", r->path);
         rc = EXIT_CHECK_FAILED;
     }
     int64_t end = r->end ? json_int(r->end, "t", r->last_t) : r->last_t;
-    struct hist_event *ev = xrealloc(NULL, (2 * ops.n + 1) * sizeof *ev);
+    int set = ops->from_invoke;
+    struct hist_event *ev = xrealloc(NULL, (2 * ops->n + 1) * sizeof *ev);
     size_t n = 0;
-    for (size_t i = 0; !rc && i < ops.n; i++) {
-        struct trace_op *op = &ops.v[i];
-        int64_t done = op->complete_us >= 0 ? op->complete_us : end;
-        ev[n++] = (struct hist_event){op->invoke_us, 1, i};
-        ev[n++] = (struct hist_event){done, done == op->invoke_us ? 2 : 0, i};
+    for (size_t i = 0; !rc && i < ops->n; i++) {
+        const struct trace_op *op = &ops->v[i];
+        size_t k;
+        struct op_place pl = {-1, -1};
+        if (idmap_get(&h.where[set], client_seq_key(op->client, op->seq), &k))
+            pl = h.places[set][k];
+        ev[n++] = (struct hist_event){pl.invoked, i, 1};
+        ev[n++] = (struct hist_event){op->complete_us >= 0 && pl.completed >= 0 ? pl.completed : INT64_MAX, i, 0};
     }
     if (n)
-        qsort(ev, n, sizeof *ev, by_time);
-    /* processes: client k starts as process k-1; after an indeterminate op
-     * it can no longer be trusted to be sequential, so it continues as a
-     * fresh process (Jepsen's convention: + the number of clients) */
-    int64_t nclients = ops.max_client > 0 ? ops.max_client : 1;
-    int64_t *proc = xrealloc(NULL, ((size_t)nclients + 1) * sizeof *proc);
-    for (int64_t k = 0; k <= nclients; k++)
-        proc[k] = k - 1;
-    int64_t *op_proc = xrealloc(NULL, (ops.n + 1) * sizeof *op_proc);
-    for (size_t i = 0; i < n; i++) {
-        struct trace_op *op = &ops.v[ev[i].op];
-        int invoke = ev[i].kind == 1;
-        int client = op->client >= 1 && op->client <= nclients ? op->client : 0;
-        if (invoke)
-            op_proc[ev[i].op] = client ? proc[client] : -1;
-        const char *fam = op_family(op->f);
-        const char *type = invoke ? "invoke" : op->status == OP_OK ? "ok" : op->status == OP_FAIL ? "fail" : "info";
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "type", type);
-        cJSON_AddStringToObject(o, "f", fam ? fam : op->f ? op->f : "?");
-        if (op->key)
-            cJSON_AddStringToObject(o, "key", op->key);
-        if (fam && strcmp(fam, "read") == 0) {
-            if (invoke || op->status != OP_OK)
-                cJSON_AddNullToObject(o, "value");
-            else
-                cJSON_AddItemToObject(o, "value", parse_value(op->result));
-        } else if (fam && strcmp(fam, "cas") == 0) {
-            cJSON *pair = cJSON_CreateArray();
-            cJSON_AddItemToArray(pair, parse_value(op->expect));
-            cJSON_AddItemToArray(pair, parse_value(op->value));
-            cJSON_AddItemToObject(o, "value", pair);
-        } else {
-            cJSON_AddItemToObject(o, "value", parse_value(!invoke && op->result ? op->result : op->value));
-        }
-        cJSON_AddNumberToObject(o, "process", (double)op_proc[ev[i].op]);
-        cJSON_AddNumberToObject(o, "time", (double)ev[i].t * 1000.0);
-        cJSON_AddNumberToObject(o, "index", (double)i);
-        if (!invoke && op->raw_status && strcmp(op->raw_status, type) != 0)
-            cJSON_AddStringToObject(o, "error", op->raw_status);   /* "timeout", "none" (run ended) */
-        emit(out, o, "");
-        fputc('\n', out);
-        if (!invoke && op->status == OP_INFO && client)
-            proc[client] += nclients;
+        qsort(ev, n, sizeof *ev, by_place);
+    int64_t nclients = ops->max_client > 0 ? ops->max_client : 1, next_fresh = nclients;
+    struct proc_pool *pool = calloc((size_t)nclients + 1, sizeof *pool);
+    int64_t *op_proc = xrealloc(NULL, (ops->n + 1) * sizeof *op_proc);
+    if (!pool) {
+        fputs("clustersim export: out of memory\n", stderr);
+        exit(EXIT_INTERNAL);
     }
-    free(proc);
+    for (size_t i = 0; i < n; i++) {
+        const struct trace_op *op = &ops->v[ev[i].op];
+        struct proc_pool *p = &pool[op->client];     /* 1..max_client: range-checked */
+        if (ev[i].invoke)
+            op_proc[ev[i].op] = take_process(p, op->client, &next_fresh);
+        int64_t t = ev[i].invoke ? op->invoke_us : op->complete_us >= 0 ? op->complete_us : end;
+        emit(out, history_line(op, ev[i].invoke, op_proc[ev[i].op], t, i), "");
+        fputc('\n', out);
+        if (!ev[i].invoke && op->status != OP_INFO)
+            give_back(p, op_proc[ev[i].op]);
+    }
+    for (int64_t k = 0; k <= nclients; k++)
+        free(pool[k].free);
+    free(pool);
     free(op_proc);
     free(ev);
-    trace_ops_free(&ops);
+    for (int k = 0; k < 2; k++) {
+        idmap_free(&h.where[k]);
+        free(h.places[k]);
+    }
+    trace_ops_free(ops);
     return rc;
 }
 
@@ -687,6 +944,14 @@ int cmd_export(int argc, char **argv)
         return usage_error("--to is required: chrome, shiviz or history");
     if (strcmp(to, "chrome") != 0 && strcmp(to, "shiviz") != 0 && strcmp(to, "history") != 0)
         return usage_error("unknown format '%s'; accepted: chrome, shiviz, history", to);
+
+    /* `export t.jsonl -o t.jsonl` would empty the trace before reading it:
+     * refuse before anything is opened for writing (same device and inode,
+     * so a link or another spelling of the name is caught too) */
+    const char *const ins[] = {in};
+    int refused = refuse_output_over_input(PROG, outpath, ins, 1);
+    if (refused)
+        return refused;
 
     struct trace_reader r;
     if (trace_reader_open(&r, in) != 0) {
