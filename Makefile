@@ -122,13 +122,15 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz clustersim out
 
-# Fuzzing (clang's libFuzzer, with ASan+UBSan): the trace tools and the Lua
-# API on arbitrary input. Not part of `make test`; run for as long as you like:
+# Fuzzing (clang's libFuzzer, with ASan+UBSan): the trace tools (check and
+# export; plot's readers for every kind) and the Lua API on arbitrary input.
+# Not part of `make test`; run for as long as you like:
 #   make fuzz && build-fuzz/fuzz_trace -max_total_time=60 tests/data
+#   build-fuzz/fuzz_plot -max_total_time=60 tests/data
 #   mkdir -p out/fuzz-lua && build-fuzz/fuzz_lua out/fuzz-lua scenarios tests/lua -max_total_time=60 -timeout=10
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" build-fuzz/libclustersim.a
-	for t in fuzz_trace fuzz_lua; do \
+	for t in fuzz_trace fuzz_plot fuzz_lua; do \
 	  clang $(PROJ_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build-fuzz/$$t tests/fuzz/$$t.c \
 	    build-fuzz/libclustersim.a $(LIBS) || exit 1; done

@@ -32,9 +32,9 @@ if (ARGC != 5) {
 okf = ARGV[1]; failf = ARGV[2]; infof = ARGV[3]; rollf = ARGV[4]
 
 # log scale when the latencies span more than two decades
+# (none ok, only failures and timeouts: stats sets nothing, keep a linear axis)
 stats okf using 2 nooutput
-lo = STATS_min; hi = STATS_max
-if (lo > 0 && hi / lo > 100) set logscale y 10
+if (exists("STATS_min") && STATS_min > 0 && STATS_max / STATS_min > 100) set logscale y 10
 
 set title title font ",16"
 set xlabel "time (ms)"

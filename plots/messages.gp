@@ -4,7 +4,7 @@
 #
 #   gnuplot [-e "title='T'"] [-e "xmin=150; xmax=450"] \
 #       -c plots/messages.gp lanes.tsv events.tsv drops.tsv labels.tsv messages.tsv \
-#       OUT.(png|svg|pdf|-)
+#       marks.tsv OUT.(png|svg|pdf|-)
 #
 # `clustersim plot TRACE --kind messages --data DIR` writes these files.
 # Tab-separated, one header row each:
@@ -18,10 +18,18 @@
 #                 (TYPE names the legend entry), then one row per message:
 #                 send time, sender lane, flight time, receiver lane - sender
 #                 lane, the type, the colour as an integer
+#   marks.tsv     two data blocks, each row  t_ms lane label label_t_ms label_lane:
+#                 block 0 the clock changes on a lane, block 1 the violations
+#                 (a line across all lanes); " " for a label that did not fit
+# Optional -e variables: title; subtitle (a line under the title: what the
+# picture leaves out); xmin, xmax (ms); has_drops, has_clock, has_violation
+# (0 leaves that legend entry out).
 
 out = ARGV[ARGC]
 if (!exists("title")) title = "Messages"
 if (!exists("has_drops")) has_drops = 1
+if (!exists("has_clock")) has_clock = 1
+if (!exists("has_violation")) has_violation = 1
 # output format from OUT's extension; "-" is the terminal
 ext = strlen(out) > 4 ? out[strlen(out)-3:] : ""
 term = out eq "-" ? "dumb size 120,36" : \
@@ -36,11 +44,11 @@ set terminal @term noenhanced
 if (out ne "-") set output out
 set datafile separator "\t"
 
-if (ARGC != 6) {
-    print "usage: gnuplot -c messages.gp lanes events drops labels messages OUT"
+if (ARGC != 7) {
+    print "usage: gnuplot -c messages.gp lanes events drops labels messages marks OUT"
     exit status 64
 }
-lanes = ARGV[1]; events = ARGV[2]; drops = ARGV[3]; labelf = ARGV[4]; msgs = ARGV[5]
+lanes = ARGV[1]; events = ARGV[2]; drops = ARGV[3]; labelf = ARGV[4]; msgs = ARGV[5]; marks = ARGV[6]
 
 stats lanes using 1 nooutput
 ymin = STATS_min; ymax = STATS_max
@@ -59,6 +67,8 @@ if (!exists("xmin")) {
 }
 
 set title title font ",16"
+if (exists("subtitle")) set title title."\n" font ",16"
+if (exists("subtitle")) set label 100 subtitle at graph 0.5, graph 1.025 center font ",10" tc rgb "#444444"
 set xlabel "time (ms)"
 set xrange [xmin:xmax]
 set yrange [ymax + 0.5 : ymin - 0.5]
@@ -80,4 +90,10 @@ plot \
     labelf using 1:2:3:4 with labels boxed font ",8" tc rgb variable notitle, \
     events using 1:2 with points pt 7 ps 0.9 lc rgb "#000000" notitle, \
     events using 4:5:3 with labels left font ",9" tc rgb "#000000" notitle, \
+    marks index 0 using 1:2 with points pt 13 ps 1.3 lc rgb "#54278f" \
+        title (has_clock ? "clock step / drift change" : ""), \
+    marks index 0 using 4:5:3 with labels left boxed font ",9" tc rgb "#54278f" notitle, \
+    marks index 1 using 1:(ymin-0.5):(0):(ymax-ymin+1) with vectors nohead lw 2.5 lc rgb "#d62728" \
+        title (has_violation ? "violation" : ""), \
+    marks index 1 using 4:5:3 with labels center boxed font ",10" tc rgb "#d62728" notitle, \
     lanes using (NaN):1:ytic(2) notitle

@@ -2,7 +2,7 @@
 #
 #   gnuplot [-e "title='T'"] [-e "xmin=0; xmax=3000"] -c plots/timeline.gp \
 #       lanes.tsv down.tsv paused.tsv faults.tsv suspect.tsv trust.tsv roles.tsv \
-#       OUT.(png|svg|pdf|-)
+#       marks.tsv OUT.(png|svg|pdf|-)
 #
 # `clustersim plot TRACE --kind timeline --data DIR` writes these files.
 # Tab-separated, one header row each (the header names legend entries):
@@ -16,9 +16,14 @@
 #                 each block: a header row  from_ms to_ms lane ROLE label rgb
 #                 (ROLE names the legend entry), then its segments; label is
 #                 the term (or empty), rgb the colour as an integer (0x238b45)
-# OUT "-" draws on the terminal. Optional -e variables: title; xmin, xmax (ms);
-# has_faults, has_down, has_paused, has_suspect, has_trust (0 leaves that legend
-# entry out).
+#   marks.tsv     two data blocks, each row  t_ms lane label label_t_ms label_lane:
+#                 block 0 the clock changes (a step, a drift or offset set) on a
+#                 lane, block 1 the violations (a line across all lanes); the
+#                 label goes at (label_t_ms, label_lane), " " for none
+# OUT "-" draws on the terminal. Optional -e variables: title; subtitle (a line
+# under the title); xmin, xmax (ms); has_faults, has_down, has_paused,
+# has_suspect, has_trust, has_clock, has_violation (0 leaves that legend entry
+# out).
 
 out = ARGV[ARGC]
 if (!exists("title")) title = "Roles over time"
@@ -27,6 +32,8 @@ if (!exists("has_down")) has_down = 1
 if (!exists("has_paused")) has_paused = 1
 if (!exists("has_suspect")) has_suspect = 1
 if (!exists("has_trust")) has_trust = 1
+if (!exists("has_clock")) has_clock = 1
+if (!exists("has_violation")) has_violation = 1
 # output format from OUT's extension; "-" is the terminal
 ext = strlen(out) > 4 ? out[strlen(out)-3:] : ""
 term = out eq "-" ? "dumb size 120,36" : \
@@ -41,12 +48,12 @@ set terminal @term noenhanced
 if (out ne "-") set output out
 set datafile separator "\t"
 
-if (ARGC != 8) {
-    print "usage: gnuplot -c timeline.gp lanes down paused faults suspect trust roles OUT"
+if (ARGC != 9) {
+    print "usage: gnuplot -c timeline.gp lanes down paused faults suspect trust roles marks OUT"
     exit status 64
 }
 lanes = ARGV[1]; down = ARGV[2]; paused = ARGV[3]; faults = ARGV[4]
-suspect = ARGV[5]; trust = ARGV[6]; roles = ARGV[7]
+suspect = ARGV[5]; trust = ARGV[6]; roles = ARGV[7]; marks = ARGV[8]
 stats roles using 1 nooutput
 nroles = STATS_blocks
 
@@ -66,6 +73,8 @@ if (!exists("xmin")) {
 }
 
 set title title font ",16"
+if (exists("subtitle")) set title title."\n" font ",16"
+if (exists("subtitle")) set label 100 subtitle at graph 0.5, graph 1.025 center font ",10" tc rgb "#444444"
 set xlabel "time (ms)"
 set yrange [ymax + 0.75 : ymin - 1.0]
 set ytics scale 0
@@ -76,6 +85,7 @@ set key outside right top vertical Left reverse width 1
 set border 3
 set xtics nomirror out
 set style fill solid 1.0 noborder
+set style textbox opaque noborder margins 0.5,0.3
 
 plot \
     faults using 1:(ymin-0.5):1:2:(ymin-0.95):(ymax+0.5) with boxxyerror \
@@ -92,4 +102,10 @@ plot \
     suspect using 1:($2-0.3):3 with labels offset 0,0.8 font ",9" tc rgb "#d62728" notitle, \
     trust using 1:($2+0.3) with points pt 9 ps 1.2 lc rgb "#1a9850" title (has_trust ? "trusts node N again" : ""), \
     trust using 1:($2+0.3):3 with labels offset 0,-0.8 font ",9" tc rgb "#1a9850" notitle, \
+    marks index 0 using 1:($2+0.18) with points pt 13 ps 1.3 lc rgb "#54278f" \
+        title (has_clock ? "clock step / drift change" : ""), \
+    marks index 0 using 4:5:3 with labels left offset 0.6,0 boxed font ",9" tc rgb "#54278f" notitle, \
+    marks index 1 using 1:(ymin-0.95):(0):(ymax-ymin+1.7) with vectors nohead lw 2.5 lc rgb "#d62728" \
+        title (has_violation ? "violation" : ""), \
+    marks index 1 using 4:5:3 with labels center font ",10" tc rgb "#d62728" notitle, \
     lanes using (NaN):1:ytic(2) notitle

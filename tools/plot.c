@@ -12,7 +12,8 @@
  * Where plots/ is: $CLUSTERSIM_PLOTS, else plots/ next to the executable or
  * one level up (a build directory), else CLUSTERSIM_DATADIR/plots (set by the Makefile at build time). */
 #include "tools/cmd.h"
-#include "tools/trace_read.h"
+#include "tools/plot_int.h"
+#include "sim/outpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,58 +32,14 @@
 #define CLUSTERSIM_DATADIR "/usr/local/share/clustersim"
 #endif
 
-#define PROG "plot"
-#define US_PER_MS 1000.0
-#define NO_TIME INT64_MAX
-
 static const char *const kinds[] = {"timeline", "messages", "latency", "cdf", "commit", "load", "elections", NULL};
 
-/* Colours: fixed for the roles everyone knows, a palette for the rest. */
-static const unsigned palette[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
-                                   0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
-#define NPALETTE (sizeof palette / sizeof palette[0])
-
-static unsigned role_colour(const char *role, size_t nth_unknown)
-{
-    static const struct { const char *name; unsigned rgb; } known[] = {
-        {"follower", 0x9ecae1}, {"precandidate", 0xfdd49e}, {"candidate", 0xfd8d3c},
-        {"leader", 0x238b45}, {"proposer", 0x6a51a3}, {"acceptor", 0x9ecae1},
-        {"learner", 0xc7e9c0}, {"holder", 0x238b45}, {"waiting", 0xfd8d3c},
-    };
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(role, known[i].name) == 0)
-            return known[i].rgb;
-    return palette[nth_unknown % NPALETTE];
-}
+/* Colours for series without one of their own (message types, unknown roles). */
+const unsigned plot_palette[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
+                                 0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
+const size_t plot_npalette = sizeof plot_palette / sizeof plot_palette[0];
 
 /* ---- options ---- */
-
-struct plot {
-    const char *kind;
-    const char *out;
-    int64_t from_us, to_us;        /* the window asked for; NO_TIME if not */
-    int *nodes;                    /* --nodes filter, NULL for all */
-    size_t nnodes;
-    const char *title;
-    const char *keep_dir;          /* --data DIR */
-    const char **traces;
-    size_t ntraces;
-
-    char dir[PATH_MAX];            /* where the data files go */
-    char **files;                  /* data files passed to gnuplot, in order */
-    size_t nfiles;
-    char auto_title[512];
-    char vars[512];                /* extra gnuplot assignments, "a=1; b=2" */
-    int64_t view_from_us, view_to_us;   /* x range to draw; NO_TIME for gnuplot's choice */
-    int64_t trace_end_us;
-};
-
-struct dfile {
-    FILE *f;
-    int ncols;
-    long rows;
-    int has_labels;    /* drawn `with labels`: see dfile_close */
-};
 
 static int usage_error(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -95,7 +52,7 @@ static int usage_error(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     int rc = tool_usage_vs(PROG, "clustersim plot TRACE.jsonl [TRACE2 ...] --kind KIND -o OUT.(png|svg|pdf|-)\n"
-                         "         [--from MS] [--to MS] [--nodes 1,2,3] [--title T] [--data DIR]", fmt, ap);
+                         "         [--from MS] [--to MS] [--nodes 1,2,3] [--clients] [--title T] [--data DIR]", fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -148,13 +105,94 @@ bad:
 }
 
 /* Add "NAME=VALUE" to the variables given to the script with -e. */
-static void gp_var(struct plot *p, const char *name, long value)
+void plot_gp_var(struct plot *p, const char *name, long value)
 {
     size_t n = strlen(p->vars);
     snprintf(p->vars + n, sizeof p->vars - n, "%s%s=%ld", n ? "; " : "", name, value);
 }
 
-static int want_node(const struct plot *p, int64_t node)
+/* About as many characters as fit across the 1200-pixel picture at the
+ * subtitle's 10 points. Clauses come in order of importance: one that no
+ * longer fits is left out whole; a first clause that is too long is cut. */
+#define SUBTITLE_MAX 130
+
+void plot_subtitle(struct plot *p, const char *fmt, ...)
+{
+    char clause[sizeof p->subtitle];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(clause, sizeof clause, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(p->subtitle);
+    if (n == 0) {
+        if (strlen(clause) > SUBTITLE_MAX) {
+            size_t cut = SUBTITLE_MAX - 3;
+            while (cut > 0 && ((unsigned char)clause[cut] & 0xc0) == 0x80)
+                cut--;       /* not inside a UTF-8 character */
+            strcpy(clause + cut, "...");
+        }
+        strcpy(p->subtitle, clause);
+    } else if (n + 2 + strlen(clause) <= SUBTITLE_MAX) {   /* SUBTITLE_MAX < sizeof p->subtitle */
+        memcpy(p->subtitle + n, "; ", 2);
+        strcpy(p->subtitle + n + 2, clause);
+    }
+}
+
+int plot_nothing(const struct plot *p, const char *fmt, ...)
+{
+    char what[512], filters[160] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    /* say which of the user's filters emptied the picture, if any did */
+    int n = 0;
+    if (p->nodes_arg)
+        n = snprintf(filters, sizeof filters, " for --nodes %.40s", p->nodes_arg);
+    if (p->from_us != NO_TIME && p->to_us != NO_TIME)
+        snprintf(filters + n, sizeof filters - (size_t)n, " in %.0f..%.0f ms", ms(p->from_us), ms(p->to_us));
+    else if (p->from_us != NO_TIME)
+        snprintf(filters + n, sizeof filters - (size_t)n, " after %.0f ms", ms(p->from_us));
+    else if (p->to_us != NO_TIME)
+        snprintf(filters + n, sizeof filters - (size_t)n, " before %.0f ms", ms(p->to_us));
+    tool_error(PROG, "nothing to draw: %s%s", what, filters);
+    return EXIT_CHECK_FAILED;
+}
+
+int64_t plot_duration_us(const cJSON *rec, const char *name)
+{
+    double v = json_num(rec, name, 0) * US_PER_MS;
+    if (!(v > 0))             /* negative, zero or NaN */
+        return 0;
+    return v >= (double)PLOT_MAX_US ? PLOT_MAX_US : (int64_t)v;
+}
+
+void plot_clock_label(const cJSON *rec, char *out, size_t n)
+{
+    /* the engine's clock record names the change it made (set_drift_ppm,
+     * step_ms or set_offset_ms; sim/engine.c, clock_record) and the state
+     * after it (drift_ppm, offset_ms); older traces have only the state */
+    const cJSON *v;
+    double ppm = NAN;
+    if ((v = cJSON_GetObjectItemCaseSensitive(rec, "set_drift_ppm")) && cJSON_IsNumber(v))
+        ppm = v->valuedouble;
+    else if ((v = cJSON_GetObjectItemCaseSensitive(rec, "step_ms")) && cJSON_IsNumber(v) && v->valuedouble != 0) {
+        snprintf(out, n, "step %+.4g ms", v->valuedouble);
+        return;
+    } else if ((v = cJSON_GetObjectItemCaseSensitive(rec, "set_offset_ms")) && cJSON_IsNumber(v)) {
+        snprintf(out, n, "offset %.4g ms", v->valuedouble);
+        return;
+    } else if ((v = cJSON_GetObjectItemCaseSensitive(rec, "drift_ppm")) && cJSON_IsNumber(v))
+        ppm = v->valuedouble;
+    if (isnan(ppm))
+        snprintf(out, n, "clock");
+    else if (fabs(ppm) >= 10000 && fabs(ppm) < 1e12)   /* +40% reads better than +400000 ppm */
+        snprintf(out, n, "drift %+.4g%%", ppm / 10000);
+    else
+        snprintf(out, n, "drift %+.4g ppm", ppm);
+}
+
+int plot_want_node(const struct plot *p, int64_t node)
 {
     if (!p->nodes)
         return 1;
@@ -164,25 +202,23 @@ static int want_node(const struct plot *p, int64_t node)
     return 0;
 }
 
-static int in_window(const struct plot *p, int64_t t)
+int plot_in_window(const struct plot *p, int64_t t)
 {
     return (p->from_us == NO_TIME || t >= p->from_us) && (p->to_us == NO_TIME || t <= p->to_us);
 }
 
-static double ms(int64_t us)
-{
-    return (double)us / US_PER_MS;
-}
-
 /* ---- data files ---- */
 
-static int dfile_open(struct plot *p, struct dfile *d, const char *name, int ncols, const char *header)
+int plot_dfile_open(struct plot *p, struct dfile *d, const char *name, int ncols, const char *header)
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", p->dir, name);
-    d->f = fopen(path, "w");
     d->ncols = ncols;
     d->rows = 0;
+    d->f = NULL;
+    if (refuse_output_over_input(PROG, path, p->traces, (int)p->ntraces) != 0)
+        return -1;
+    d->f = fopen(path, "w");
     if (!d->f) {
         tool_error(PROG, "cannot write %s: %s", path, strerror(errno));
         return -1;
@@ -193,13 +229,7 @@ static int dfile_open(struct plot *p, struct dfile *d, const char *name, int nco
     return 0;
 }
 
-static void drow(struct dfile *d, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void drow(struct dfile *d, const char *fmt, ...)
+void plot_drow(struct dfile *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -209,7 +239,7 @@ static void drow(struct dfile *d, const char *fmt, ...)
     d->rows++;
 }
 
-static int dfile_close(struct dfile *d)
+int plot_dfile_close(struct dfile *d)
 {
     if (!d->f)
         return 0;
@@ -232,8 +262,8 @@ static int dfile_close(struct dfile *d)
     return 0;
 }
 
-/* Text for a TSV cell or a column header: no tabs or newlines. */
-static void cell(char *dst, size_t n, const char *src)
+/* Text for a TSV plot_cell or a column header: no tabs or newlines. */
+void plot_cell(char *dst, size_t n, const char *src)
 {
     size_t i = 0;
     for (; src && *src && i + 1 < n; src++)
@@ -245,10 +275,12 @@ static void cell(char *dst, size_t n, const char *src)
  * number of series (roles, message types, nodes, traces) writes each series
  * to its own file first, then joins files[FIRST..] into one file NAME as
  * data blocks separated by two blank lines (gnuplot's `index`). */
-static int merge_series(struct plot *p, size_t first, const char *name)
+int plot_merge_series(struct plot *p, size_t first, const char *name)
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", p->dir, name);
+    if (refuse_output_over_input(PROG, path, p->traces, (int)p->ntraces) != 0)
+        return EXIT_USAGE;
     FILE *out = fopen(path, "w");
     if (!out) {
         tool_error(PROG, "cannot write %s: %s", path, strerror(errno));
@@ -282,7 +314,7 @@ static int merge_series(struct plot *p, size_t first, const char *name)
 }
 
 /* Move the last data file to the front of gnuplot's arguments. */
-static void last_to_front(struct plot *p)
+void plot_last_to_front(struct plot *p)
 {
     char *f = p->files[p->nfiles - 1];
     memmove(p->files + 1, p->files, (p->nfiles - 1) * sizeof *p->files);
@@ -294,7 +326,43 @@ static void last_to_front(struct plot *p)
 typedef int (*rec_fn)(struct plot *p, void *ud, const cJSON *rec);
 
 /* Stream one trace through FN. Returns 0, or an exit status. */
-static int read_trace(struct plot *p, const char *path, rec_fn fn, void *ud, int quiet)
+/* Every id the kinds use as an index, and every time, is checked here once,
+ * so no kind can be handed one out of range: a trace that names node
+ * 100,006 is refused with its line, not drawn into a table of 100,000. */
+static int check_ids(const struct trace_reader *r, const cJSON *rec)
+{
+    static const struct { const char *field; int signed_client; } ids[] = {
+        {"node", 0}, {"client", 0}, {"src", 1}, {"dst", 1},   /* src/dst: a client is -k */
+    };
+    int64_t v;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        if (!json_has_int(rec, ids[i].field, &v))
+            continue;
+        int64_t a = v < 0 && ids[i].signed_client ? -v : v;
+        if (a >= 1 && a <= PLOT_MAX_ID)
+            continue;
+        if (ids[i].signed_client)
+            tool_error(PROG, "%s:%ld: %s %lld is out of range: plot accepts 1..%d for a node, -1..-%d for a client",
+                       r->path, r->line, ids[i].field, (long long)v, PLOT_MAX_ID, PLOT_MAX_ID);
+        else
+            tool_error(PROG, "%s:%ld: %s %lld is out of range: plot accepts 1..%d", r->path, r->line, ids[i].field,
+                       (long long)v, PLOT_MAX_ID);
+        return EXIT_DATAERR;
+    }
+    if (strcmp(rec_type(rec), "header") == 0 && json_has_int(rec, "nodes", &v) && (v < 0 || v > PLOT_MAX_ID)) {
+        tool_error(PROG, "%s:%ld: header says nodes %lld: plot accepts 0..%d", r->path, r->line, (long long)v,
+                   PLOT_MAX_ID);
+        return EXIT_DATAERR;
+    }
+    if (json_has_int(rec, "t", &v) && (v < 0 || v > PLOT_MAX_US)) {
+        tool_error(PROG, "%s:%ld: t %lld is out of range: plot accepts 0..%lld us", r->path, r->line, (long long)v,
+                   (long long)PLOT_MAX_US);
+        return EXIT_DATAERR;
+    }
+    return 0;
+}
+
+int plot_read_trace(struct plot *p, const char *path, rec_fn fn, void *ud, int quiet)
 {
     struct trace_reader r;
     if (trace_reader_open(&r, path) != 0) {
@@ -316,7 +384,9 @@ static int read_trace(struct plot *p, const char *path, rec_fn fn, void *ud, int
         }
         if (r.records == 1 && !r.header && !quiet)
             tool_error(PROG, "warning: %s does not start with a header record", path);
-        rc = fn(p, ud, rec);
+        rc = check_ids(&r, rec);
+        if (!rc)
+            rc = fn(p, ud, rec);
         cJSON_Delete(rec);
         if (rc)
             break;
@@ -332,7 +402,7 @@ static int read_trace(struct plot *p, const char *path, rec_fn fn, void *ud, int
             const char *alg = json_str(r.header, "algorithm");
             char base[256];
             const char *slash = sc ? strrchr(sc, '/') : NULL;
-            cell(base, sizeof base, slash ? slash + 1 : sc ? sc : path);
+            plot_cell(base, sizeof base, slash ? slash + 1 : sc ? sc : path);
             if (alg)
                 snprintf(p->auto_title, sizeof p->auto_title, "%s (%s), seed %s", base, alg, seed ? seed : "?");
             else
@@ -349,824 +419,6 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* ---- per-node state shared by timeline and messages ---- */
-
-struct lane_state {
-    int seen;
-    char *role;
-    int64_t term;
-    int64_t role_since;
-    int64_t down_since;     /* -1 if up */
-    int64_t pause_since;    /* -1 if running */
-    int64_t pause_until;
-    int removed;
-};
-
-struct lanes {
-    struct lane_state *v;   /* indexed by node id (nodes are 1..n) */
-    int max;
-};
-
-static struct lane_state *lane(struct lanes *l, int64_t node)
-{
-    if (node < 1 || node > 100000)
-        return NULL;
-    if (node > l->max) {
-        l->v = xrealloc(l->v, ((size_t)node + 1) * sizeof *l->v);
-        for (int i = l->max + 1; i <= node; i++) {
-            memset(&l->v[i], 0, sizeof l->v[i]);
-            l->v[i].down_since = l->v[i].pause_since = -1;
-        }
-        l->max = (int)node;
-    }
-    return &l->v[node];
-}
-
-static void lanes_free(struct lanes *l)
-{
-    for (int i = 1; i <= l->max; i++)
-        free(l->v[i].role);
-    free(l->v);
-}
-
-/* ---- timeline ---- */
-
-struct role_file {
-    char *name;
-    struct dfile d;
-};
-
-struct timeline {
-    struct lanes lanes;
-    struct role_file *roles;
-    size_t nroles;
-    struct dfile down, paused, parts, suspect, trust;
-    int64_t part_since;     /* -1 if no partition */
-    double label_free_ms;   /* partition labels: where the last one ends (approximately) */
-    char part_label[256];
-    int64_t nrole_records, nsuspect;
-    int64_t window_us;      /* width of the drawn window, to decide on term labels */
-    int64_t from_us, to_us;
-    /* Suspicion marks close together on one lane share one label ("?4,5,6"),
-     * or their labels print on top of each other: [lane * 2 + (trust)] */
-    struct mark_group *groups;
-    int ngroups;
-};
-
-#define GROUP_MARKS 64
-struct mark_group {
-    int n;
-    int64_t t[GROUP_MARKS];
-    char label[160];
-};
-
-static void group_flush(struct timeline *tl, int idx)
-{
-    struct mark_group *g = &tl->groups[idx];
-    struct dfile *d = idx % 2 ? &tl->trust : &tl->suspect;
-    for (int i = 0; i < g->n; i++)
-        drow(d, "%.3f\t%d\t%s", ms(g->t[i]), idx / 2, i == 0 ? g->label : "");
-    g->n = 0;
-    g->label[0] = 0;
-}
-
-static void group_mark(struct timeline *tl, int lane, int trust, int64_t t, int64_t target)
-{
-    int idx = lane * 2 + trust;
-    if (idx >= tl->ngroups) {
-        int n = idx + 1 + 16;
-        tl->groups = xrealloc(tl->groups, (size_t)n * sizeof *tl->groups);
-        memset(tl->groups + tl->ngroups, 0, (size_t)(n - tl->ngroups) * sizeof *tl->groups);
-        tl->ngroups = n;
-    }
-    struct mark_group *g = &tl->groups[idx];
-    /* within 3% of the window of the group's first mark: the same label */
-    if (g->n && (t - g->t[0] > tl->window_us * 3 / 100 || g->n == GROUP_MARKS))
-        group_flush(tl, idx);
-    g->t[g->n++] = t;
-    size_t l = strlen(g->label);
-    if (l + 24 < sizeof g->label)
-        snprintf(g->label + l, sizeof g->label - l, "%s%lld", l ? "," : trust ? "" : "?", (long long)target);
-}
-
-static struct role_file *role_file(struct plot *p, struct timeline *tl, const char *role)
-{
-    for (size_t i = 0; i < tl->nroles; i++)
-        if (strcmp(tl->roles[i].name, role) == 0)
-            return &tl->roles[i];
-    tl->roles = xrealloc(tl->roles, (tl->nroles + 1) * sizeof *tl->roles);
-    struct role_file *rf = &tl->roles[tl->nroles++];
-    memset(rf, 0, sizeof *rf);
-    rf->name = xstrdup(role);
-    char name[64], header[256], r[128];
-    snprintf(name, sizeof name, "role-%zu.tsv", tl->nroles);
-    cell(r, sizeof r, role);
-    snprintf(header, sizeof header, "from_ms\tto_ms\tlane\t%s\tlabel\trgb", r);
-    if (dfile_open(p, &rf->d, name, 6, header) != 0)
-        return NULL;
-    /* the colour travels in the data so the script needs no table of names */
-    return rf;
-}
-
-/* Clip [a, b) to the window; 0 if nothing is left. */
-static int clip(const struct timeline *tl, int64_t *a, int64_t *b)
-{
-    if (*a < tl->from_us)
-        *a = tl->from_us;
-    if (*b > tl->to_us)
-        *b = tl->to_us;
-    return *b > *a;
-}
-
-static int emit_role(struct plot *p, struct timeline *tl, int node, struct lane_state *ls, int64_t until)
-{
-    if (!ls->role)
-        return 0;
-    int64_t a = ls->role_since, b = until;
-    if (!clip(tl, &a, &b))
-        return 0;
-    struct role_file *rf = role_file(p, tl, ls->role);
-    if (!rf)
-        return EXIT_IOERR;
-    size_t nth = (size_t)(rf - tl->roles);
-    char label[32] = "";
-    /* term labels only where they fit */
-    if (ls->term >= 0 && (b - a) * 14 >= tl->window_us)
-        snprintf(label, sizeof label, "term %lld", (long long)ls->term);
-    else if (ls->term >= 0 && (b - a) * 40 >= tl->window_us)
-        snprintf(label, sizeof label, "%lld", (long long)ls->term);
-    drow(&rf->d, "%.3f\t%.3f\t%d\t%s\t%s\t%u", ms(a), ms(b), node, ls->role, label[0] ? label : "",
-         role_colour(ls->role, nth));
-    return 0;
-}
-
-static void emit_interval(struct timeline *tl, struct dfile *d, int64_t a, int64_t b, int node)
-{
-    if (clip(tl, &a, &b))
-        drow(d, "%.3f\t%.3f\t%d", ms(a), ms(b), node);
-}
-
-static void emit_partition(struct timeline *tl, int64_t until)
-{
-    if (tl->part_since < 0)
-        return;
-    int64_t a = tl->part_since, b = until;
-    if (clip(tl, &a, &b)) {
-        /* a label only where it does not run into the previous one: an
-         * 8-point character is about 1/120 of the 800-pixel-wide plot area */
-        double char_ms = ms(tl->window_us) / 120.0;
-        int fits = ms(a) >= tl->label_free_ms;
-        if (fits)
-            tl->label_free_ms = ms(a) + char_ms * (double)(strlen(tl->part_label) + 1);
-        drow(&tl->parts, "%.3f\t%.3f\t%s", ms(a), ms(b), fits ? tl->part_label : " ");
-    }
-    tl->part_since = -1;
-}
-
-static int timeline_rec(struct plot *p, void *ud, const cJSON *rec)
-{
-    struct timeline *tl = ud;
-    const char *type = rec_type(rec);
-    int64_t t = rec_t(rec);
-    int64_t node = json_int(rec, "node", -1);
-    struct lane_state *ls = NULL;
-    if (strcmp(type, "header") == 0) {
-        int64_t n = json_int(rec, "nodes", 0);
-        for (int64_t i = 1; i <= n && i <= 1000; i++)
-            if (want_node(p, i))
-                lane(&tl->lanes, i)->seen = 1;
-        return 0;
-    }
-    if (t < 0)
-        return 0;
-    if (node > 0 && want_node(p, node) && strcmp(type, "send") && strcmp(type, "recv")) {
-        ls = lane(&tl->lanes, node);
-        if (ls)
-            ls->seen = 1;
-    }
-    if (strcmp(type, "role") == 0 && ls) {
-        const char *role = json_str(rec, "role");
-        tl->nrole_records++;
-        if (!role)
-            return 0;
-        int64_t term = json_int(rec, "term", -1);
-        if (ls->role && strcmp(ls->role, role) == 0 && ls->term == term)
-            return 0;
-        int rc = emit_role(p, tl, (int)node, ls, t);
-        if (rc)
-            return rc;
-        free(ls->role);
-        ls->role = xstrdup(role);
-        ls->term = term;
-        ls->role_since = t;
-    } else if ((strcmp(type, "crash") == 0 || strcmp(type, "remove_node") == 0) && ls) {
-        int rc = emit_role(p, tl, (int)node, ls, t);
-        if (rc)
-            return rc;
-        free(ls->role);
-        ls->role = NULL;
-        if (ls->down_since < 0)
-            ls->down_since = t;
-    } else if ((strcmp(type, "restart") == 0 || strcmp(type, "add_node") == 0) && ls) {
-        if (ls->down_since >= 0)
-            emit_interval(tl, &tl->down, ls->down_since, t, (int)node);
-        ls->down_since = -1;
-    } else if (strcmp(type, "pause") == 0 && ls) {
-        if (ls->pause_since < 0)
-            ls->pause_since = t;
-        ls->pause_until = t + (int64_t)(json_num(rec, "ms", 0) * US_PER_MS);
-    } else if (strcmp(type, "resume") == 0 && ls) {
-        if (ls->pause_since >= 0)
-            emit_interval(tl, &tl->paused, ls->pause_since, t, (int)node);
-        ls->pause_since = -1;
-    } else if (strcmp(type, "partition") == 0) {
-        emit_partition(tl, t);
-        const cJSON *groups = cJSON_GetObjectItemCaseSensitive(rec, "groups");
-        size_t n = 0;
-        tl->part_label[0] = 0;
-        const cJSON *g;
-        cJSON_ArrayForEach(g, groups) {
-            n += (size_t)snprintf(tl->part_label + n, n < sizeof tl->part_label ? sizeof tl->part_label - n : 0,
-                                  "%s{", n ? " | " : "partition ");
-            const cJSON *x;
-            int first = 1;
-            cJSON_ArrayForEach(x, g) {
-                if (n < sizeof tl->part_label)
-                    n += (size_t)snprintf(tl->part_label + n, sizeof tl->part_label - n, "%s%d",
-                                          first ? "" : ",", (int)x->valuedouble);
-                first = 0;
-            }
-            if (n < sizeof tl->part_label)
-                n += (size_t)snprintf(tl->part_label + n, sizeof tl->part_label - n, "}");
-        }
-        if (!tl->part_label[0])
-            snprintf(tl->part_label, sizeof tl->part_label, "partition");
-        tl->part_since = t;
-    } else if (strcmp(type, "block") == 0) {
-        /* a one-way block joins the current fault shading */
-        char more[64];
-        snprintf(more, sizeof more, "block %d->%d", (int)json_int(rec, "src", 0), (int)json_int(rec, "dst", 0));
-        if (tl->part_since >= 0) {
-            size_t l = strlen(tl->part_label);
-            if (l + strlen(more) + 3 < sizeof tl->part_label)
-                snprintf(tl->part_label + l, sizeof tl->part_label - l, ", %s", more);
-        } else {
-            snprintf(tl->part_label, sizeof tl->part_label, "%s", more);
-            tl->part_since = t;
-        }
-    } else if (strcmp(type, "heal") == 0) {
-        emit_partition(tl, t);
-    } else if ((strcmp(type, "suspect") == 0 || strcmp(type, "trust") == 0) && ls) {
-        int64_t target = json_int(rec, "target", 0);
-        tl->nsuspect++;
-        if (t >= tl->from_us && t <= tl->to_us)
-            group_mark(tl, (int)node, type[0] == 't', t, target);
-    }
-    return 0;
-}
-
-static int timeline_finish(struct plot *p, struct timeline *tl)
-{
-    int64_t end = p->trace_end_us;
-    for (int i = 1; i <= tl->lanes.max; i++) {
-        struct lane_state *ls = &tl->lanes.v[i];
-        if (!ls->seen)
-            continue;
-        int rc = emit_role(p, tl, i, ls, end);
-        if (rc)
-            return rc;
-        if (ls->down_since >= 0)
-            emit_interval(tl, &tl->down, ls->down_since, end, i);
-        if (ls->pause_since >= 0)
-            emit_interval(tl, &tl->paused, ls->pause_since, ls->pause_until < end ? ls->pause_until : end, i);
-    }
-    emit_partition(tl, end);
-    for (int i = 0; i < tl->ngroups; i++)
-        group_flush(tl, i);
-    free(tl->groups);
-    tl->groups = NULL;
-    tl->ngroups = 0;
-    return 0;
-}
-
-static int write_lanes(struct plot *p, struct lanes *l, int nclients)
-{
-    struct dfile d;
-    if (dfile_open(p, &d, "lanes.tsv", 2, "lane\tname") != 0)
-        return EXIT_IOERR;
-    for (int i = 1; i <= l->max; i++)
-        if (l->v[i].seen)
-            drow(&d, "%d\tnode %d", i, i);
-    for (int k = 1; k <= nclients; k++)
-        drow(&d, "%d\tclient %d", l->max + k, k);
-    return dfile_close(&d) ? EXIT_IOERR : 0;
-}
-
-static int plot_timeline(struct plot *p)
-{
-    struct timeline tl;
-    memset(&tl, 0, sizeof tl);
-    tl.part_since = -1;
-    tl.from_us = p->from_us == NO_TIME ? 0 : p->from_us;
-    tl.to_us = p->to_us == NO_TIME ? INT64_MAX : p->to_us;
-    int rc;
-    /* the trace's length decides which segments are wide enough for a label */
-    if (p->to_us == NO_TIME || p->from_us == NO_TIME) {
-        struct trace_reader r;
-        if (trace_reader_open(&r, p->traces[0]) != 0) {
-            tool_error(PROG, "%s", r.err);
-            return EXIT_NOINPUT;
-        }
-        cJSON *rec;
-        int st;
-        while ((st = trace_next(&r, &rec)) == TRACE_RECORD)
-            cJSON_Delete(rec);
-        int64_t end = r.end ? json_int(r.end, "t", r.last_t) : r.last_t;
-        if (st == TRACE_BAD_LINE && !r.cut_short) {
-            tool_error(PROG, "%s", r.err);
-            trace_reader_close(&r);
-            return EXIT_DATAERR;
-        }
-        trace_reader_close(&r);
-        if (p->to_us == NO_TIME)
-            tl.to_us = end;
-    }
-    tl.window_us = tl.to_us - tl.from_us;
-    if (tl.window_us <= 0)
-        tl.window_us = 1;
-    if (dfile_open(p, &tl.down, "down.tsv", 3, "from_ms\tto_ms\tlane") ||
-        dfile_open(p, &tl.paused, "paused.tsv", 3, "from_ms\tto_ms\tlane") ||
-        dfile_open(p, &tl.parts, "faults.tsv", 3, "from_ms\tto_ms\tlabel") ||
-        dfile_open(p, &tl.suspect, "suspect.tsv", 3, "t_ms\tlane\tlabel") ||
-        dfile_open(p, &tl.trust, "trust.tsv", 3, "t_ms\tlane\tlabel"))
-        return EXIT_IOERR;
-    tl.parts.has_labels = tl.suspect.has_labels = tl.trust.has_labels = 1;
-    rc = read_trace(p, p->traces[0], timeline_rec, &tl, 0);
-    if (!rc)
-        rc = timeline_finish(p, &tl);
-    if (!rc && tl.nrole_records == 0 && tl.nsuspect == 0) {
-        tool_error(PROG, "trace has no role records: the timeline needs a consensus algorithm's "
-                         "role changes or failure-detector suspicions");
-        rc = EXIT_CHECK_FAILED;
-    }
-    if (!rc && tl.nroles == 0) {
-        /* only suspicions: keep the script's role arguments non-empty */
-        struct role_file *rf = role_file(p, &tl, "up");
-        if (!rf)
-            rc = EXIT_IOERR;
-        for (int i = 1; !rc && i <= tl.lanes.max; i++)
-            if (tl.lanes.v[i].seen)
-                drow(&rf->d, "%.3f\t%.3f\t%d\tup\t\t%u", ms(tl.from_us), ms(tl.to_us), i, 0xdddddd);
-    }
-    gp_var(p, "has_faults", tl.parts.rows > 0);
-    gp_var(p, "has_down", tl.down.rows > 0);
-    gp_var(p, "has_paused", tl.paused.rows > 0);
-    gp_var(p, "has_suspect", tl.suspect.rows > 0);
-    gp_var(p, "has_trust", tl.trust.rows > 0);
-    int crc = dfile_close(&tl.down) | dfile_close(&tl.paused) | dfile_close(&tl.parts) |
-              dfile_close(&tl.suspect) | dfile_close(&tl.trust);
-    for (size_t i = 0; i < tl.nroles; i++) {
-        crc |= dfile_close(&tl.roles[i].d);
-        free(tl.roles[i].name);
-    }
-    free(tl.roles);
-    if (!rc && crc)
-        rc = EXIT_IOERR;
-    if (!rc)
-        rc = merge_series(p, 5, "roles.tsv");     /* after down paused faults suspect trust */
-    if (!rc)
-        rc = write_lanes(p, &tl.lanes, 0);
-    if (!rc)
-        last_to_front(p);                         /* the script wants lanes.tsv first */
-    lanes_free(&tl.lanes);
-    p->view_from_us = tl.from_us;
-    p->view_to_us = tl.to_us;
-    return rc;
-}
-
-/* ---- messages ---- */
-
-struct msg {
-    int64_t id, t_send;
-    int src, dst;
-    char *type;
-};
-
-struct type_file {
-    char *name;
-    struct dfile d;
-};
-
-struct messages {
-    /* pass 1: the window */
-    int64_t first_fault, first_election, first_send;
-    /* pass 2 */
-    struct msg *sends;
-    size_t nsends, cap;
-    struct idmap byid;
-    struct lanes lanes;
-    int max_client;
-    struct type_file *types;
-    size_t ntypes;
-    struct dfile drops, events, labels;     /* labels: the arrow labels that fit */
-    size_t narrows, ndrops;
-    int64_t from_us, to_us;
-    /* the arrows, kept until the lanes are known (clients go below the nodes) */
-    struct arrow { int64_t a, b; int src, dst; size_t type; int dropped; char why[16]; } *arrows;
-    size_t narrowsv, acap;
-    struct event { int64_t t; int node; char text[96]; } *eventv;
-    size_t nevents, ecap;
-    /* labels placed so far, in approximate pixels, so that none overlap */
-    struct box { double x0, y0, x1, y1; } *boxes;
-    size_t nboxes, bcap;
-    double px_per_ms, px_per_lane, ytop;
-};
-
-/* Rough geometry of the 1200x600 picture: the plot area is about 800 by
- * 450 pixels, an 8-point character about 6.2 pixels wide and 13 high. */
-#define MSG_PLOT_W 800.0
-#define MSG_PLOT_H 450.0
-#define MSG_CHAR_W 6.2
-#define MSG_CHAR_H 13.0
-
-/* Claim room for a label of LEN characters centred (or left-aligned) at
- * (t_ms, y); 0 if it would overlap a label already placed. */
-static int place_label(struct messages *m, double t_ms, double y, size_t len, int left)
-{
-    double x = (t_ms - ms(m->from_us)) * m->px_per_ms, py = (y - m->ytop) * m->px_per_lane;
-    double w = (double)len * MSG_CHAR_W + 4;
-    struct box b = {left ? x : x - w / 2, py - MSG_CHAR_H / 2, left ? x + w : x + w / 2, py + MSG_CHAR_H / 2};
-    if (b.x0 < -20 || b.x1 > MSG_PLOT_W + 40)
-        return 0;
-    for (size_t i = 0; i < m->nboxes; i++) {
-        const struct box *o = &m->boxes[i];
-        if (b.x0 < o->x1 && o->x0 < b.x1 && b.y0 < o->y1 && o->y0 < b.y1)
-            return 0;
-    }
-    if (m->nboxes == m->bcap) {
-        m->bcap = m->bcap ? m->bcap * 2 : 128;
-        m->boxes = xrealloc(m->boxes, m->bcap * sizeof *m->boxes);
-    }
-    m->boxes[m->nboxes++] = b;
-    return 1;
-}
-
-static int window_rec(struct plot *p, void *ud, const cJSON *rec)
-{
-    struct messages *m = ud;
-    const char *type = rec_type(rec);
-    int64_t t = rec_t(rec);
-    (void)p;
-    if (t < 0)
-        return 0;
-    if (m->first_send < 0 && strcmp(type, "send") == 0)
-        m->first_send = t;
-    if (m->first_fault < 0 && (strcmp(type, "crash") == 0 || strcmp(type, "partition") == 0 ||
-                               strcmp(type, "pause") == 0 || strcmp(type, "block") == 0 ||
-                               strcmp(type, "remove_node") == 0))
-        m->first_fault = t;
-    if (strcmp(type, "role") == 0) {
-        const char *role = json_str(rec, "role");
-        if (role && m->first_election < 0 &&
-            (strcmp(role, "candidate") == 0 || strcmp(role, "precandidate") == 0 || strcmp(role, "proposer") == 0))
-            m->first_election = t;
-    }
-    return 0;
-}
-
-struct leader_after {
-    int64_t after, found;
-};
-
-static int leader_rec(struct plot *p, void *ud, const cJSON *rec)
-{
-    struct leader_after *la = ud;
-    (void)p;
-    int64_t t = rec_t(rec);
-    if (la->found < 0 && t > la->after && strcmp(rec_type(rec), "role") == 0) {
-        const char *role = json_str(rec, "role");
-        if (role && strcmp(role, "leader") == 0)
-            la->found = t;
-    }
-    return 0;
-}
-
-/* Default window: around the first election or fault, whichever comes first,
- * long enough to see the next leader elected. */
-static int messages_window(struct plot *p, struct messages *m)
-{
-    m->first_fault = m->first_election = m->first_send = -1;
-    int rc = read_trace(p, p->traces[0], window_rec, m, 1);
-    if (rc)
-        return rc;
-    int64_t anchor = m->first_election;
-    if (m->first_fault >= 0 && (anchor < 0 || m->first_fault < anchor))
-        anchor = m->first_fault;
-    if (anchor < 0)
-        anchor = m->first_send >= 0 ? m->first_send : 0;
-    struct leader_after la = {anchor, -1};
-    rc = read_trace(p, p->traces[0], leader_rec, &la, 1);
-    if (rc)
-        return rc;
-    int64_t from = anchor - 20000 < 0 ? 0 : anchor - 20000;
-    int64_t to = from + 300000;
-    if (la.found > 0)          /* up to the new leader's first heartbeats, at least 150 ms */
-        to = la.found + 60000 > from + 150000 ? la.found + 60000 : from + 150000;
-    if (to > from + 600000)
-        to = from + 600000;
-    if (p->from_us != NO_TIME) {
-        from = p->from_us;
-        if (p->to_us == NO_TIME)
-            to = from + 300000;
-    }
-    if (p->to_us != NO_TIME) {
-        to = p->to_us;
-        if (p->from_us == NO_TIME)
-            from = to - 300000 < 0 ? 0 : to - 300000;
-    }
-    m->from_us = from;
-    m->to_us = to;
-    return 0;
-}
-
-static size_t msg_type_index(struct messages *m, const char *name)
-{
-    for (size_t i = 0; i < m->ntypes; i++)
-        if (strcmp(m->types[i].name, name) == 0)
-            return i;
-    m->types = xrealloc(m->types, (m->ntypes + 1) * sizeof *m->types);
-    memset(&m->types[m->ntypes], 0, sizeof m->types[m->ntypes]);
-    m->types[m->ntypes].name = xstrdup(name);
-    return m->ntypes++;
-}
-
-/* Client endpoints (negative) get lanes unless --nodes chose the lanes. */
-static int endpoint_ok(const struct plot *p, int64_t e)
-{
-    return e < 0 ? p->nodes == NULL : want_node(p, e);
-}
-
-static void add_arrow(struct messages *m, int64_t a, int64_t b, int src, int dst, const char *type,
-                      const char *why)
-{
-    if (m->narrowsv == m->acap) {
-        m->acap = m->acap ? m->acap * 2 : 256;
-        m->arrows = xrealloc(m->arrows, m->acap * sizeof *m->arrows);
-    }
-    struct arrow *ar = &m->arrows[m->narrowsv++];
-    ar->a = a;
-    ar->b = b;
-    ar->src = src;
-    ar->dst = dst;
-    ar->type = msg_type_index(m, type ? type : "?");
-    ar->dropped = why != NULL;
-    snprintf(ar->why, sizeof ar->why, "%s", why ? why : "");
-}
-
-static void note_endpoint(struct messages *m, int64_t e)
-{
-    if (e > 0)
-        lane(&m->lanes, e)->seen = 1;
-    else if (e < 0 && -e > m->max_client && -e <= 10000)
-        m->max_client = (int)-e;
-}
-
-static int messages_rec(struct plot *p, void *ud, const cJSON *rec)
-{
-    struct messages *m = ud;
-    const char *type = rec_type(rec);
-    int64_t t = rec_t(rec);
-    if (strcmp(type, "header") == 0) {
-        int64_t n = json_int(rec, "nodes", 0);
-        for (int64_t i = 1; i <= n && i <= 1000; i++)
-            if (want_node(p, i))
-                lane(&m->lanes, i)->seen = 1;
-        return 0;
-    }
-    if (t < 0)
-        return 0;
-    int64_t src = json_int(rec, "src", 0), dst = json_int(rec, "dst", 0), id;
-    if (strcmp(type, "send") == 0) {
-        if (t < m->from_us - 2000000 || t > m->to_us || !json_has_int(rec, "id", &id))
-            return 0;
-        if (!endpoint_ok(p, src) || !endpoint_ok(p, dst))
-            return 0;
-        if (m->nsends == m->cap) {
-            m->cap = m->cap ? m->cap * 2 : 1024;
-            m->sends = xrealloc(m->sends, m->cap * sizeof *m->sends);
-        }
-        struct msg *s = &m->sends[m->nsends];
-        s->id = id;
-        s->t_send = t;
-        s->src = (int)src;
-        s->dst = (int)dst;
-        s->type = xstrdup(json_str(rec, "msg"));
-        idmap_put(&m->byid, id, m->nsends++);
-        return 0;
-    }
-    int is_recv = strcmp(type, "recv") == 0, is_drop = strcmp(type, "drop") == 0;
-    if ((is_recv || is_drop) && json_has_int(rec, "id", &id)) {
-        size_t i;
-        if (!idmap_get(&m->byid, id, &i))
-            return 0;
-        struct msg *s = &m->sends[i];
-        int in = (s->t_send >= m->from_us && s->t_send <= m->to_us) || (t >= m->from_us && t <= m->to_us);
-        if (!in)
-            return 0;
-        note_endpoint(m, s->src);
-        note_endpoint(m, s->dst);
-        const char *name = s->type ? s->type : json_str(rec, "msg");
-        if (is_recv)
-            add_arrow(m, s->t_send, t, s->src, s->dst, name, NULL);
-        else {
-            const char *why = json_str(rec, "why");
-            add_arrow(m, s->t_send, t, s->src, s->dst, name, why ? why : "dropped");
-        }
-        return 0;
-    }
-    if (t < m->from_us || t > m->to_us)
-        return 0;
-    int64_t node = json_int(rec, "node", 0);
-    if (node <= 0 || !want_node(p, node))
-        return 0;
-    char label[96] = "";
-    if (strcmp(type, "role") == 0) {
-        const char *role = json_str(rec, "role");
-        int64_t term = json_int(rec, "term", -1);
-        if (term >= 0)
-            snprintf(label, sizeof label, "%s (term %lld)", role ? role : "?", (long long)term);
-        else
-            snprintf(label, sizeof label, "%s", role ? role : "?");
-    } else if (strcmp(type, "crash") == 0 || strcmp(type, "restart") == 0 ||
-               strcmp(type, "resume") == 0 || strcmp(type, "remove_node") == 0 ||
-               strcmp(type, "add_node") == 0) {
-        snprintf(label, sizeof label, "%s", type);
-    } else if (strcmp(type, "pause") == 0) {
-        snprintf(label, sizeof label, "pause %g ms", json_num(rec, "ms", 0));
-    } else if (strcmp(type, "suspect") == 0 || strcmp(type, "trust") == 0) {
-        snprintf(label, sizeof label, "%s %lld", type, (long long)json_int(rec, "target", 0));
-    }
-    if (label[0]) {
-        lane(&m->lanes, node)->seen = 1;
-        if (m->nevents == m->ecap) {
-            m->ecap = m->ecap ? m->ecap * 2 : 64;
-            m->eventv = xrealloc(m->eventv, m->ecap * sizeof *m->eventv);
-        }
-        struct event *ev = &m->eventv[m->nevents++];
-        ev->t = t;
-        ev->node = (int)node;
-        snprintf(ev->text, sizeof ev->text, "%s", label);
-    }
-    return 0;
-}
-
-static double lane_y(const struct messages *m, int e)
-{
-    return e > 0 ? (double)e : (double)(m->lanes.max - e);
-}
-
-static int plot_messages(struct plot *p)
-{
-    struct messages m;
-    memset(&m, 0, sizeof m);
-    idmap_init(&m.byid);
-    int rc = messages_window(p, &m);
-    if (rc)
-        return rc;
-    if (dfile_open(p, &m.events, "events.tsv", 5, "t_ms\tlane\tevent\tlabel_t_ms\tlabel_lane") ||
-        dfile_open(p, &m.drops, "drops.tsv", 6, "t_ms\tlane\tdt_ms\tdlane\tmsg\tdropped") ||
-        dfile_open(p, &m.labels, "labels.tsv", 4, "t_ms\tlane\tlabel\trgb"))
-        return EXIT_IOERR;
-    m.events.has_labels = m.drops.has_labels = 1;
-    m.labels.has_labels = 1;
-    rc = read_trace(p, p->traces[0], messages_rec, &m, 0);
-    size_t nsend_all = m.nsends;
-    if (!rc && nsend_all == 0 && m.narrowsv == 0) {
-        tool_error(PROG, "trace has no send records in %.0f..%.0f ms: the messages plot needs a trace "
-                         "written with --trace-level messages", ms(m.from_us), ms(m.to_us));
-        rc = EXIT_CHECK_FAILED;
-    }
-    size_t ndelivered = 0;
-    for (size_t i = 0; i < m.narrowsv; i++)
-        ndelivered += !m.arrows[i].dropped;
-    /* geometry for label placement */
-    int nlanes = m.max_client;
-    double ytop = 1e9, ybottom = -1e9;
-    for (int i = 1; i <= m.lanes.max; i++)
-        if (m.lanes.v[i].seen) {
-            nlanes++;
-            ytop = i < ytop ? i : ytop;
-            ybottom = i > ybottom ? i : ybottom;
-        }
-    if (m.max_client > 0)
-        ybottom = m.lanes.max + m.max_client;
-    if (ytop > ybottom)
-        ytop = ybottom = 1;
-    double span_ms = ms(m.to_us - m.from_us);
-    m.ytop = ytop - 0.5;
-    m.px_per_lane = MSG_PLOT_H / (ybottom - ytop + 1);
-    m.px_per_ms = MSG_PLOT_W / (span_ms > 0 ? span_ms : 1);
-    /* lane events first: a label above the lane, else below, else none */
-    for (size_t i = 0; i < m.nevents; i++) {
-        struct event *ev = &m.eventv[i];
-        double y = (double)ev->node, lx = ms(ev->t) + 5 / m.px_per_ms;
-        double dy = (MSG_CHAR_H + 2) / m.px_per_lane;
-        size_t len = strlen(ev->text);
-        if (place_label(&m, lx, y - dy, len, 1))
-            drow(&m.events, "%.3f\t%d\t%s\t%.3f\t%.3f", ms(ev->t), ev->node, ev->text, lx, y - dy);
-        else if (place_label(&m, lx, y + dy, len, 1))
-            drow(&m.events, "%.3f\t%d\t%s\t%.3f\t%.3f", ms(ev->t), ev->node, ev->text, lx, y + dy);
-        else
-            drow(&m.events, "%.3f\t%d\t \t%.3f\t%.3f", ms(ev->t), ev->node, lx, y);
-    }
-    for (size_t k = 0; !rc && k < m.ntypes; k++) {
-        char name[64], header[256], tn[128];
-        snprintf(name, sizeof name, "msg-%zu.tsv", k + 1);
-        cell(tn, sizeof tn, m.types[k].name);
-        snprintf(header, sizeof header, "t_ms\tlane\tdt_ms\tdlane\t%s\trgb", tn);
-        if (dfile_open(p, &m.types[k].d, name, 6, header))
-            rc = EXIT_IOERR;
-    }
-    /* then a label per arrow, at its middle, where one fits */
-    size_t nlabelled = 0;
-    for (size_t i = 0; !rc && i < m.narrowsv; i++) {
-        struct arrow *a = &m.arrows[i];
-        double y0 = lane_y(&m, a->src), y1 = lane_y(&m, a->dst);
-        char label[160] = "";
-        if (a->dropped) {
-            /* a drop at send (loss, a cut link): a stub toward the destination
-             * ending in a cross; a drop on arrival (a crashed receiver, a link
-             * cut in flight): the whole way, the cross on the receiver's lane */
-            double x1 = ms(a->b);
-            int on_arrival = a->b > a->a;
-            if (x1 - ms(a->a) < span_ms * 0.015)
-                x1 = ms(a->a) + span_ms * 0.015;
-            double dy = (y1 - y0) * (on_arrival ? 1.0 : 0.4);
-            if (m.ntypes > 1)
-                snprintf(label, sizeof label, "%s (%s)", m.types[a->type].name, a->why);
-            else
-                snprintf(label, sizeof label, "%s", a->why);
-            double ly = y0 + dy + 1.1 * MSG_CHAR_H / m.px_per_lane;
-            if (place_label(&m, x1, ly, strlen(label), 0)) {
-                drow(&m.labels, "%.3f\t%.3f\t%s\t%u", x1, ly, label, 0xd62728u);
-                nlabelled++;
-            }
-            drow(&m.drops, "%.3f\t%.3f\t%.3f\t%.3f\t%s\tdropped", ms(a->a), y0, x1 - ms(a->a), dy,
-                 m.types[a->type].name);
-        } else {
-            cell(label, sizeof label, m.types[a->type].name);
-            double xm = ms(a->a) + ms(a->b - a->a) * 0.5, ym = (y0 + y1) * 0.5;
-            /* with one message type the legend says it all */
-            if (m.ntypes > 1 && place_label(&m, xm, ym, strlen(label), 0)) {
-                drow(&m.labels, "%.3f\t%.3f\t%s\t%u", xm, ym, label, palette[a->type % NPALETTE]);
-                nlabelled++;
-            }
-            drow(&m.types[a->type].d, "%.3f\t%.3f\t%.3f\t%.3f\t%s\t%u", ms(a->a), y0, ms(a->b - a->a), y1 - y0,
-                 label, palette[a->type % NPALETTE]);
-        }
-    }
-    (void)nlanes;
-    gp_var(p, "has_drops", m.drops.rows > 0);
-    /* a type whose messages were all dropped still needs its colour row */
-    for (size_t k = 0; !rc && k < m.ntypes; k++)
-        if (m.types[k].d.rows == 0)
-            drow(&m.types[k].d, "NaN\tNaN\tNaN\tNaN\t-\t%u", palette[k % NPALETTE]);
-    int crc = dfile_close(&m.events) | dfile_close(&m.drops) | dfile_close(&m.labels);
-    for (size_t k = 0; k < m.ntypes; k++) {
-        crc |= dfile_close(&m.types[k].d);
-        free(m.types[k].name);
-    }
-    if (!rc && crc)
-        rc = EXIT_IOERR;
-    if (!rc && m.ntypes == 0) {
-        struct dfile d;
-        if (dfile_open(p, &d, "msg-none.tsv", 6, "t_ms\tlane\tdt_ms\tdlane\tno messages\trgb") || dfile_close(&d))
-            rc = EXIT_IOERR;
-    }
-    if (!rc)
-        rc = merge_series(p, 3, "messages.tsv");  /* after events drops labels */
-    if (!rc)
-        rc = write_lanes(p, &m.lanes, m.max_client);
-    if (!rc)
-        last_to_front(p);
-    for (size_t i = 0; i < m.nsends; i++)
-        free(m.sends[i].type);
-    free(m.sends);
-    free(m.types);
-    free(m.arrows);
-    free(m.eventv);
-    free(m.boxes);
-    idmap_free(&m.byid);
-    lanes_free(&m.lanes);
-    p->view_from_us = m.from_us;
-    p->view_to_us = m.to_us;
-    if (!rc)
-        fprintf(stderr, "clustersim plot: messages %.0f..%.0f ms: %zu delivered, %zu dropped, %zu labelled%s\n",
-                ms(m.from_us), ms(m.to_us), ndelivered, m.narrowsv - ndelivered, nlabelled,
-                nlabelled < ndelivered ? " (narrow the window with --from/--to to label more)" : "");
-    return rc;
-}
-
 /* ---- client operations: latency, cdf ---- */
 
 static int ops_rec(struct plot *p, void *ud, const cJSON *rec)
@@ -1179,7 +431,7 @@ static int ops_rec(struct plot *p, void *ud, const cJSON *rec)
 static int read_ops(struct plot *p, const char *path, struct trace_ops *ops)
 {
     trace_ops_init(ops);
-    int rc = read_trace(p, path, ops_rec, ops, 0);
+    int rc = plot_read_trace(p, path, ops_rec, ops, 0);
     trace_ops_finish(ops);
     if (!rc && ops->n == 0) {
         tool_error(PROG, "%s has no client operations (invoke/complete or request/reply records): "
@@ -1225,8 +477,8 @@ static int plot_latency(struct plot *p)
     struct trace_ops ops;
     int rc = read_ops(p, p->traces[0], &ops);
     struct dfile ok, fail, info, roll;
-    if (!rc && (dfile_open(p, &ok, "ok.tsv", 2, "t_ms\tok") || dfile_open(p, &fail, "fail.tsv", 2, "t_ms\tfail") ||
-                dfile_open(p, &info, "info.tsv", 2, "t_ms\ttimeout or unknown")))
+    if (!rc && (plot_dfile_open(p, &ok, "ok.tsv", 2, "t_ms\tok") || plot_dfile_open(p, &fail, "fail.tsv", 2, "t_ms\tfail") ||
+                plot_dfile_open(p, &info, "info.tsv", 2, "t_ms\ttimeout or unknown")))
         rc = EXIT_IOERR;
     if (rc) {
         trace_ops_free(&ops);
@@ -1237,17 +489,32 @@ static int plot_latency(struct plot *p)
     struct pt { double t, lat; } *okv = xrealloc(NULL, (ops.n + 1) * sizeof *okv);
     for (size_t i = 0; i < ops.n; i++) {
         struct trace_op *op = &ops.v[i];
-        if (op->complete_us < 0 || op->latency_ms < 0 || !in_window(p, op->complete_us))
+        if (op->complete_us < 0 || op->latency_ms < 0 || !plot_in_window(p, op->complete_us))
             continue;
-        if (p->nodes && !want_node(p, op->node))
+        if (p->nodes && !plot_want_node(p, op->node))
             continue;
         struct dfile *d = op->status == OP_OK ? &ok : op->status == OP_FAIL ? &fail : &info;
-        drow(d, "%.3f\t%.3f", ms(op->complete_us), op->latency_ms);
+        plot_drow(d, "%.3f\t%.3f", ms(op->complete_us), op->latency_ms);
         if (op->status == OP_OK) {
             okv[n].t = ms(op->complete_us);
             okv[n].lat = op->latency_ms;
             n++;
         }
+    }
+    long ndrawn = ok.rows + fail.rows + info.rows;
+    if (ndrawn == 0) {
+        /* e.g. a trace cut before any operation finished: gnuplot would
+         * fail on empty data, so say what is missing instead */
+        size_t open_ops = 0;
+        for (size_t i = 0; i < ops.n; i++)
+            open_ops += ops.v[i].complete_us < 0;
+        free(okv);
+        plot_dfile_close(&ok), plot_dfile_close(&fail), plot_dfile_close(&info);
+        trace_ops_free(&ops);
+        if (open_ops)
+            return plot_nothing(p, "no client operation completed (%zu without a completion: the trace may be cut "
+                                   "short)", open_ops);
+        return plot_nothing(p, "no client operation completed");
     }
     /* ops come in invoke order; the rolling window wants completion order */
     for (size_t i = 1; i < n; i++) {
@@ -1264,7 +531,7 @@ static int plot_latency(struct plot *p)
     double w = nice_up(span / 25 > 1 ? span / 25 : 1);
     char hdr[96];
     snprintf(hdr, sizeof hdr, "t_ms\tp50 (%g ms window)\tp99 (%g ms window)", w, w);
-    int crc = dfile_open(p, &roll, "rolling.tsv", 3, hdr);
+    int crc = plot_dfile_open(p, &roll, "rolling.tsv", 3, hdr);
     double *buf = xrealloc(NULL, (n + 1) * sizeof *buf);
     size_t lo = 0;
     for (size_t i = 0; !crc && i < n; i++) {
@@ -1275,13 +542,13 @@ static int plot_latency(struct plot *p)
             buf[j] = okv[lo + j].lat;
         qsort(buf, k, sizeof *buf, cmp_double);
         if (i + 1 == n || okv[i + 1].t != okv[i].t)
-            drow(&roll, "%.3f\t%.3f\t%.3f", okv[i].t, percentile(buf, k, 0.5), percentile(buf, k, 0.99));
+            plot_drow(&roll, "%.3f\t%.3f\t%.3f", okv[i].t, percentile(buf, k, 0.5), percentile(buf, k, 0.99));
     }
     free(buf);
     free(okv);
     if (!crc)
-        crc = dfile_close(&roll);
-    crc |= dfile_close(&ok) | dfile_close(&fail) | dfile_close(&info);
+        crc = plot_dfile_close(&roll);
+    crc |= plot_dfile_close(&ok) | plot_dfile_close(&fail) | plot_dfile_close(&info);
     trace_ops_free(&ops);
     if (p->from_us != NO_TIME || p->to_us != NO_TIME) {
         p->view_from_us = p->from_us == NO_TIME ? 0 : p->from_us;
@@ -1297,12 +564,13 @@ static void trace_legend(const struct plot *p, size_t f, char *out, size_t n)
     int alike = 0;
     for (size_t g = 0; g < p->ntraces; g++)
         alike |= g != f && strcmp(base_name(p->traces[g]), base_name(p->traces[f])) == 0;
-    cell(out, n, alike ? p->traces[f] : base_name(p->traces[f]));
+    plot_cell(out, n, alike ? p->traces[f] : base_name(p->traces[f]));
 }
 
 static int plot_cdf(struct plot *p)
 {
     int rc = 0;
+    size_t nall = 0;          /* successful operations over all traces */
     for (size_t f = 0; !rc && f < p->ntraces; f++) {
         struct trace_ops ops;
         rc = read_ops(p, p->traces[f], &ops);
@@ -1313,24 +581,25 @@ static int plot_cdf(struct plot *p)
         double *lat = xrealloc(NULL, (ops.n + 1) * sizeof *lat);
         size_t n = 0;
         for (size_t i = 0; i < ops.n; i++)
-            if (ops.v[i].status == OP_OK && ops.v[i].latency_ms >= 0 && in_window(p, ops.v[i].complete_us))
+            if (ops.v[i].status == OP_OK && ops.v[i].latency_ms >= 0 && plot_in_window(p, ops.v[i].complete_us))
                 lat[n++] = ops.v[i].latency_ms;
         qsort(lat, n, sizeof *lat, cmp_double);
+        nall += n;
         char name[64], header[512], tn[256];
         snprintf(name, sizeof name, "cdf-%zu.tsv", f + 1);
         trace_legend(p, f, tn, sizeof tn);
         snprintf(header, sizeof header, "latency_ms\t%s (n=%zu, p50=%.4g ms, p99=%.4g ms)", tn, n,
                  percentile(lat, n, 0.5), percentile(lat, n, 0.99));
         struct dfile d;
-        if (dfile_open(p, &d, name, 2, header)) {
+        if (plot_dfile_open(p, &d, name, 2, header)) {
             rc = EXIT_IOERR;
         } else {
             if (n > 0)
-                drow(&d, "%.4f\t0", lat[0]);      /* the curve rises from 0 */
+                plot_drow(&d, "%.4f\t0", lat[0]);      /* the curve rises from 0 */
             for (size_t i = 0; i < n; i++)
                 if (i + 1 == n || lat[i + 1] != lat[i])
-                    drow(&d, "%.4f\t%.6f", lat[i], (double)(i + 1) / (double)n);
-            if (dfile_close(&d))
+                    plot_drow(&d, "%.4f\t%.6f", lat[i], (double)(i + 1) / (double)n);
+            if (plot_dfile_close(&d))
                 rc = EXIT_IOERR;
         }
         if (!rc && n == 0)
@@ -1338,8 +607,10 @@ static int plot_cdf(struct plot *p)
         free(lat);
         trace_ops_free(&ops);
     }
+    if (!rc && nall == 0)
+        rc = plot_nothing(p, "no client operation succeeded, so there is no latency to draw a CDF of");
     if (!rc)
-        rc = merge_series(p, 0, "cdf.tsv");
+        rc = plot_merge_series(p, 0, "cdf.tsv");
     if (p->ntraces > 1)
         snprintf(p->auto_title, sizeof p->auto_title, "%zu traces", p->ntraces);
     return rc;
@@ -1359,10 +630,10 @@ static int commit_rec(struct plot *p, void *ud, const cJSON *rec)
     struct commit *c = ud;
     int64_t node, index, t = rec_t(rec);
     if (strcmp(rec_type(rec), "commit") != 0 || !json_has_int(rec, "node", &node) ||
-        !json_has_int(rec, "index", &index) || node < 1 || node > 10000)
+        !json_has_int(rec, "index", &index) || node < 1 || node > PLOT_MAX_ID)
         return 0;
     c->ncommit++;
-    if (!want_node(p, node) || !in_window(p, t))
+    if (!plot_want_node(p, node) || !plot_in_window(p, t))
         return 0;
     if (node > c->max) {
         c->files = xrealloc(c->files, ((size_t)node + 1) * sizeof *c->files);
@@ -1377,11 +648,11 @@ static int commit_rec(struct plot *p, void *ud, const cJSON *rec)
         char name[64], header[64];
         snprintf(name, sizeof name, "commit-%lld.tsv", (long long)node);
         snprintf(header, sizeof header, "t_ms\tnode %lld", (long long)node);
-        if (dfile_open(p, &c->files[node], name, 2, header))
+        if (plot_dfile_open(p, &c->files[node], name, 2, header))
             return EXIT_IOERR;
     }
     if (index != c->last[node]) {
-        drow(&c->files[node], "%.3f\t%lld", ms(t), (long long)index);
+        plot_drow(&c->files[node], "%.3f\t%lld", ms(t), (long long)index);
         c->last[node] = index;
     }
     return 0;
@@ -1391,14 +662,13 @@ static int plot_commit(struct plot *p)
 {
     struct commit c;
     memset(&c, 0, sizeof c);
-    int rc = read_trace(p, p->traces[0], commit_rec, &c, 0);
+    int rc = plot_read_trace(p, p->traces[0], commit_rec, &c, 0);
     if (!rc && c.ncommit == 0) {
         tool_error(PROG, "trace has no commit records: the commit plot needs an algorithm that notes "
                          "commits (raft, paxos)");
         rc = EXIT_CHECK_FAILED;
     } else if (!rc && p->nfiles == 0) {
-        tool_error(PROG, "no commit records for the nodes and window asked for");
-        rc = EXIT_CHECK_FAILED;
+        rc = plot_nothing(p, "no commit records");
     }
     /* files were opened in order of first commit; gnuplot wants node order */
     int crc = 0;
@@ -1409,8 +679,8 @@ static int plot_commit(struct plot *p)
         /* extend each line to the end of the window so a lagging node shows */
         int64_t end = p->to_us != NO_TIME ? p->to_us : p->trace_end_us;
         if (!rc && c.last[i] >= 0 && end > 0)
-            drow(&c.files[i], "%.3f\t%lld", ms(end), (long long)c.last[i]);
-        crc |= dfile_close(&c.files[i]);
+            plot_drow(&c.files[i], "%.3f\t%lld", ms(end), (long long)c.last[i]);
+        crc |= plot_dfile_close(&c.files[i]);
         char name[PATH_MAX + 64];
         snprintf(name, sizeof name, "%s/commit-%d.tsv", p->dir, i);
         for (size_t j = k; j < p->nfiles; j++)
@@ -1425,7 +695,7 @@ static int plot_commit(struct plot *p)
     free(c.files);
     free(c.last);
     if (!rc && !crc)
-        rc = merge_series(p, 0, "commit.tsv");
+        rc = plot_merge_series(p, 0, "commit.tsv");
     if (p->from_us != NO_TIME || p->to_us != NO_TIME) {
         p->view_from_us = p->from_us == NO_TIME ? 0 : p->from_us;
         p->view_to_us = p->to_us == NO_TIME ? p->trace_end_us : p->to_us;
@@ -1440,6 +710,7 @@ struct load {
     int64_t *requests;  /* request records per node, the fallback */
     int max;
     int64_t nload, nrequest, header_nodes;
+    int64_t nany;       /* load and request records of any node, at any time */
 };
 
 static void load_grow(struct load *l, int64_t node)
@@ -1465,9 +736,10 @@ static int load_rec(struct plot *p, void *ud, const cJSON *rec)
         return 0;
     }
     int is_load = strcmp(type, "load") == 0, is_req = strcmp(type, "request") == 0;
-    if ((!is_load && !is_req) || !json_has_int(rec, "node", &node) || node < 1 || node > 100000)
+    if ((!is_load && !is_req) || !json_has_int(rec, "node", &node) || node < 1 || node > PLOT_MAX_ID)
         return 0;
-    if (!want_node(p, node) || !in_window(p, t))
+    l->nany++;
+    if (!plot_want_node(p, node) || !plot_in_window(p, t))
         return 0;
     load_grow(l, node);
     if (is_load) {
@@ -1484,19 +756,20 @@ static int plot_load(struct plot *p)
 {
     struct load l;
     memset(&l, 0, sizeof l);
-    int rc = read_trace(p, p->traces[0], load_rec, &l, 0);
-    if (!rc && l.nload == 0 && l.nrequest == 0) {
+    int rc = plot_read_trace(p, p->traces[0], load_rec, &l, 0);
+    if (!rc && l.nany == 0) {
         tool_error(PROG, "trace has no load records (hashing, load balancing) and no request records: "
                          "the load plot has nothing to count");
         rc = EXIT_CHECK_FAILED;
-    }
+    } else if (!rc && l.nload == 0 && l.nrequest == 0)
+        rc = plot_nothing(p, "no load or request records");
     if (!rc) {
         int use_requests = l.nload == 0;
         int nservers = 0;
         double sum = 0, maxv = 0;
         for (int i = 1; i <= l.max; i++) {
             double v = use_requests ? (double)l.requests[i] : l.value[i];
-            if (isnan(v) || (use_requests && !want_node(p, i)))
+            if (isnan(v) || (use_requests && !plot_want_node(p, i)))
                 continue;
             nservers++;
             sum += v;
@@ -1510,18 +783,22 @@ static int plot_load(struct plot *p)
         struct dfile d;
         char header[128];
         snprintf(header, sizeof header, "server\t%s\tideal", use_requests ? "requests" : "load");
-        if (dfile_open(p, &d, "load.tsv", 3, header))
+        if (plot_dfile_open(p, &d, "load.tsv", 3, header))
             rc = EXIT_IOERR;
+        long nbars = 0;
         for (int i = 1; !rc && i <= l.max && i <= (nideal > l.max ? nideal : l.max); i++) {
             double v = use_requests ? (double)l.requests[i] : l.value[i];
             if (isnan(v))
                 v = 0;
-            if (!want_node(p, i))
+            if (!plot_want_node(p, i))
                 continue;
-            drow(&d, "%d\t%g\t%g", i, v, ideal);
+            plot_drow(&d, "%d\t%g\t%g", i, v, ideal);
+            nbars++;
         }
-        if (!rc && dfile_close(&d))
+        if (!rc && plot_dfile_close(&d))
             rc = EXIT_IOERR;
+        if (!rc && nbars == 0)
+            rc = plot_nothing(p, "no server with load or requests");
         char extra[160];
         snprintf(extra, sizeof extra, "%s: max/ideal = %.2f", use_requests ? "requests per node" : "load per server",
                  ideal > 0 ? maxv / ideal : 0.0);
@@ -1549,7 +826,7 @@ static int elections_rec(struct plot *p, void *ud, const cJSON *rec)
     struct elections *e = ud;
     const char *type = rec_type(rec);
     int64_t node, t = rec_t(rec);
-    if (!json_has_int(rec, "node", &node) || node < 1 || node > 100000 || t < 0)
+    if (!json_has_int(rec, "node", &node) || node < 1 || node > PLOT_MAX_ID || t < 0)
         return 0;
     if (node > e->max) {
         e->leader_term = xrealloc(e->leader_term, ((size_t)node + 1) * sizeof *e->leader_term);
@@ -1562,7 +839,7 @@ static int elections_rec(struct plot *p, void *ud, const cJSON *rec)
         e->nrole++;
         int lead = role && strcmp(role, "leader") == 0;
         if (lead && e->crash_at >= 0) {
-            if (in_window(p, e->crash_at)) {
+            if (plot_in_window(p, e->crash_at)) {
                 if (e->n == e->cap) {
                     e->cap = e->cap ? e->cap * 2 : 64;
                     e->dur = xrealloc(e->dur, e->cap * sizeof *e->dur);
@@ -1593,12 +870,12 @@ static int write_election_cdf(struct plot *p, const char *name, const char *lege
     snprintf(header, sizeof header, "duration_ms\t%s (p50=%.4g ms, p99=%.4g ms)", legend,
              percentile(dur, n, 0.5), percentile(dur, n, 0.99));
     struct dfile d;
-    if (dfile_open(p, &d, name, 2, header))
+    if (plot_dfile_open(p, &d, name, 2, header))
         return EXIT_IOERR;
-    drow(&d, "%.3f\t0", dur[0]);
+    plot_drow(&d, "%.3f\t0", dur[0]);
     for (size_t i = 0; i < n; i++)
-        drow(&d, "%.3f\t%.6f", dur[i], (double)(i + 1) / (double)n);
-    return dfile_close(&d) ? EXIT_IOERR : 0;
+        plot_drow(&d, "%.3f\t%.6f", dur[i], (double)(i + 1) / (double)n);
+    return plot_dfile_close(&d) ? EXIT_IOERR : 0;
 }
 
 /* Several traces with many elections each (one long run per timeout range,
@@ -1618,7 +895,7 @@ static int plot_elections(struct plot *p)
             e.leader_term[i] = -1;
         e.crash_at = -1;
         e.nrole = 0;
-        rc = read_trace(p, p->traces[f], elections_rec, &e, 0);
+        rc = plot_read_trace(p, p->traces[f], elections_rec, &e, 0);
         nrole += e.nrole;
         upto[f] = e.n;
     }
@@ -1645,7 +922,7 @@ static int plot_elections(struct plot *p)
             rc = write_election_cdf(p, name, legend, e.dur + from, n);
         }
         if (!rc)
-            rc = merge_series(p, 0, "elections.tsv");
+            rc = plot_merge_series(p, 0, "elections.tsv");
     } else if (!rc) {
         char legend[128];
         snprintf(legend, sizeof legend, "%zu election%s in %zu trace%s", e.n, e.n == 1 ? "" : "s", p->ntraces,
@@ -1731,6 +1008,11 @@ static int run_gnuplot(struct plot *p, const char *script)
     owned[0] = gp_string("title", title);
     argv[argc++] = "-e";
     argv[argc++] = owned[0];
+    if (p->subtitle[0]) {
+        owned[2] = gp_string("subtitle", p->subtitle);
+        argv[argc++] = "-e";
+        argv[argc++] = owned[2];
+    }
     if (p->view_from_us != NO_TIME && p->view_to_us != NO_TIME && p->view_to_us > p->view_from_us) {
         char buf[128];
         snprintf(buf, sizeof buf, "xmin=%.3f; xmax=%.3f", ms(p->view_from_us), ms(p->view_to_us));
@@ -1793,6 +1075,7 @@ static int run_gnuplot(struct plot *p, const char *script)
         ;
     free(owned[0]);
     free(owned[1]);
+    free(owned[2]);
     free(argv);
     if (got == (ssize_t)sizeof exec_errno) {
         if (exec_errno == ENOENT)
@@ -1849,13 +1132,42 @@ static const char *out_format(const char *out)
     return NULL;
 }
 
+/* --data DIR: refuse before writing anything if a data file plot may write
+ * (every one ends in .tsv) already exists in DIR as a name for an input
+ * trace, e.g. a symlink DIR/lanes.tsv -> ../t.jsonl. plot_dfile_open checks
+ * again when it creates each file. */
+static int refuse_data_over_input(const struct plot *p)
+{
+    DIR *d = opendir(p->keep_dir);
+    if (!d)
+        return 0;            /* created later, so nothing in it yet */
+    struct dirent *e;
+    int rc = 0;
+    while (!rc && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 4, ".tsv") != 0)
+            continue;
+        char path[PATH_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s", p->keep_dir, e->d_name);
+        rc = refuse_output_over_input(PROG, path, p->traces, (int)p->ntraces);
+    }
+    closedir(d);
+    return rc;
+}
+
 int cmd_plot(int argc, char **argv)
+{
+    return plot_run(argc, argv, 1);
+}
+
+int plot_run(int argc, char **argv, int draw)
 {
     struct plot p;
     memset(&p, 0, sizeof p);
     p.from_us = p.to_us = NO_TIME;
     p.view_from_us = p.view_to_us = NO_TIME;
     p.traces = xrealloc(NULL, (size_t)(argc + 1) * sizeof *p.traces);
+    p.draw = draw;
     int rc = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -1887,19 +1199,24 @@ int cmd_plot(int argc, char **argv)
                     rc = EXIT_USAGE;
                     goto out;
                 }
+                p.nodes_arg = v;
             } else if (strcmp(a, "--title") == 0)
                 p.title = v;
             else
                 p.keep_dir = v;
+        } else if (strcmp(a, "--clients") == 0) {
+            p.show_clients = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("usage: clustersim plot TRACE.jsonl [TRACE2 ...] --kind KIND -o OUT.(png|svg|pdf|-)\n"
-                   "         [--from MS] [--to MS] [--nodes 1,2,3] [--title T] [--data DIR]\n"
+                   "         [--from MS] [--to MS] [--nodes 1,2,3] [--clients] [--title T] [--data DIR]\n"
                    "kinds: timeline messages latency cdf commit load elections\n"
                    "  -o -        draw on the terminal (gnuplot's dumb terminal)\n"
+                   "  --clients   messages: a lane per client too (hidden by default)\n"
                    "  --data DIR  keep the data files in DIR and print the gnuplot command\n");
             goto out;
         } else if (a[0] == '-' && a[1] != 0) {
-            rc = usage_error("unknown option '%s'; accepted: --kind, -o, --from, --to, --nodes, --title, --data", a);
+            rc = usage_error("unknown option '%s'; accepted: --kind, -o, --from, --to, --nodes, --clients, --title, "
+                             "--data", a);
             goto out;
         } else {
             p.traces[p.ntraces++] = a;
@@ -1948,13 +1265,18 @@ int cmd_plot(int argc, char **argv)
             rc = usage_error("plot reads its traces more than once: give a file, not '-'");
             goto out;
         }
-    char script[PATH_MAX + 64];
-    if (find_plots_dir(script, sizeof script, p.kind) != 0) {
+    char script[PATH_MAX + 64] = "";
+    if (draw && find_plots_dir(script, sizeof script, p.kind) != 0) {
         rc = EXIT_INTERNAL;
         goto out;
     }
+    /* `plot t.jsonl -o t.jsonl` (or a link to it) would empty the trace it
+     * is about to read: refuse before anything is opened for writing */
+    if ((rc = refuse_output_over_input(PROG, p.out, p.traces, (int)p.ntraces)) != 0 ||
+        (p.keep_dir && (rc = refuse_data_over_input(&p)) != 0))
+        goto out;
     /* can the output be written? (gnuplot's own message would be cryptic) */
-    if (strcmp(p.out, "-") != 0) {
+    if (draw && strcmp(p.out, "-") != 0) {
         FILE *f = fopen(p.out, "w");
         if (!f) {
             tool_error(PROG, "cannot write %s: %s", p.out, strerror(errno));
@@ -1994,9 +1316,9 @@ int cmd_plot(int argc, char **argv)
         rc = plot_load(&p);
     else
         rc = plot_elections(&p);
-    if (!rc)
+    if (!rc && draw)
         rc = run_gnuplot(&p, script);
-    if (rc && strcmp(p.out, "-") != 0) {
+    if (rc && draw && strcmp(p.out, "-") != 0) {
         struct stat st;
         if (stat(p.out, &st) == 0 && st.st_size == 0)
             unlink(p.out);       /* the empty file made to test writability */
