@@ -42,7 +42,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%.d)
 
-.PHONY: fuzz all test test-run check check-asan check-asan-run bench demo deps install uninstall clean docs
+.PHONY: fuzz all test test-run check check-asan check-asan-run bench demo deps install uninstall clean docs docs-check
 
 all: clustersim
 
@@ -99,8 +99,14 @@ demo:
 deps:
 	./tools/deps.sh
 
+# `make docs` rewrites the docs' quoted output (tools/doctest.pl --update),
+# the pictures in docs/img/ and their data in docs/img/data/; `make
+# docs-check` changes nothing and fails when any of them is stale.
 docs: clustersim
-	./tools/make-docs.sh
+	CLUSTERSIM=$(CURDIR)/clustersim ./tools/make-docs.sh
+
+docs-check: clustersim
+	CLUSTERSIM=$(CURDIR)/clustersim ./tools/make-docs.sh --check
 
 # The docs keep the source tree's layout (README.md beside docs/), so the
 # README's links work where they are installed.

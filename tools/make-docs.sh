@@ -1,39 +1,92 @@
 #!/bin/sh
-# Regenerate the pictures in docs/img/ from the shipped scenarios (fixed
-# seeds, so the images only change when the code does). `make docs` runs it.
+# Regenerate what the documentation quotes from the code:
+#
+#   tools/make-docs.sh          (`make docs`) rewrite every marked output
+#                               block in README.md, docs/*.md and the man page
+#                               (tools/doctest.pl --update), redraw the
+#                               pictures in docs/img/ and keep the data each
+#                               one is drawn from in docs/img/data/NAME/
+#   tools/make-docs.sh --check  (`make docs-check`) change nothing: check the
+#                               docs (tools/doctest.pl --check) and that the
+#                               pictures' data regenerated from the current
+#                               code equals the committed docs/img/data
+#
+# PNG bytes depend on the gnuplot and cairo versions, so the committed data
+# files, not the images, are what --check compares. The scenarios run with
+# fixed seeds, so both change only when the code does. The binary is
+# $CLUSTERSIM when set, else ./clustersim (built with `make clustersim`).
 set -e
 cd "$(dirname "$0")/.."
-make --no-print-directory -s clustersim
-mkdir -p docs/img out/docs
-C=./clustersim
-run() { name=$1; shift; $C run "$@" --seed 1 --trace "out/docs/$name.jsonl" --trace-level messages >/dev/null 2>&1 || true; }
+mode=${1:-update}
+case $mode in update|--update) mode=update ;; --check) mode=check ;;
+    *) echo "usage: tools/make-docs.sh [--check]" >&2; exit 64 ;; esac
+if [ -z "$CLUSTERSIM" ]; then
+    make --no-print-directory -s clustersim
+    CLUSTERSIM=$(pwd)/clustersim
+fi
+export CLUSTERSIM
+C=$CLUSTERSIM
+
+status=0
+if [ $mode = update ]; then
+    perl tools/doctest.pl --update || status=1
+else
+    perl tools/doctest.pl --check || status=1
+fi
+
+work=$(mktemp -d /tmp/clustersim-docs.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+T=$work/traces
+mkdir -p "$T"
+if [ $mode = update ]; then IMG=docs/img; DATA=docs/img/data; else IMG=$work/img; DATA=$work/data; fi
+mkdir -p "$IMG" "$DATA"
+
+run() { name=$1; shift; $C run "$@" --seed 1 --trace "$T/$name.jsonl" --trace-level messages >/dev/null 2>&1 || true; }
+# draw NAME PLOT-ARGS...: docs/img/NAME.png, and its data in DATA/NAME/
+draw() {
+    name=$1; shift
+    rm -rf "${DATA:?}/$name"
+    $C plot "$@" --data "$DATA/$name" -o "$IMG/$name.png" >/dev/null 2>&1 ||
+        { echo "make-docs: plot $name failed: $C plot $*" >&2; status=1; }
+}
 
 run fd_partition scenarios/fd_partition.lua
-$C plot out/docs/fd_partition.jsonl --kind timeline -o docs/img/plot-timeline-fdetect.png
+draw plot-timeline-fdetect "$T/fd_partition.jsonl" --kind timeline
 
-if [ -f scenarios/raft_election.lua ]; then
-    run raft_election scenarios/raft_election.lua
-    run raft_partition scenarios/raft_partition.lua
-    run raft_flaky scenarios/raft_flaky.lua
-    $C plot out/docs/raft_election.jsonl --kind timeline -o docs/img/plot-timeline.png
-    . ./tools/election-window.sh
-    $C plot out/docs/raft_election.jsonl --kind messages $(election_window out/docs/raft_election.jsonl) \
-        -o docs/img/plot-messages.png
-    $C plot out/docs/raft_partition.jsonl --kind commit -o docs/img/plot-commit.png
-    $C plot out/docs/raft_flaky.jsonl --kind latency -o docs/img/plot-latency.png
-    $C plot out/docs/raft_flaky.jsonl out/docs/raft_partition.jsonl --kind cdf -o docs/img/plot-cdf.png
-    $C plot out/docs/raft_flaky.jsonl --kind load -o docs/img/plot-load.png
-    for s in $(seq 1 100); do
-        $C run scenarios/raft_election.lua --seed $s --trace "out/docs/el-$s.jsonl" >/dev/null 2>&1 || true
-    done
-    $C plot out/docs/el-*.jsonl --kind elections -o docs/img/plot-elections.png
+run raft_election scenarios/raft_election.lua
+run raft_partition scenarios/raft_partition.lua
+run raft_flaky scenarios/raft_flaky.lua
+draw plot-timeline "$T/raft_election.jsonl" --kind timeline
+. ./tools/election-window.sh
+# shellcheck disable=SC2046
+draw plot-messages "$T/raft_election.jsonl" --kind messages $(election_window "$T/raft_election.jsonl")
+draw plot-commit "$T/raft_partition.jsonl" --kind commit
+draw plot-latency "$T/raft_flaky.jsonl" --kind latency
+draw plot-cdf "$T/raft_flaky.jsonl" "$T/raft_partition.jsonl" --kind cdf
+draw plot-load "$T/raft_flaky.jsonl" --kind load
+for s in $(seq 1 100); do
+    $C run scenarios/raft_election.lua --seed "$s" --trace "$T/el-$s.jsonl" >/dev/null 2>&1 || true
+done
+draw plot-elections "$T"/el-*.jsonl --kind elections
+for r in 12-24 150-155 150-200 150-300; do
+    $C run scenarios/raft_figure16.lua -P min=${r%-*} -P max=${r#*-} --trace "$T/figure16-$r.jsonl" >/dev/null 2>&1 || true
+done
+draw plot-figure16 "$T/figure16-150-155.jsonl" "$T/figure16-150-200.jsonl" "$T/figure16-150-300.jsonl" \
+    "$T/figure16-12-24.jsonl" --kind elections --title "Raft Figure 16: election time by timeout range"
+
+# The data files name the traces they were drawn from: keep the names, not
+# the scratch directory, so the data does not change from run to run.
+find "$DATA" -type f -name '*.tsv' -exec sed -i "s|$T/||g" {} +
+
+if [ $mode = check ]; then
+    if diff -ru docs/img/data "$DATA" >"$work/diff"; then
+        echo "make-docs: the pictures' data in docs/img/data is current"
+    else
+        cat "$work/diff"
+        echo "make-docs: the pictures' data differs from docs/img/data: run 'make docs' and commit docs/img" >&2
+        status=1
+    fi
+else
+    ls -1 docs/img/*.png
 fi
-if [ -f scenarios/raft_figure16.lua ]; then
-    for r in 12-24 150-155 150-200 150-300; do
-        $C run scenarios/raft_figure16.lua -P min=${r%-*} -P max=${r#*-} --trace "out/docs/figure16-$r.jsonl" >/dev/null 2>&1 || true
-    done
-    $C plot out/docs/figure16-150-155.jsonl out/docs/figure16-150-200.jsonl out/docs/figure16-150-300.jsonl \
-        out/docs/figure16-12-24.jsonl --kind elections --title "Raft Figure 16: election time by timeout range" \
-        -o docs/img/plot-figure16.png
-fi
-ls -1 docs/img/
+exit $status

@@ -1,0 +1,2 @@
+local c = sim.cluster{ algorithm = "fdetect", nodes = 3 }
+c:crash(7)
