@@ -34,7 +34,9 @@
 # A `^` in CMD stands for the code block just above the marker (a "$ "
 # prompt stripped); the whole then runs as one script under `set -e`.
 # Attributes: exit=N (the status CMD must end with, default 0; exit=any);
-# case=no (doc-check: compare strings ignoring case).
+# case=no (doc-check: compare strings ignoring case); slow=1 (a command of
+# seconds, e.g. hundreds of seeds: skipped when DOCTEST_FAST is set, as
+# tests/docs.t sets it; `make docs` and `make docs-check` run it).
 # A command that uses jq is skipped, with a note, when jq is not installed.
 #
 # Every file runs in its own scratch directory: the source tree's top-level
@@ -305,6 +307,7 @@ sub do_file {
         my $m = $markers->[$i];
         my $where = "$file:$m->{line}";
         if ($m->{cmd} =~ /(^|[\s|;(])jq\s/ && !$have_jq) { push @skip, "$where (needs jq)"; next; }
+        if ($m->{attrs}{slow} && $ENV{DOCTEST_FAST}) { push @skip, "$where (slow; DOCTEST_FAST is set)"; next; }
         $n++;
         my $r = $cache{$m->{cmd}} //= [run_cmd($dir, $m->{cmd})];
         my ($out, $code) = @$r;
