@@ -226,6 +226,8 @@ static void *xrealloc(void *p, size_t n)
     return r;
 }
 
+#define OBS_BATCH 1024
+
 static struct obs *observe(struct node *n, enum obs_kind kind)
 {
     struct raft_ghost *g = node_ghost(n);
@@ -234,6 +236,8 @@ static struct obs *observe(struct node *n, enum obs_kind kind)
         g->q = xrealloc(g->q, g->capq * sizeof *g->q);
     }
     struct obs *o = &g->q[g->nq++];
+    if (g->nq >= OBS_BATCH)
+        node_check_soon(n);      /* --check-every N must not mean N events of observations in memory */
     o->kind = kind;
     o->node = node_id(n);
     o->flag = 0;

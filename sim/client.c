@@ -683,6 +683,12 @@ int client_clock_drift(struct sim *s, int id, int64_t drift_ppb)
     return 0;
 }
 
+sim_time client_clock_offset(struct sim *s, int id)
+{
+    struct client *c = get(s, id);
+    return clock_offset(&c->clock, s->now);
+}
+
 int client_clock_step(struct sim *s, int id, sim_time delta)
 {
     struct client *c = get(s, id);

@@ -40,6 +40,8 @@ int client_restart(struct sim *s, int id, struct error *err);
 int client_pause(struct sim *s, int id, sim_time duration, struct error *err);
 int client_clock_drift(struct sim *s, int id, int64_t drift_ppb);
 int client_clock_step(struct sim *s, int id, sim_time delta);
+/* Client id's local clock minus true time, now. */
+sim_time client_clock_offset(struct sim *s, int id);
 int client_outstanding(const struct sim *s, int id);
 
 /* Engine callbacks: return 1 when the event was kept (deferred or re-armed). */

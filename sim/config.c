@@ -160,8 +160,13 @@ int config_range_ms(struct config *c, const char *name, double def_lo, double de
             lo = e->range[0];
             hi = e->range[1];
         }
-        if (!(lo >= 0 && hi >= lo && hi < 1e12)) {
-            snprintf(err->msg, sizeof err->msg, "option '%s' = {%g, %g} must satisfy 0 <= min <= max", name, lo, hi);
+        /* Name what is wrong with the numbers given, not the rule alone. */
+        const char *why = !(lo >= 0) ? "the minimum is below 0"
+                        : !(hi <= 1e12) ? "the maximum is above 1e12 ms"
+                        : !(hi >= lo) ? "the maximum is below the minimum" : NULL;
+        if (why) {
+            snprintf(err->msg, sizeof err->msg, "option '%s' = {%g, %g}: %s (a range in ms from 0 to 1e12, min <= max)",
+                     name, lo, hi, why);
             return -1;
         }
     }

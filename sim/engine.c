@@ -632,9 +632,10 @@ static void check_invariants(struct sim *s)
 {
     if (!s->alg || !s->alg->check || s->stop)
         return;
-    if (++s->since_check < s->check_every)
+    if (++s->since_check < s->check_every && !s->check_due)
         return;
     s->since_check = 0;
+    s->check_due = 0;
     s->m.checks++;
     struct violation v;
     memset(&v, 0, sizeof v);
@@ -651,8 +652,10 @@ int sim_step(struct sim *s, sim_time until)
         s->stop = STOP_LIMIT;
         return 0;
     }
-    if (sim_interrupted) {
-        s->stop = STOP_INTERRUPT;
+    if (sim_interrupted | s->trace.error) {
+        /* Ctrl-C, or a trace that can no longer be written (a full disk, a
+         * reader that closed the pipe): running on would only waste time */
+        s->stop = sim_interrupted ? STOP_INTERRUPT : STOP_IOERR;
         return 0;
     }
     queue_pop(&s->q);
@@ -942,6 +945,10 @@ int sim_add_node(struct sim *s, struct error *err)
         return -1;
     }
     int id = s->nnodes + 1;
+    if (id > SIM_MAX_NODES) {
+        snprintf(err->msg, sizeof err->msg, "the cluster has %d nodes, the most a run may have", SIM_MAX_NODES);
+        return -1;
+    }
     if (id >= s->nodes_cap) {
         s->nodes_cap = s->nodes_cap * 2 + 2;
         s->nodes = realloc(s->nodes, (size_t)s->nodes_cap * sizeof *s->nodes);
@@ -1117,6 +1124,7 @@ void *node_state(struct node *n) { return n->state; }
 const void *node_state_const(const struct node *n) { return n->state; }
 const void *node_params(const struct node *n) { return n->sim->params; }
 void *node_ghost(struct node *n) { return n->sim->ghost; }
+void node_check_soon(struct node *n) { n->sim->check_due = 1; }
 
 uint64_t node_send(struct node *n, int dst, int type, const void *payload, size_t len)
 {

@@ -113,7 +113,12 @@ struct sim_hooks {
 struct pending_hook { struct record r; int64_t ref; /* callback ref, or -1: sim.on hooks */ };
 struct pending_hooks { struct pending_hook *v; size_t len, cap; };
 
-enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT, STOP_LIMIT, STOP_INTERRUPT };
+/* A run's size limits: node and client numbers beyond these are refused,
+ * so every id a trace carries fits the tools' tables. */
+#define SIM_MAX_NODES 100000
+#define SIM_MAX_CLIENTS 100000
+
+enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT, STOP_LIMIT, STOP_INTERRUPT, STOP_IOERR };
 
 /* Set by the SIGINT/SIGTERM handler (main.c): the loop stops at the next
  * event boundary so the trace still ends with an end record. */
@@ -166,6 +171,7 @@ struct sim {
     int note_open;
 
     uint64_t check_every, since_check;
+    int check_due;               /* node_check_soon: check after this event */
     uint64_t max_events;     /* stop the run after this many events; 0: no limit */
     enum stop_reason stop;
     struct violation violation;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sim/engine.h"
+#include "sim/outpath.h"
 
 struct child_report { int faults; int drawn; double violation_at_ms; };
 
@@ -197,76 +198,114 @@ static void json_str(FILE *f, const char *s)
     free(buf);
 }
 
+/* The failing (or erroring) seeds, in the order they finish; sorted by seed
+ * before printing. Passing seeds are only counted, so a sweep of any length
+ * needs memory for its failures alone. */
+struct results {
+    struct seed_result *v;
+    size_t n, cap;
+};
+
+static void results_add(struct results *rs, const struct seed_result *r)
+{
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? rs->cap * 2 : 16;
+        rs->v = realloc(rs->v, rs->cap * sizeof *rs->v);
+        if (!rs->v)
+            abort();
+    }
+    rs->v[rs->n++] = *r;
+}
+
+static int by_seed(const void *a, const void *b)
+{
+    uint64_t x = ((const struct seed_result *)a)->seed, y = ((const struct seed_result *)b)->seed;
+    return x < y ? -1 : x > y;
+}
+
 int explore(struct explore_opts *e)
 {
+    if (access(e->run.scenario, R_OK) != 0) {
+        fprintf(stderr, "clustersim explore: cannot open scenario '%s': %s\n", e->run.scenario, strerror(errno));
+        return EXIT_NOINPUT;
+    }
+    const char *inputs[] = { e->run.scenario };
+    if (e->json_path && refuse_output_over_input("explore", e->json_path, inputs, 1))
+        return EXIT_USAGE;
+    /* Open the result file first: a path that cannot be written is an
+     * error now, not after an hour of seeds. */
+    FILE *json = NULL;
+    if (e->json_path) {
+        json = strcmp(e->json_path, "-") == 0 ? stdout : fopen(e->json_path, "w");
+        if (!json) {
+            fprintf(stderr, "clustersim explore: cannot write '%s': %s\n", e->json_path, strerror(errno));
+            return EXIT_IOERR;
+        }
+    }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/clustersim-explore-XXXXXX");
     if (!mkdtemp(tmpdir)) {
         fprintf(stderr, "clustersim explore: cannot make a temporary directory: %s\n", strerror(errno));
+        if (json && json != stdout)
+            fclose(json);
         return EXIT_IOERR;
     }
     if (e->trace_dir && mkdir(e->trace_dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "clustersim explore: cannot make the trace directory '%s': %s\n", e->trace_dir,
                 strerror(errno));
         rmdir(tmpdir);
+        if (json && json != stdout)
+            fclose(json);
         return EXIT_IOERR;
     }
-    if (access(e->run.scenario, R_OK) != 0) {
-        fprintf(stderr, "clustersim explore: cannot open scenario '%s': %s\n", e->run.scenario, strerror(errno));
-        rmdir(tmpdir);
-        return EXIT_NOINPUT;
-    }
-    /* The seeds of this shard. */
-    uint64_t span = e->seed_hi - e->seed_lo + 1;
-    size_t n = 0, cap = 0;
-    uint64_t *seeds = NULL;
-    for (uint64_t k = 0; k < span && k <= 100000000ULL; k++) {
-        if (e->shard_n && (int)(k % (uint64_t)e->shard_n) != e->shard_i - 1)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            seeds = realloc(seeds, cap * sizeof *seeds);
-            if (!seeds)
-                abort();
-        }
-        seeds[n++] = e->seed_lo + k;
-        if (k == UINT64_MAX - 1)
-            break;
-    }
-    struct seed_result *res = calloc(n ? n : 1, sizeof *res);
-    for (size_t i = 0; res && i < n; i++)
-        res[i].exit_code = -1;         /* not run (yet) */
+    /* The seeds of this shard: first, first + step, ... up to seed_hi.
+     * `last` is the index of the last one, so the whole 64-bit range
+     * (2^64 seeds, one more than a uint64 counts) needs no special case. */
+    uint64_t step = e->shard_n ? (uint64_t)e->shard_n : 1;
+    uint64_t off = e->shard_n ? (uint64_t)(e->shard_i - 1) : 0;
+    int empty = off > e->seed_hi - e->seed_lo;
+    uint64_t first_seed = e->seed_lo + off;
+    uint64_t last = empty ? 0 : (e->seed_hi - first_seed) / step;
+    struct results rs = { NULL, 0, 0 };
     pid_t *pids = calloc((size_t)e->jobs, sizeof *pids);
     int *fds = calloc((size_t)e->jobs, sizeof *fds);
-    size_t *which = calloc((size_t)e->jobs, sizeof *which);
-    if (!res || !pids || !fds || !which)
+    uint64_t *which = calloc((size_t)e->jobs, sizeof *which);
+    if (!pids || !fds || !which)
         abort();
-    size_t next = 0, done = 0, nfailed_so_far = 0;
+    uint64_t next = 0, done = 0, nfailed_so_far = 0;
+    int more = !empty;          /* seeds left to start */
     int running = 0;
-    int progress = isatty(2) && n >= 64;
-    int forwarded = 0;   /* a progress line for long runs, on a terminal only */
-    while (done < n) {
-        while (running < e->jobs && next < n && !sim_interrupted) {
+    int progress = isatty(2) && (empty || last >= 63);   /* a progress line for long runs, on a terminal only */
+    int forwarded = 0;
+    size_t passed = 0, failed = 0, errors = 0, inconclusive = 0, ran = 0;
+    int first_error = 0;
+    for (;;) {
+        while (running < e->jobs && more && !sim_interrupted) {
             int slot = 0;
             while (pids[slot])
                 slot++;
-            res[next].seed = seeds[next];
-            pids[slot] = spawn(e, seeds[next], e->run.nemesis_skip, e->run.nnemesis_skip, &fds[slot]);
+            uint64_t seed = first_seed + next * step;
+            pids[slot] = spawn(e, seed, e->run.nemesis_skip, e->run.nnemesis_skip, &fds[slot]);
             if (pids[slot] < 0) {
                 fprintf(stderr, "clustersim explore: cannot start a worker: %s\n", strerror(errno));
                 pids[slot] = 0;
-                res[next].exit_code = EXIT_INTERNAL;
+                struct seed_result r = { .seed = seed, .exit_code = EXIT_INTERNAL };
+                snprintf(r.first_line, sizeof r.first_line, "cannot start a worker: %s", strerror(errno));
+                results_add(&rs, &r);
+                ran++;
+                errors++;
+                first_error = first_error ? first_error : EXIT_INTERNAL;
                 done++;
             } else {
-                which[slot] = next;
+                which[slot] = seed;
                 running++;
             }
-            next++;
+            if (next == last)
+                more = 0;
+            else
+                next++;
         }
-        if (running == 0) {
-            if (sim_interrupted)
-                break;        /* Ctrl-C: start no more seeds, report what finished */
-            continue;
-        }
+        if (running == 0)
+            break;            /* all done, or Ctrl-C: start no more seeds, report what finished */
         int status;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid < 0) {
@@ -285,66 +324,69 @@ int explore(struct explore_opts *e)
         for (int slot = 0; slot < e->jobs; slot++) {
             if (pids[slot] != pid)
                 continue;
-            struct seed_result *r = &res[which[slot]];
-            finish(r, status, fds[slot]);
-            if (e->trace_dir && r->exit_code == 0) {
+            struct seed_result r;
+            memset(&r, 0, sizeof r);
+            r.seed = which[slot];
+            finish(&r, status, fds[slot]);
+            if (e->trace_dir && r.exit_code == 0) {
                 char tp[512];
-                snprintf(tp, sizeof tp, "%s/seed-%" PRIu64 ".jsonl", e->trace_dir, r->seed);
+                snprintf(tp, sizeof tp, "%s/seed-%" PRIu64 ".jsonl", e->trace_dir, r.seed);
                 unlink(tp);
             }
             pids[slot] = 0;
             running--;
             done++;
-            if (r->exit_code != 0)
+            int c = r.exit_code;
+            if (c != EXIT_INTERRUPTED) {     /* cut short by Ctrl-C: no verdict */
+                ran++;
+                if (c == 0)
+                    passed++;
+                else if (c == EXIT_FAILED)
+                    failed++;
+                else if (c == EXIT_INCONCLUSIVE)
+                    inconclusive++;
+                else if (errors++ == 0)
+                    first_error = c;
+                if (c != 0)
+                    results_add(&rs, &r);
+            }
+            if (c != 0)
                 nfailed_so_far++;
-            if (progress && (done % 16 == 0 || done == n))
-                fprintf(stderr, "\r  %zu/%zu seeds, %zu not passing", done, n, nfailed_so_far);
+            if (progress && done % 16 == 0) {
+                if (empty || last == UINT64_MAX)
+                    fprintf(stderr, "\r  %" PRIu64 " seeds, %" PRIu64 " not passing", done, nfailed_so_far);
+                else
+                    fprintf(stderr, "\r  %" PRIu64 "/%" PRIu64 " seeds, %" PRIu64 " not passing", done, last + 1,
+                            nfailed_so_far);
+            }
         }
     }
     if (progress)
         fputs("\r\033[K", stderr);     /* the summary below replaces the progress line */
+    if (rs.n)
+        qsort(rs.v, rs.n, sizeof *rs.v, by_seed);
 
-    size_t passed = 0, failed = 0, errors = 0, inconclusive = 0, ran = 0;
-    int first_error = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = res[i].exit_code;
-        if (c < 0 || c == EXIT_INTERRUPTED)
-            continue;         /* not run, or cut short by Ctrl-C: no verdict */
-        ran++;
-        if (c == 0)
-            passed++;
-        else if (c == EXIT_FAILED)
-            failed++;
-        else if (c == EXIT_INCONCLUSIVE)
-            inconclusive++;
-        else if (errors++ == 0)
-            first_error = c;
-    }
     /* A broken scenario outranks a failing seed, which outranks an inconclusive one. */
     int worst = first_error ? first_error : failed ? EXIT_FAILED : inconclusive ? EXIT_INCONCLUSIVE : 0;
     if (sim_interrupted && !worst)
         worst = EXIT_INTERRUPTED;
-    for (size_t i = 0; i < n; i++) {
-        if (res[i].exit_code == 0 || res[i].exit_code < 0 || res[i].exit_code == EXIT_INTERRUPTED)
-            continue;
+    for (size_t i = 0; i < rs.n; i++) {
         struct run_opts o = e->run;
-        o.seed = res[i].seed;
-        printf("seed %" PRIu64 ": exit %d: %s\n  ", res[i].seed, res[i].exit_code, res[i].first_line);
-        fflush(stdout);
+        o.seed = rs.v[i].seed;
+        printf("seed %" PRIu64 ": exit %d: %s\n  ", rs.v[i].seed, rs.v[i].exit_code, rs.v[i].first_line);
         print_repro(stdout, &o);
     }
-    if (sim_interrupted)
-        printf("explore %s: interrupted: %zu of %zu seeds ran to the end\n", e->run.scenario, ran, n);
+    if (sim_interrupted) {
+        char total[32];
+        if (last == UINT64_MAX)
+            snprintf(total, sizeof total, "18446744073709551616");
+        else
+            snprintf(total, sizeof total, "%" PRIu64, empty ? 0 : last + 1);
+        printf("explore %s: interrupted: %zu of %s seeds ran to the end\n", e->run.scenario, ran, total);
+    }
     printf("explore %s: %zu seeds, %zu passed, %zu failed, %zu inconclusive, %zu errors\n", e->run.scenario, ran,
            passed, failed, inconclusive, errors);
-    fflush(stdout);
 
-    FILE *json = NULL;
-    if (e->json_path) {
-        json = fopen(e->json_path, "w");
-        if (!json)
-            fprintf(stderr, "clustersim explore: cannot write '%s': %s\n", e->json_path, strerror(errno));
-    }
     if (json) {
         fprintf(json, "{\"scenario\":");
         json_str(json, e->run.scenario);
@@ -352,12 +394,10 @@ int explore(struct explore_opts *e)
                       "\"inconclusive\":%zu,\"errors\":%zu,\"failures\":[",
                 e->seed_lo, e->seed_hi, ran, passed, failed, inconclusive, errors);
         int first = 1;
-        for (size_t i = 0; i < n; i++) {
-            if (res[i].exit_code == 0 || res[i].exit_code < 0 || res[i].exit_code == EXIT_INTERRUPTED)
-                continue;
-            fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"exit\":%d,\"message\":", first ? "" : ",", res[i].seed,
-                    res[i].exit_code);
-            json_str(json, res[i].first_line);
+        for (size_t i = 0; i < rs.n; i++) {
+            fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"exit\":%d,\"message\":", first ? "" : ",", rs.v[i].seed,
+                    rs.v[i].exit_code);
+            json_str(json, rs.v[i].first_line);
             fprintf(json, "}");
             first = 0;
         }
@@ -365,19 +405,28 @@ int explore(struct explore_opts *e)
     }
     if (e->shrink) {
         int shrunk = 0, first = 1;
-        for (size_t i = 0; i < n && shrunk < e->max_failures; i++)
-            if (res[i].exit_code == EXIT_FAILED) {
-                shrink_seed(e, &res[i], json, &first);
+        for (size_t i = 0; i < rs.n && shrunk < e->max_failures; i++)
+            if (rs.v[i].exit_code == EXIT_FAILED) {
+                shrink_seed(e, &rs.v[i], json, &first);
                 shrunk++;
             }
     }
     if (json) {
         fprintf(json, "]}\n");
-        if (fclose(json) != 0)
-            worst = worst ? worst : EXIT_IOERR;
+        int bad = json == stdout ? fflush(json) != 0 || ferror(json) : ferror(json) | (fclose(json) != 0);
+        if (bad) {
+            fprintf(stderr, "clustersim explore: error writing '%s': %s\n", e->json_path, strerror(errno ? errno : EIO));
+            worst = EXIT_IOERR;
+        }
     }
-    free(seeds);
-    free(res);
+    /* The report itself is a result: a stdout that cannot take it (a full
+     * disk, a closed pipe) fails the command. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "clustersim explore: error writing the report to standard output: %s\n",
+                strerror(errno ? errno : EIO));
+        worst = EXIT_IOERR;
+    }
+    free(rs.v);
     free(pids);
     free(fds);
     free(which);

@@ -32,10 +32,12 @@
 #include "sim/client.h"
 #include "sim/dmath.h"
 #include "sim/engine.h"
+#include "sim/lua_sandbox.h"
 #include "sim/nemesis.h"
+#include "sim/outpath.h"
 #include "sim/sim.h"
 
-enum stop_kind { SK_NONE = 0, SK_ASSERT, SK_VIOLATION, SK_ACTION_ERROR, SK_HELP, SK_USAGE, SK_INTERRUPT };
+enum stop_kind { SK_NONE = 0, SK_ASSERT, SK_VIOLATION, SK_ACTION_ERROR, SK_HELP, SK_USAGE, SK_INTERRUPT, SK_IOERR };
 
 struct lua_ctx {
     lua_State *L;
@@ -52,6 +54,18 @@ struct lua_ctx {
     char *msg;                   /* message for the stop (assertion text, error + traceback) */
     int params_declared;
     int in_flush;
+    /* Re-entrancy: the sim call now reading its arguments or running (NULL
+     * between calls). A metamethod, __tostring or error handler that runs
+     * inside one may not call into the engine (api_gate). */
+    const char *in_api;
+    /* Where the running Lua code was entered from (call_protected): NULL for
+     * the main chunk, else "a sim.at action", ... sim.run refuses the others. */
+    const char *entry;
+    int depth;                   /* nesting of call_protected */
+    /* Sticky stops that no pcall may swallow: once set, every pcall re-raises
+     * and the count hook raises again at once (see l_pcall). */
+    int fatal;
+    char *fatal_msg;
 };
 
 static char stop_token;          /* its address is the sentinel error value */
@@ -74,10 +88,42 @@ static int stop_script(lua_State *L, enum stop_kind k, const char *msg)
 {
     struct lua_ctx *cx = ctx_of(L);
     cx->stop = k;
+    cx->fatal = 1;          /* every stop ends the run: no pcall may swallow it */
     if (msg)
         set_msg(cx, msg);
     lua_pushlightuserdata(L, &stop_token);
     return lua_error(L);
+}
+
+/* Memory a Lua error must not leak. A C function that mallocs while it
+ * can still raise (a bad option part way through a table) keeps the
+ * pointer in a userdata on the stack whose __gc frees it; on success it
+ * takes the pointer out. (lua_close runs every pending __gc.) */
+#define SCRATCH_MT "sim.scratch"
+#define CONFIG_MT "sim.config"
+
+struct scratch { char *p; };
+
+static int scratch_gc(lua_State *L)
+{
+    struct scratch *sc = lua_touserdata(L, 1);
+    free(sc->p);
+    sc->p = NULL;
+    return 0;
+}
+
+static struct scratch *push_scratch(lua_State *L)
+{
+    struct scratch *sc = lua_newuserdatauv(L, sizeof *sc, 0);
+    sc->p = NULL;
+    luaL_setmetatable(L, SCRATCH_MT);
+    return sc;
+}
+
+static int config_gc(lua_State *L)
+{
+    config_free(lua_touserdata(L, 1));
+    return 0;
 }
 
 /* ------------------------------------------------------------- sandbox */
@@ -107,22 +153,68 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 #define HOOK_EVERY 1000
 
+/* Past the instruction budget: a fatal error naming the running Lua
+ * function's file:line. Charged work done by C functions (allocation, the
+ * pattern matcher) reaches here too, so no single call can run unbounded. */
+static void budget_check(lua_State *L, int level)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    if (cx->count <= cx->opts->lua_budget)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "instruction budget exceeded: more than %" PRIu64
+             " Lua instructions in one go (a runaway loop?); raise it with --lua-budget N",
+             cx->opts->lua_budget);
+    luaL_where(L, level);      /* the running Lua function: file:line of the loop */
+    lua_pushstring(L, msg);
+    lua_concat(L, 2);
+    free(cx->fatal_msg);
+    cx->fatal_msg = strdup(lua_tostring(L, -1));
+    cx->fatal = 1;
+    lua_error(L);
+}
+
+/* Raise the sticky fatal error again: the budget message, or the stop token
+ * of an interrupt or an ended run. */
+static int raise_fatal(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    if (cx->fatal_msg)
+        lua_pushstring(L, cx->fatal_msg);
+    else
+        lua_pushlightuserdata(L, &stop_token);
+    return lua_error(L);
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct lua_ctx *cx = ctx_of(L);
-    cx->count += HOOK_EVERY;
-    if (cx->count > cx->opts->lua_budget) {
-        cx->count = 0;    /* let the error handler itself run */
-        char msg[200];
-        snprintf(msg, sizeof msg, "instruction budget exceeded: more than %" PRIu64
-                 " Lua instructions in one go (a runaway loop?); raise it with --lua-budget N",
-                 cx->opts->lua_budget);
-        luaL_where(L, 0);      /* the running Lua function: file:line of the loop */
-        lua_pushstring(L, msg);
-        lua_concat(L, 2);
-        lua_error(L);
+    if (cx->fatal)
+        raise_fatal(L);       /* something (an error handler, a pcall'd loop) still runs after the stop */
+    if (sim_interrupted) {
+        /* Ctrl-C while the script itself loops, with no event in sight */
+        cx->fatal = 1;
+        cx->stop = SK_INTERRUPT;
+        raise_fatal(L);
     }
+    cx->count += HOOK_EVERY;
+    budget_check(L, 0);       /* in a hook, level 0 is the Lua function running */
+}
+
+/* See lua_sandbox.h. */
+void sandbox_charge(lua_State *L, uint64_t units)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    cx->count += units;
+    if (cx->fatal)
+        raise_fatal(L);
+    if (sim_interrupted) {
+        cx->fatal = 1;
+        cx->stop = SK_INTERRUPT;
+        raise_fatal(L);
+    }
+    budget_check(L, 1);       /* level 1: the Lua code that called the C function */
 }
 
 static int msgh(lua_State *L)
@@ -141,19 +233,36 @@ static int msgh(lua_State *L)
 }
 
 /* Call the function below nargs arguments on the stack, protected, with a
- * fresh instruction budget. Returns 0, or -1 with the stop recorded (a
- * script error becomes SK_ACTION_ERROR unless a stop is already set). */
-static int call_protected(lua_State *L, int nargs, int nresults)
+ * fresh instruction budget. ENTRY says where the engine entered the script
+ * from (NULL: the main chunk), for sim.run's refusal. Returns 0, or -1 with
+ * the stop recorded (a script error becomes SK_ACTION_ERROR unless a stop is
+ * already set). */
+static int call_protected(lua_State *L, int nargs, int nresults, const char *entry)
 {
     struct lua_ctx *cx = ctx_of(L);
+    if (cx->fatal) {            /* the run is over: run nothing more */
+        lua_pop(L, nargs + 1);
+        if (cx->stop == SK_NONE) {
+            cx->stop = SK_ACTION_ERROR;
+            set_msg(cx, cx->fatal_msg);
+        }
+        return -1;
+    }
     uint64_t saved = cx->count;
+    const char *saved_api = cx->in_api, *saved_entry = cx->entry;
     cx->count = 0;
+    cx->in_api = NULL;          /* an action runs between events: it may call anything */
+    cx->entry = entry;
+    cx->depth++;
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
     int rc = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
+    cx->depth--;
     cx->count = saved;
+    cx->in_api = saved_api;
+    cx->entry = saved_entry;
     if (rc == LUA_OK)
         return 0;
     if (rc == LUA_ERRMEM) {
@@ -162,12 +271,85 @@ static int call_protected(lua_State *L, int nargs, int nresults)
                  cx->opts->lua_memory >> 20);
         set_msg(cx, msg);
         cx->stop = SK_ACTION_ERROR;
-    } else if (lua_touserdata(L, -1) != &stop_token) {
+    } else if (lua_touserdata(L, -1) != &stop_token && cx->stop == SK_NONE) {
         set_msg(cx, lua_tostring(L, -1));
         cx->stop = SK_ACTION_ERROR;
     }
     lua_pop(L, 1);
     return -1;
+}
+
+/* pcall and xpcall as the sandbox has them: as Lua's, except that the
+ * stops a scenario must not survive — the instruction budget, Ctrl-C, a
+ * failed sim.assert, a violation, the end of the run — pass through them.
+ * A pcall that caught the budget error would otherwise let
+ * `while true do pcall(function() while true do end end) end` run forever.
+ * They also restore the re-entrancy state an error unwound past. */
+static int finish_pcall(lua_State *L, int status, int base, const char *saved_api)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    cx->in_api = saved_api;
+    if (status != LUA_OK && (cx->fatal || lua_touserdata(L, -1) == &stop_token))
+        return cx->fatal ? raise_fatal(L) : lua_error(L);
+    lua_pushboolean(L, status == LUA_OK);
+    lua_insert(L, base);
+    return lua_gettop(L) - base + 1;
+}
+
+static int l_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    const char *saved_api = ctx_of(L)->in_api;
+    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    return finish_pcall(L, status, 1, saved_api);
+}
+
+/* xpcall's message handler, around the script's. A budget error or an
+ * interrupt is raised from the count hook, and Lua runs the message handler
+ * before unwinding, with hooks still off: a script's handler would run
+ * there unstoppable. So after a fatal stop the script's handler is not
+ * called at all; the error passes through unchanged. */
+static int xpcall_handler(lua_State *L)
+{
+    if (ctx_of(L)->fatal || lua_touserdata(L, 1) == &stop_token)
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);    /* errors in it are Lua's "error in error handling" */
+    return 1;
+}
+
+static int l_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, xpcall_handler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, 1);        /* f */
+    lua_copy(L, 2, 1);          /* the handler goes below f */
+    lua_replace(L, 2);
+    const char *saved_api = ctx_of(L)->in_api;
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
+    return finish_pcall(L, status, 2, saved_api);
+}
+
+/* setmetatable without finalisers: a __gc runs whenever the collector gets
+ * to it — inside any allocation, in the middle of another call — so what it
+ * did would depend on memory layout, and it could call the engine from
+ * anywhere. Scenarios have no use for one. */
+static int l_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int t = lua_rawget(L, 2);
+        lua_pop(L, 1);
+        if (t != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc finalisers are not available in scenarios (they run when the "
+                                 "garbage collector chooses); use an explicit call, or a <close> variable");
+    }
+    lua_CFunction real = lua_tocfunction(L, lua_upvalueindex(1));
+    return real(L);
 }
 
 static int l_random(lua_State *L)
@@ -245,6 +427,14 @@ static void open_sandbox(lua_State *L, int print_to_stderr)
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     lua_pop(L, 1);
+    lua_pushcfunction(L, l_pcall);
+    lua_setglobal(L, "pcall");
+    lua_pushcfunction(L, l_xpcall);
+    lua_setglobal(L, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, l_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
+    sandbox_bound_stdlib(L);
     lua_getglobal(L, "math");
     lua_pushcfunction(L, l_random);
     lua_setfield(L, -2, "random");
@@ -276,11 +466,12 @@ static double check_ms(lua_State *L, int arg)
 static int check_node_arg(lua_State *L, int arg)
 {
     struct sim *s = S(L);
-    lua_Integer id = luaL_checkinteger(L, arg);
     if (!s->alg)
         luaL_error(L, "no cluster yet: call sim.cluster{} first");
+    lua_Integer id = luaL_checkinteger(L, arg);
     if (id < 1 || id > s->nnodes || !s->nodes[id]->member)
-        luaL_argerror(L, arg, lua_pushfstring(L, "node %d does not exist (nodes are 1..%d)", (int)id, s->nnodes));
+        luaL_argerror(L, arg, lua_pushfstring(L, "node %I does not exist (nodes are 1..%d)", (LUAI_UACINT)id,
+                                              s->nnodes));
     return (int)id;
 }
 
@@ -341,9 +532,19 @@ static void check_options(lua_State *L, int idx, const char *fname, const char *
     lua_pop(L, 1);    /* the keys */
 }
 
+/* Arguments are read with raw access everywhere in this file: a metamethod
+ * on an options table must not run user code (which could call back into
+ * the engine or free what is being read) in the middle of a sim call. */
+static int rawfield(lua_State *L, int idx, const char *name)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushstring(L, name);
+    return lua_rawget(L, idx);
+}
+
 static int opt_field(lua_State *L, int idx, const char *name)
 {
-    lua_getfield(L, idx, name);
+    rawfield(L, idx, name);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         return 0;
@@ -563,18 +764,37 @@ static int l_partition(lua_State *L)
             bad_arg = g + 1;
             break;
         }
-        int len = (int)luaL_len(L, g + 1);
+        /* A group holds distinct nodes, so no more than the cluster has:
+         * a longer one is an error before anything is allocated for it. */
+        lua_Unsigned len = lua_rawlen(L, g + 1);
+        if (len > (lua_Unsigned)s->nnodes) {
+            err = lua_pushfstring(L, "a group of %I entries, but the cluster has %d nodes", (LUAI_UACINT)len,
+                                  s->nnodes);
+            bad_arg = g + 1;
+            break;
+        }
         groups[g] = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * sizeof **groups, 0);  /* stays on the stack */
-        for (int i = 1; i <= len; i++) {
-            lua_geti(L, g + 1, i);
-            int isnum;
-            lua_Integer id = lua_tointegerx(L, -1, &isnum);
-            lua_pop(L, 1);
+        for (int i = 1; i <= (int)len; i++) {
+            lua_rawgeti(L, g + 1, i);
+            int isnum = 0;
+            lua_Integer id = 0;
+            const int *handle = luaL_testudata(L, -1, NODE_MT);
+            if (handle) {
+                id = *handle;
+                isnum = 1;
+            } else if (lua_type(L, -1) == LUA_TNUMBER) {
+                id = lua_tointegerx(L, -1, &isnum);
+            }
             if (!isnum || id < 1 || id > s->nnodes || !s->nodes[id]->member) {
-                err = lua_pushfstring(L, "group entry %d is not a node number (nodes are 1..%d)", i, s->nnodes);
+                err = isnum ? lua_pushfstring(L, "group entry %d: node %I does not exist (nodes are 1..%d)", i,
+                                              (LUAI_UACINT)id, s->nnodes)
+                            : lua_pushfstring(L, "group entry %d is a %s, not a node number or c:node(i) handle", i,
+                                              luaL_typename(L, -1));
+                lua_pop(L, 1);
                 bad_arg = g + 1;
                 break;
             }
+            lua_pop(L, 1);
             if (seen[id]) {
                 err = lua_pushfstring(L, "node %d appears in more than one group", (int)id);
                 bad_arg = g + 1;
@@ -618,7 +838,7 @@ static void read_config(lua_State *L, int idx, struct config *cfg)
     idx = lua_absindex(L, idx);
     const char **keys = sorted_keys(L, idx, "sim.cluster config", &n);
     for (int i = 0; i < n; i++) {
-        lua_getfield(L, idx, keys[i]);
+        rawfield(L, idx, keys[i]);
         struct config_entry *e = config_add(cfg, keys[i]);
         switch (lua_type(L, -1)) {
         case LUA_TNUMBER:
@@ -635,10 +855,9 @@ static void read_config(lua_State *L, int idx, struct config *cfg)
             break;
         case LUA_TTABLE:
             e->type = CONFIG_RANGE;
-            lua_geti(L, -1, 1);
-            lua_geti(L, -2, 2);
-            if (!lua_isnumber(L, -2) || !lua_isnumber(L, -1) || luaL_len(L, -3) != 2) {
-                config_free(cfg);
+            lua_rawgeti(L, -1, 1);
+            lua_rawgeti(L, -2, 2);
+            if (lua_type(L, -2) != LUA_TNUMBER || lua_type(L, -1) != LUA_TNUMBER || lua_rawlen(L, -3) != 2) {
                 luaL_error(L, "sim.cluster: config option '%s' must be a number, string, boolean or {min, max}",
                            keys[i]);
             }
@@ -647,7 +866,6 @@ static void read_config(lua_State *L, int idx, struct config *cfg)
             lua_pop(L, 2);
             break;
         default:
-            config_free(cfg);
             luaL_error(L, "sim.cluster: config option '%s' has an unusable %s value", keys[i], luaL_typename(L, -1));
         }
         lua_pop(L, 1);
@@ -669,26 +887,27 @@ static int l_cluster(lua_State *L)
     check_options(L, 1, "sim.cluster", opts);
     if (s->alg)
         return luaL_error(L, "sim.cluster: a scenario has one cluster, and it exists already");
-    lua_getfield(L, 1, "algorithm");
-    const char *name = lua_tostring(L, -1);
+    rawfield(L, 1, "algorithm");
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     if (!name)
         return luaL_error(L, "sim.cluster: 'algorithm' is required (one of: %s)", algorithm_names());
     const struct algorithm *alg = algorithm_find(name);
     if (!alg)
         return luaL_error(L, "sim.cluster: unknown algorithm '%s' (known: %s)", name, algorithm_names());
-    int nodes = (int)opt_number(L, 1, "sim.cluster", "nodes", 3, 1, 100000);
+    int nodes = (int)opt_number(L, 1, "sim.cluster", "nodes", 3, 1, SIM_MAX_NODES);
     s->lose_unsynced = opt_bool(L, 1, "sim.cluster", "lose_unsynced", 0);
-    struct config cfg;
-    config_init(&cfg);
+    struct config *cfg = lua_newuserdatauv(L, sizeof *cfg, 0);   /* freed by its __gc if reading fails */
+    config_init(cfg);
+    luaL_setmetatable(L, CONFIG_MT);
     if (opt_field(L, 1, "config")) {
         if (!lua_istable(L, -1))
             return luaL_error(L, "sim.cluster: 'config' must be a table");
-        read_config(L, -1, &cfg);
+        read_config(L, -1, cfg);
         lua_pop(L, 1);
     }
     struct error err;
-    int rc = sim_cluster(s, alg, nodes, &cfg, &err);
-    config_free(&cfg);
+    int rc = sim_cluster(s, alg, nodes, cfg, &err);
+    config_free(cfg);
     if (rc)
         return luaL_error(L, "sim.cluster: %s", err.msg);
     sim_write_header(s);     /* now that it can name the algorithm and size */
@@ -767,6 +986,19 @@ static int64_t check_ppm(lua_State *L, int idx, const char *fname)
     return (int64_t)llround(ppm * 1000.0);
 }
 
+/* The `step` option of the clock table at idx, in ns. Steps add up, so the
+ * bound is on the clock's resulting distance from true time (MAX_MS either
+ * way), which keeps every local time far inside int64 nanoseconds. */
+static sim_time check_step(lua_State *L, int idx, sim_time offset_now, const char *who, int id)
+{
+    double step = opt_number(L, idx, "clock", "step", 0, -MAX_MS, MAX_MS);
+    double off = sim_ns_to_ms(offset_now) + step;
+    if (!(off >= -MAX_MS && off <= MAX_MS))
+        luaL_error(L, "clock: a step of %f ms would put %s %d's clock %f ms off true time (at most 1e12 either way)",
+                   step, who, id, off);
+    return sim_ms_to_ns(step);
+}
+
 static int c_clock(lua_State *L)
 {
     int next, id = node_arg(L, &next);
@@ -781,12 +1013,7 @@ static int c_clock(lua_State *L)
     }
     if (opt_field(L, next, "step")) {
         lua_pop(L, 1);
-        double step = opt_number(L, next, "clock", "step", 0, -MAX_MS, MAX_MS);
-        double off = sim_ns_to_ms(clock_offset(&s->nodes[id]->clock, s->now)) + step;
-        if (!(off >= -MAX_MS && off <= MAX_MS))
-            return luaL_error(L, "clock: a step of %f ms would put node %d's clock %f ms off (at most 1e12)", step,
-                              id, off);
-        sim_clock_step(s, id, sim_ms_to_ns(step));
+        sim_clock_step(s, id, check_step(L, next, clock_offset(&s->nodes[id]->clock, s->now), "node", id));
     }
     if (opt_field(L, next, "drift_ppm")) {
         lua_pop(L, 1);
@@ -913,7 +1140,10 @@ static int l_clients(lua_State *L)
     check_options(L, 1, "sim.clients", client_opts);
     struct client_cfg c;
     client_cfg_default(&c);
-    int count = (int)opt_number(L, 1, "sim.clients", "count", 1, 0, 100000);
+    int count = (int)opt_number(L, 1, "sim.clients", "count", 1, 0, SIM_MAX_CLIENTS);
+    if (count > SIM_MAX_CLIENTS - clients_count(s))
+        return luaL_error(L, "sim.clients: %d more clients would make %d (at most %d in a run)", count,
+                          clients_count(s) + count, SIM_MAX_CLIENTS);
     c.rate = opt_number(L, 1, "sim.clients", "rate", 0, 0, 1e9);
     c.closed = opt_bool(L, 1, "sim.clients", "closed", 0);
     c.think = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "think", 0, 0, 1e12));
@@ -955,7 +1185,9 @@ static int l_client(lua_State *L)
 {
     struct sim *s = S(L);
     lua_Integer id = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, id >= 1 && id <= 100000, 1, "client numbers start at 1");
+    if (id < 1 || id > SIM_MAX_CLIENTS)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "client %I is out of range (clients are 1..%d)",
+                                                   (LUAI_UACINT)id, SIM_MAX_CLIENTS));
     if (id > clients_count(s)) {
         /* Scripted clients come into being on first use, idle until told. */
         struct client_cfg c;
@@ -1065,7 +1297,7 @@ static int cl_clock(lua_State *L)
     check_options(L, 2, "client clock", clock_opts);
     if (opt_field(L, 2, "step")) {
         lua_pop(L, 1);
-        client_clock_step(s, id, sim_ms_to_ns(opt_number(L, 2, "clock", "step", 0, -1e12, 1e12)));
+        client_clock_step(s, id, check_step(L, 2, client_clock_offset(s, id), "client", id));
     }
     if (opt_field(L, 2, "offset"))
         return luaL_error(L, "client clock: use step = ms for clients");
@@ -1096,10 +1328,10 @@ static int l_nemesis(lua_State *L)
         if (!lua_istable(L, -1))
             return luaL_error(L, "sim.nemesis: faults must be a list such as {\"crash\", \"partition\"}");
         c.faults = 0;
-        int len = (int)luaL_len(L, -1);
-        for (int i = 1; i <= len; i++) {
-            lua_geti(L, -1, i);
-            const char *f = lua_tostring(L, -1);
+        lua_Unsigned len = lua_rawlen(L, -1);
+        for (lua_Unsigned i = 1; i <= len && i <= 64; i++) {
+            lua_rawgeti(L, -1, (lua_Integer)i);
+            const char *f = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
             unsigned bit = f ? nemesis_fault_bit(f) : 0;
             if (!bit)
                 return luaL_error(L, "sim.nemesis: unknown fault '%s' (known: crash, kill, pause, partition, clock, loss)",
@@ -1162,7 +1394,7 @@ static int action_hook(void *ctxp, struct sim *s, struct event *ev)
     (void)s;
     lua_State *L = cx->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)ev->aux);
-    if (call_protected(L, 0, 1) < 0)
+    if (call_protected(L, 0, 1, "a sim.at, sim.after or sim.every action") < 0)
         return -1;
     if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
         ev->aux2 = 0;          /* sim.every: returning false stops the repetition */
@@ -1284,7 +1516,7 @@ static void flush_hooks(void *ctxp, struct sim *s)
             push_record(L, &ph.r);
             if (s->stop) {
                 lua_pop(L, 2);     /* the run is over: the callback is not called */
-            } else if (call_protected(L, 1, 0) < 0) {
+            } else if (call_protected(L, 1, 0, "a submit callback") < 0) {
                 s->stop = STOP_ERROR;
             }
             continue;
@@ -1303,7 +1535,7 @@ static void flush_hooks(void *ctxp, struct sim *s)
             for (int k = 1; k <= n && !s->stop; k++) {
                 lua_geti(L, -1, k);
                 push_record(L, &ph.r);
-                if (call_protected(L, 1, 0) < 0)
+                if (call_protected(L, 1, 0, "a sim.on hook") < 0)
                     s->stop = STOP_ERROR;
             }
             lua_pop(L, 1);
@@ -1357,6 +1589,8 @@ static int after_run(lua_State *L)
     case STOP_ASSERT: return stop_script(L, SK_ASSERT, NULL);
     case STOP_INTERRUPT:
         return stop_script(L, SK_INTERRUPT, NULL);
+    case STOP_IOERR:
+        return stop_script(L, SK_IOERR, NULL);
     case STOP_LIMIT: {
         char msg[160];
         snprintf(msg, sizeof msg, "the run reached its event limit (%" PRIu64 " events); raise it with --max-events N",
@@ -1371,10 +1605,20 @@ static int after_run(lua_State *L)
     return 0;
 }
 
+/* Time advances from the main chunk only: a sim.run inside an action or a
+ * hook would run the simulation past the time the outer sim.run asked for. */
+static void main_chunk_only(lua_State *L, const char *fname)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    if (cx->entry)
+        luaL_error(L, "%s may only be called from the scenario's main chunk, not from %s", fname, cx->entry);
+}
+
 static int l_run(lua_State *L)
 {
     struct lua_ctx *cx = ctx_of(L);
     struct sim *s = cx->sim;
+    main_chunk_only(L, "sim.run");
     if (cx->opts->help)
         return stop_script(L, SK_HELP, NULL);
     check_params_used(L);
@@ -1393,6 +1637,7 @@ static int l_run_until(lua_State *L)
 {
     struct lua_ctx *cx = ctx_of(L);
     struct sim *s = cx->sim;
+    main_chunk_only(L, "sim.run_until");
     if (cx->opts->help)
         return stop_script(L, SK_HELP, NULL);
     luaL_checktype(L, 1, LUA_TFUNCTION);
@@ -1400,7 +1645,7 @@ static int l_run_until(lua_State *L)
     sim_write_header(s);
     for (;;) {
         lua_pushvalue(L, 1);
-        if (call_protected(L, 0, 1) < 0) {
+        if (call_protected(L, 0, 1, "a sim.run_until predicate") < 0) {
             s->stop = STOP_ERROR;
             return after_run(L);
         }
@@ -1458,11 +1703,9 @@ static int l_assert(lua_State *L)
     strcpy(full, where);
     strcat(full, msg);
     s->stop = STOP_ASSERT;
-    ctx_of(L)->stop = SK_ASSERT;
     set_msg(ctx_of(L), full);
     free(full);
-    lua_pushlightuserdata(L, &stop_token);
-    return lua_error(L);
+    return stop_script(L, SK_ASSERT, NULL);
 }
 
 static int l_log(lua_State *L)
@@ -1566,7 +1809,7 @@ static int sorted_iter(lua_State *L)
     if (lua_geti(L, lua_upvalueindex(1), i) == LUA_TNIL)
         return 1;
     lua_pushvalue(L, -1);
-    lua_gettable(L, lua_upvalueindex(3));
+    lua_rawget(L, lua_upvalueindex(3));
     return 2;
 }
 
@@ -1654,6 +1897,9 @@ static int g_newindex(lua_State *L)
         lua_rawset(L, 1);
         return 0;
     }
+    if (cx->in_api)
+        return luaL_error(L, "params: declared while %s is still running (from a metamethod?); declare it at the top "
+                             "of the scenario", cx->in_api);
     cx->params_declared = 1;
     int n;
     const char **keys = sorted_keys(L, 3, "params", &n);
@@ -1664,24 +1910,23 @@ static int g_newindex(lua_State *L)
     }
     lua_newtable(L);                       /* effective values */
     int eff = lua_gettop(L);
-    char *js = NULL;
+    /* The JSON of the effective values grows in malloc'd memory that a Lua
+     * error part way (a bad -P) must not leak: a scratch userdata owns it. */
+    struct scratch *sc = push_scratch(L);
+    lua_insert(L, eff);                    /* below the effective-values table */
+    eff++;
     size_t jlen = 0, jcap = 0;
     for (int i = 0; i < n; i++) {
-        lua_getfield(L, 3, keys[i]);
+        rawfield(L, 3, keys[i]);
         int decl = lua_gettop(L);
-        if (!lua_istable(L, decl)) {
-            free(js);
+        if (!lua_istable(L, decl))
             return luaL_error(L, "params.%s must be {default, \"description\"}", keys[i]);
-        }
-        lua_geti(L, decl, 1);
-        lua_geti(L, decl, 2);
+        lua_rawgeti(L, decl, 1);
+        lua_rawgeti(L, decl, 2);
         const char *desc = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
         int t = lua_type(L, -2);
-        if (t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TSTRING) {
-            const char *bad = keys[i];
-            free(js);
-            return luaL_error(L, "params.%s: the default must be a number, boolean or string", bad);
-        }
+        if (t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TSTRING)
+            return luaL_error(L, "params.%s: the default must be a number, boolean or string", keys[i]);
         const char *ov = override_for(cx, keys[i]);
         if (cx->opts->help) {
             printf("  %-20s %-10s %s\n", keys[i], luaL_tolstring(L, -2, NULL), desc);
@@ -1693,20 +1938,26 @@ static int g_newindex(lua_State *L)
             if (t == LUA_TNUMBER) {
                 if (!lua_stringtonumber(L, ov)) {
                     lua_pushfstring(L, "-P %s=%s: a number expected", keys[i], ov);
-                    free(js);
                     return stop_script(L, SK_USAGE, lua_tostring(L, -1));
                 }
                 if (lua_isinteger(L, -3) && !lua_isinteger(L, -1)) {
-                    lua_pushfstring(L, "-P %s=%s: a whole number expected (the default is %I)", keys[i], ov,
-                                    (LUAI_UACINT)lua_tointeger(L, -3));
-                    free(js);
-                    return stop_script(L, SK_USAGE, lua_tostring(L, -1));
+                    /* 1e1 is a whole number written as a float: take it */
+                    double d = lua_tonumber(L, -1);
+                    if (d == floor(d) && fabs(d) < 9.2e18) {
+                        lua_pop(L, 1);
+                        lua_pushinteger(L, (lua_Integer)d);
+                    } else {
+                        lua_pushfstring(L, "-P %s=%s: a whole number expected, and %s %s (the default is %I)", keys[i],
+                                        ov, ov, isfinite(d) ? (d == floor(d) ? "is too large" : "has a fraction")
+                                                            : "is not finite",
+                                        (LUAI_UACINT)lua_tointeger(L, -3));
+                        return stop_script(L, SK_USAGE, lua_tostring(L, -1));
+                    }
                 }
             } else if (t == LUA_TBOOLEAN) {
                 int b;
                 if (parse_bool(ov, &b)) {
                     lua_pushfstring(L, "-P %s=%s: true or false expected", keys[i], ov);
-                    free(js);
                     return stop_script(L, SK_USAGE, lua_tostring(L, -1));
                 }
                 lua_pushboolean(L, b);
@@ -1719,21 +1970,21 @@ static int g_newindex(lua_State *L)
             size_t need = strlen(keys[i]) + 64 + (lua_type(L, -1) == LUA_TSTRING ? lua_rawlen(L, -1) * 6 : 0);
             if (jlen + need > jcap) {
                 jcap = (jlen + need) * 2;
-                js = realloc(js, jcap);
-                if (!js)
+                sc->p = realloc(sc->p, jcap);
+                if (!sc->p)
                     abort();
             }
-            jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%s", jlen ? "," : "{");
-            json_append_string(&js, &jlen, &jcap, keys[i]);
-            js[jlen++] = ':';
+            jlen += (size_t)snprintf(sc->p + jlen, jcap - jlen, "%s", jlen ? "," : "{");
+            json_append_string(&sc->p, &jlen, &jcap, keys[i]);
+            sc->p[jlen++] = ':';
             if (lua_type(L, -1) == LUA_TSTRING) {
-                json_append_string(&js, &jlen, &jcap, lua_tostring(L, -1));
+                json_append_string(&sc->p, &jlen, &jcap, lua_tostring(L, -1));
             } else if (lua_type(L, -1) == LUA_TBOOLEAN) {
-                jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%s", lua_toboolean(L, -1) ? "true" : "false");
+                jlen += (size_t)snprintf(sc->p + jlen, jcap - jlen, "%s", lua_toboolean(L, -1) ? "true" : "false");
             } else if (lua_isinteger(L, -1)) {
-                jlen += (size_t)snprintf(js + jlen, jcap - jlen, "%lld", (long long)lua_tointeger(L, -1));
+                jlen += (size_t)snprintf(sc->p + jlen, jcap - jlen, "%lld", (long long)lua_tointeger(L, -1));
             } else {
-                jlen += (size_t)json_format_double(js + jlen, jcap - jlen, lua_tonumber(L, -1));
+                jlen += (size_t)json_format_double(sc->p + jlen, jcap - jlen, lua_tonumber(L, -1));
             }
         }
         lua_setfield(L, eff, keys[i]);
@@ -1759,19 +2010,19 @@ static int g_newindex(lua_State *L)
             const char *declared = n ? lua_tostring(L, -1) : "none";
             const char *bad = lua_pushlstring(L, p, (size_t)(eq - p));
             lua_pushfstring(L, "unknown parameter '%s' (declared: %s)", bad, declared);
-            free(js);
             return stop_script(L, SK_USAGE, lua_tostring(L, -1));
         }
     }
-    if (!js) {
-        js = strdup("{}");
+    if (!sc->p) {
+        sc->p = strdup("{}");
     } else {
-        js = realloc(js, jlen + 2);
-        js[jlen++] = '}';
-        js[jlen] = 0;
+        sc->p = realloc(sc->p, jlen + 2);
+        sc->p[jlen++] = '}';
+        sc->p[jlen] = 0;
     }
     free(cx->sim->params_json);
-    cx->sim->params_json = js;
+    cx->sim->params_json = sc->p;
+    sc->p = NULL;
     if (cx->opts->help)
         return stop_script(L, SK_HELP, NULL);
     lua_pushstring(L, "params");
@@ -1788,11 +2039,48 @@ static int sim_index_error(lua_State *L)
     return luaL_error(L, "sim.%s does not exist (see docs/lua-api.md for the sim module)", k ? k : "?");
 }
 
+/* Every sim function and method is called through this gate, which refuses
+ * a call into the engine while another sim call is still in progress: a
+ * __tostring run by sim.log, a metamethod of an argument, an error handler.
+ * Arguments are read with raw access, so no user code should run there at
+ * all; the gate holds the line for what remains. The real function is
+ * called directly, not through lua_call, so its errors keep naming the
+ * script's file:line. An error unwinding out of the call leaves in_api set;
+ * call_protected and the sandbox's pcall restore it. */
+static int api_gate(lua_State *L)
+{
+    struct lua_ctx *cx = ctx_of(L);
+    const char *name = lua_tostring(L, lua_upvalueindex(2));
+    if (cx->in_api)
+        return luaL_error(L, "%s: called while %s is still running (from a metamethod, __tostring or error "
+                             "handler); call it from the scenario itself", name, cx->in_api);
+    lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
+    cx->in_api = name;
+    int n = f(L);
+    cx->in_api = NULL;
+    return n;
+}
+
+/* Set the functions of regs into the table on top, each behind api_gate;
+ * PREFIX names them in messages ("sim." or ":"). */
+static void set_gated(lua_State *L, int table, const luaL_Reg *regs, const char *prefix)
+{
+    table = lua_absindex(L, table);
+    for (; regs->name; regs++) {
+        lua_pushcfunction(L, regs->func);
+        lua_pushfstring(L, "%s%s", prefix, regs->name);
+        lua_pushcclosure(L, api_gate, 2);
+        lua_setfield(L, table, regs->name);
+    }
+}
+
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction tostr)
 {
     luaL_newmetatable(L, name);
     lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
+    lua_pushfstring(L, "%s:", strncmp(name, "sim.", 4) == 0 ? name + 4 : name);
+    set_gated(L, -2, methods, lua_tostring(L, -1));
+    lua_pop(L, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, tostr);
     lua_setfield(L, -2, "__tostring");
@@ -1801,6 +2089,14 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
 
 static void open_sim(lua_State *L, struct lua_ctx *cx)
 {
+    luaL_newmetatable(L, SCRATCH_MT);
+    lua_pushcfunction(L, scratch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, CONFIG_MT);
+    lua_pushcfunction(L, config_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
     static const luaL_Reg dist_m[] = { { "sample", dist_sample_l }, { NULL, NULL } };
     new_class(L, DIST_MT, dist_m, dist_tostring);
     static const luaL_Reg cluster_m[] = {
@@ -1832,7 +2128,8 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
         { "assert", l_assert }, { "metrics", l_metrics }, { "log", l_log }, { "sorted", l_sorted },
         { NULL, NULL },
     };
-    luaL_newlib(L, fns);
+    lua_newtable(L);
+    set_gated(L, -1, fns, "sim.");
     lua_createtable(L, cx->opts->nargs, 0);
     for (int i = 0; i < cx->opts->nargs; i++) {
         lua_pushstring(L, cx->opts->args[i]);
@@ -1982,9 +2279,19 @@ int run_scenario(struct run_opts *o)
 
     int to_stdout = o->trace_path && strcmp(o->trace_path, "-") == 0;
     if (o->trace_path && !o->help) {
-        if (trace_open(&s->trace, o->trace_path) != 0) {
-            fprintf(stderr, "clustersim: cannot write trace '%s': %s\n", o->trace_path, strerror(errno));
+        const char *inputs[] = { o->scenario };
+        if (refuse_output_over_input("", o->trace_path, inputs, 1)) {
             sim_free(s);
+            return EXIT_USAGE;
+        }
+        if (trace_open(&s->trace, o->trace_path) != 0) {
+            int err = errno;
+            sim_free(s);
+            if (err == EINTR && sim_interrupted) {   /* Ctrl-C while a FIFO waited for its reader */
+                fprintf(stderr, "clustersim: interrupted while opening the trace '%s'\n", o->trace_path);
+                return EXIT_INTERRUPTED;
+            }
+            fprintf(stderr, "clustersim: cannot write trace '%s': %s\n", o->trace_path, strerror(err));
             return EXIT_IOERR;
         }
         s->trace_open = 1;
@@ -2012,12 +2319,19 @@ int run_scenario(struct run_opts *o)
     const char *status = "ok";
     int rc = luaL_loadfilex(L, o->scenario, "t");
     if (rc != LUA_OK) {
-        fprintf(stderr, "clustersim: %s\n", lua_tostring(L, -1));
+        const char *m = lua_tostring(L, -1);
+        if (rc == LUA_ERRFILE)
+            fprintf(stderr, "clustersim: %s\n", m);
+        else if (strstr(m, "binary chunk"))     /* Lua's message names no file */
+            fprintf(stderr, "clustersim: script error: %s: a precompiled (binary) chunk; scenarios must be Lua source "
+                            "text\n", o->scenario);
+        else                                    /* a syntax error: "file:line: what" */
+            fprintf(stderr, "clustersim: script error: %s\n", m);
         lua_pop(L, 1);
         exit_code = rc == LUA_ERRFILE ? EXIT_NOINPUT : EXIT_SCRIPT;
         status = "error";
     } else {
-        rc = call_protected(L, 0, 0);
+        rc = call_protected(L, 0, 0, NULL);
         if (rc == 0 && s->pending.len && !s->stop) {
             flush_hooks(&cx, s);     /* records made after the last event still reach their hooks */
             if (s->stop == STOP_ERROR) {
@@ -2067,6 +2381,13 @@ int run_scenario(struct run_opts *o)
                 exit_code = EXIT_INTERRUPTED;
                 status = "interrupted";
                 break;
+            case SK_IOERR:
+                fprintf(stderr, "clustersim: the trace '%s' could not be written at t=%.3f ms (%s); the run stopped "
+                                "there\n", o->trace_path ? o->trace_path : "?", sim_ns_to_ms(s->now),
+                        strerror(s->trace.error));
+                exit_code = EXIT_IOERR;
+                status = "error";
+                break;
             case SK_USAGE:
                 fprintf(stderr, "clustersim: %s\n", cx.msg ? cx.msg : "bad parameter");
                 exit_code = EXIT_USAGE;
@@ -2100,9 +2421,10 @@ int run_scenario(struct run_opts *o)
     for (int i = 0; i < cx.nhook_types; i++)
         free(cx.hook_types[i]);
     free(cx.msg);
+    free(cx.fatal_msg);
     if (s->trace_open) {
         int err = trace_close(&s->trace);
-        if (err) {
+        if (err && exit_code != EXIT_IOERR) {
             fprintf(stderr, "clustersim: error writing trace '%s': %s\n", o->trace_path, strerror(err));
             if (exit_code == EXIT_OK)
                 exit_code = EXIT_IOERR;

@@ -25,8 +25,8 @@ static const char usage_text[] =
     "                   [--lua-budget N] [--lua-memory MB] [--max-events N] [--help] [-- ARGS]\n"
     "  explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE]\n"
     "                   [run options]\n"
-    "  check TRACE.jsonl          validate a trace and check its client history\n"
-    "  plot TRACE.jsonl... --kind KIND -o OUT.(png|svg|pdf|-)\n"
+    "  check TRACE.jsonl|HISTORY.jsonl  validate a trace and check its client history\n"
+    "  plot TRACE.jsonl... --kind KIND -o OUT.(png|svg|pdf|-) [--clients]\n"
     "  export TRACE.jsonl --to chrome|shiviz|history [-o OUT]\n"
     "  bench                      engine benchmark (events per second)\n"
     "  bugs                       list the seeded bugs --bug can switch on\n"
@@ -91,15 +91,21 @@ static int unknown_word(const char *what, const char *word, const char *const *k
     return EXIT_USAGE;
 }
 
+/* A decimal number, digits only: no sign, no spaces, no 0x or leading-zero
+ * octal (strtoull with base 0 read "010" as 8, and " -5" as 2^64 - 5). */
 static int parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s || *s == '-')
+    if (!s || !*s)
         return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return -1;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;       /* more than 64 bits */
+        v = v * 10 + d;
+    }
     *out = v;
     return 0;
 }
@@ -128,6 +134,10 @@ static int cmd_bugs(void)
         printf("no seeded bugs are registered\n");
     return 0;
 }
+
+/* Room for --bug and -P options; one more is an error, never dropped. */
+#define MAX_BUGS 32
+#define MAX_PARAMS 64
 
 static const char *const run_flags[] = {
     "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
@@ -177,7 +187,7 @@ static int parse_run_option(int argc, char **argv, int i, struct run_opts *o,
     uint64_t u;
     if (strcmp(flag, "--seed") == 0) {
         if (parse_u64(val, &u)) {
-            usage_error("--seed takes a number from 0 to 18446744073709551615, got '%s'", val);
+            usage_error("--seed takes a decimal number from 0 to 18446744073709551615, got '%s'", val);
             return -1;
         }
         o->seed = u;
@@ -203,16 +213,22 @@ static int parse_run_option(int argc, char **argv, int i, struct run_opts *o,
             unknown_word("bug", val, known);
             return -1;
         }
-        if (*nbugs < 32)
-            bugs[(*nbugs)++] = val;
+        if (*nbugs >= MAX_BUGS) {
+            fprintf(stderr, "clustersim: too many --bug options (at most %d)\n", MAX_BUGS);
+            return -1;
+        }
+        bugs[(*nbugs)++] = val;
     } else if (strcmp(flag, "-P") == 0) {
         const char *e = strchr(val, '=');
         if (!e || e == val) {
             usage_error("-P takes name=value, got '%s'", val);
             return -1;
         }
-        if (*nparams < 64)
-            params[(*nparams)++] = (char *)val;
+        if (*nparams >= MAX_PARAMS) {
+            fprintf(stderr, "clustersim: too many -P options (at most %d)\n", MAX_PARAMS);
+            return -1;
+        }
+        params[(*nparams)++] = (char *)val;
     } else if (strcmp(flag, "--check-every") == 0) {
         if (parse_u64(val, &u) || u == 0) {
             usage_error("--check-every takes a number >= 1, got '%s'", val);
@@ -280,8 +296,8 @@ static int cmd_run(int argc, char **argv)
     struct run_opts o;
     run_opts_default(&o);
     o.repro_prefix = "./clustersim";
-    static const char *bugs[33];
-    static char *params[65];
+    static const char *bugs[MAX_BUGS + 1];
+    static char *params[MAX_PARAMS + 1];
     static int skips[257];
     int nbugs = 0, nparams = 0, nskips = 0;
     for (int i = 1; i < argc; i++) {
@@ -330,8 +346,8 @@ static int cmd_explore(int argc, char **argv)
     explore_opts_default(&e);
     run_opts_default(&e.run);
     e.run.repro_prefix = "./clustersim";
-    static const char *bugs[33];
-    static char *params[65];
+    static const char *bugs[MAX_BUGS + 1];
+    static char *params[MAX_PARAMS + 1];
     static int skips[257];
     int nbugs = 0, nparams = 0, nskips = 0;
     for (int i = 1; i < argc; i++) {
@@ -372,10 +388,17 @@ static int cmd_explore(int argc, char **argv)
             e.jobs = (int)u;
             i++;
         } else if (strcmp(a, "--shard") == 0 && val) {
-            unsigned si, sn;
-            char extra;
-            if (sscanf(val, "%u/%u%c", &si, &sn, &extra) != 2 || sn == 0 || si < 1 || si > sn)
-                return usage_error("--shard takes I/N with 1 <= I <= N, got '%s'", val);
+            uint64_t si, sn;
+            const char *slash = strchr(val, '/');
+            char ibuf[32];
+            if (!slash || (size_t)(slash - val) >= sizeof ibuf)
+                return usage_error("--shard takes I/N with 1 <= I <= N (decimal), got '%s'", val);
+            memcpy(ibuf, val, (size_t)(slash - val));
+            ibuf[slash - val] = 0;
+            if (parse_u64(ibuf, &si) || parse_u64(slash + 1, &sn) || sn == 0 || si < 1 || si > sn)
+                return usage_error("--shard takes I/N with 1 <= I <= N (decimal), got '%s'", val);
+            if (sn > 1000000000)
+                return usage_error("--shard: N is at most 1000000000, got '%s'", val);
             e.shard_i = (int)si;
             e.shard_n = (int)sn;
             i++;
@@ -419,7 +442,13 @@ static int cmd_explore(int argc, char **argv)
 static void on_signal(int sig)
 {
     (void)sig;
-    if (sim_interrupted)      /* a second Ctrl-C: stop now */
+    /* The first signal asks the run to stop at the next event or the next
+     * thousand Lua instructions (every C call a script can make is bounded
+     * by the budget too), then the trace is completed and marked
+     * "interrupted". A second changes nothing — that stop is already on its
+     * way. Only a third leaves at once, without a complete trace. */
+    static volatile sig_atomic_t count;
+    if (++count >= 3)
         _exit(EXIT_INTERRUPTED);
     sim_interrupted = 1;
 }

@@ -84,6 +84,10 @@ const void *node_params(const struct node *n);   /* the cluster's configured opt
  * observations here (what it committed, which lock it granted) for `check`,
  * but must never read it to make a decision. */
 void       *node_ghost(struct node *n);
+/* Ask for `check` at the end of the current event even when --check-every
+ * would skip it: a ghost that queues observations for its next check calls
+ * this when the queue is long, so its memory does not grow with N. */
+void        node_check_soon(struct node *n);
 
 /* For ghost bookkeeping only (what check() and metrics() need, such as how
  * long after a real crash a detector noticed): the omniscient view and true

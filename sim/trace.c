@@ -34,9 +34,34 @@ static void put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 
 #define PUTS(lit) put(buf, len, cap, lit, sizeof(lit) - 1)
 
-/* Bytes that need escaping in a JSON string. */
-static inline int needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+/* Bytes that take the slow path: JSON escapes, and every non-ASCII byte,
+ * whose UTF-8 must be checked. */
+static inline int needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
 
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0];
+    if (c >= 0xc2 && c <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/* A JSON string of s. Text a script wrote may hold any bytes (sim.log of
+ * binary data, a scenario path in Latin-1): a byte that is not part of
+ * well-formed UTF-8 is written as \ufffd, the replacement character, so
+ * every trace line is valid JSON for any reader (docs/trace.md). The
+ * NUL-terminated input means a truncated sequence at the end is seen as
+ * malformed, never read past. */
 void json_append_string(char **buf, size_t *len, size_t *cap, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -71,6 +96,16 @@ void json_append_string(char **buf, size_t *len, size_t *cap, const char *s)
             default:
                 *o++ = 'u'; *o++ = '0'; *o++ = '0';
                 *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+            }
+        } else if (c >= 0x80) {
+            size_t k = utf8_seq(p);
+            if (k) {
+                memcpy(o, p, k);
+                o += k;
+                p += k - 1;
+            } else {
+                memcpy(o, "\\ufffd", 6);
+                o += 6;
             }
         } else {
             *o++ = (char)c;

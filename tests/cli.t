@@ -63,7 +63,7 @@ fi
 expect_exit 64 "unknown flag" -- $R scenarios/fd_crash.lua --sed 4
 expect_err "unknown option '--sed' \(did you mean '--seed'\?\)" "unknown flag named with a suggestion"
 expect_exit 64 "bad seed" -- $R scenarios/fd_crash.lua --seed banana
-expect_err "--seed takes a number" "bad seed explained"
+expect_err "--seed takes a decimal number" "bad seed explained"
 expect_exit 64 "bad trace level" -- $R scenarios/fd_crash.lua --trace-level everything
 expect_err "unknown trace level 'everything'" "bad trace level named"
 expect_exit 64 "unknown bug" -- $R scenarios/fd_crash.lua --bug raft.no_such_bug

@@ -2,22 +2,26 @@
  *
  * Each takes the subcommand's argv with argv[0] the subcommand name
  * ("plot", "export", "check") and returns the process exit status:
- *   0 ok; 1 a check failed (or a trace lacks what a plot needs);
- *   2 inconclusive (a checker ran out of budget); 64 bad command line;
- *   65 a malformed trace line (plot, export); 66 an input file is missing;
- *   70 internal error (e.g. gnuplot missing); 74 output cannot be written.
+ *   0 ok; 1 a check failed (or a trace lacks what a plot needs: "nothing
+ *   to draw"); 2 inconclusive (a checker ran out of its step or memory
+ *   budget); 64 bad command line, or an output path that names an input;
+ *   65 a malformed or structurally invalid trace (plot, export: bad schema,
+ *   a second header, a record after the end, a bad or decreasing "t", an
+ *   id out of range) — check reports those and exits 1; 66 an input file
+ *   is missing; 70 internal error (e.g. gnuplot missing); 74 output cannot
+ *   be written (check's result on stdout included).
  * Messages go to stderr, prefixed "clustersim SUBCOMMAND: ". */
 #ifndef TOOLS_CMD_H
 #define TOOLS_CMD_H
 
 /* clustersim plot TRACE.jsonl [TRACE2 ...] --kind KIND -o OUT
- *   [--from MS] [--to MS] [--nodes 1,2,3] [--title T] [--data DIR] */
+ *   [--from MS] [--to MS] [--nodes 1,2,3] [--clients] [--title T] [--data DIR] */
 int cmd_plot(int argc, char **argv);
 
 /* clustersim export TRACE.jsonl --to chrome|shiviz|history [-o OUT] */
 int cmd_export(int argc, char **argv);
 
-/* clustersim check TRACE.jsonl [--budget N] [--quiet] */
+/* clustersim check TRACE.jsonl|HISTORY.jsonl [--budget STEPS] [--memory MB] */
 int cmd_check(int argc, char **argv);
 
 #endif

@@ -2,7 +2,9 @@
 # Install what clustersim needs to build, test and plot. As root on
 # Debian/Ubuntu it installs the packages; otherwise it prints the command.
 set -u
-DEB="gcc make pkg-config liblua5.4-dev libcjson-dev gnuplot-nox"
+# lua5.4 (the interpreter) and jq are for the tests only: the pattern
+# functions are checked against stock Lua, and the docs' jq recipes run.
+DEB="gcc make pkg-config liblua5.4-dev libcjson-dev gnuplot-nox lua5.4 jq"
 missing=""
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
@@ -11,6 +13,8 @@ command -v prove >/dev/null 2>&1 || missing="$missing perl"
 pkg-config --exists lua5.4 2>/dev/null || missing="$missing liblua5.4-dev"
 pkg-config --exists libcjson 2>/dev/null || missing="$missing libcjson-dev"
 command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
+command -v lua5.4 >/dev/null 2>&1 || missing="$missing lua5.4"
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
 if [ -z "$missing" ]; then
     echo "deps: everything clustersim needs is installed"
     exit 0
@@ -27,6 +31,6 @@ if [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 echo "deps: install the equivalents of: $DEB"
-echo "  Fedora:  sudo dnf install gcc make pkgconf-pkg-config lua-devel cjson-devel gnuplot perl-Test-Harness"
-echo "  macOS:   brew install lua cjson gnuplot pkg-config   (then make PKG_CONFIG='pkg-config' with lua5.4.pc)"
+echo "  Fedora:  sudo dnf install gcc make pkgconf-pkg-config lua-devel cjson-devel gnuplot perl-Test-Harness lua jq"
+echo "  macOS:   brew install lua cjson gnuplot pkg-config jq   (then make PKG_CONFIG='pkg-config' with lua5.4.pc)"
 exit 1
