@@ -1,4 +1,8 @@
-/* The `sim` Lua module: the scenario side of the simulator.
+/* The `sim` Lua module: the scenario side of the simulator. This file has
+ * the sandbox, the cluster and network calls, scheduling, hooks, the run
+ * and the driver; clients and the nemesis are in lua_clients.c, params in
+ * lua_params.c, the bounded string and table functions in lua_strlib.c
+ * (the shared internals: lua_int.h).
  *
  * A scenario is a plain Lua 5.4 script run top to bottom in a sandbox:
  * base, table, string, math and utf8 only; text chunks only; `math.random`
@@ -32,59 +36,22 @@
 #include "sim/client.h"
 #include "sim/dmath.h"
 #include "sim/engine.h"
+#include "sim/lua_int.h"
 #include "sim/lua_sandbox.h"
 #include "sim/nemesis.h"
 #include "sim/outpath.h"
 #include "sim/sim.h"
 
-enum stop_kind { SK_NONE = 0, SK_ASSERT, SK_VIOLATION, SK_ACTION_ERROR, SK_HELP, SK_USAGE, SK_INTERRUPT, SK_IOERR };
-
-struct lua_ctx {
-    lua_State *L;
-    struct sim *sim;
-    struct run_opts *opts;
-    uint64_t count;              /* instructions used by the current entry */
-    size_t mem_used;
-    struct rng script_rng;
-    char *hook_types[64];
-    int nhook_types;
-    int hook_all;
-    int hooks_ref;               /* registry: table type -> list of functions */
-    enum stop_kind stop;
-    char *msg;                   /* message for the stop (assertion text, error + traceback) */
-    int params_declared;
-    int in_flush;
-    /* Re-entrancy: the sim call now reading its arguments or running (NULL
-     * between calls). A metamethod, __tostring or error handler that runs
-     * inside one may not call into the engine (api_gate). */
-    const char *in_api;
-    /* Where the running Lua code was entered from (call_protected): NULL for
-     * the main chunk, else "a sim.at action", ... sim.run refuses the others. */
-    const char *entry;
-    int depth;                   /* nesting of call_protected */
-    /* Sticky stops that no pcall may swallow: once set, every pcall re-raises
-     * and the count hook raises again at once (see l_pcall). */
-    int fatal;
-    char *fatal_msg;
-};
-
 static char stop_token;          /* its address is the sentinel error value */
 
-static struct lua_ctx *ctx_of(lua_State *L)
-{
-    void *ud;
-    lua_getallocf(L, &ud);
-    return ud;
-}
-
-static void set_msg(struct lua_ctx *cx, const char *m)
+void set_msg(struct lua_ctx *cx, const char *m)
 {
     free(cx->msg);
     cx->msg = strdup(m ? m : "");
 }
 
 /* Unwind the script: the stop kind says why. */
-static int stop_script(lua_State *L, enum stop_kind k, const char *msg)
+int stop_script(lua_State *L, enum stop_kind k, const char *msg)
 {
     struct lua_ctx *cx = ctx_of(L);
     cx->stop = k;
@@ -99,10 +66,7 @@ static int stop_script(lua_State *L, enum stop_kind k, const char *msg)
  * can still raise (a bad option part way through a table) keeps the
  * pointer in a userdata on the stack whose __gc frees it; on success it
  * takes the pointer out. (lua_close runs every pending __gc.) */
-#define SCRATCH_MT "sim.scratch"
 #define CONFIG_MT "sim.config"
-
-struct scratch { char *p; };
 
 static int scratch_gc(lua_State *L)
 {
@@ -112,7 +76,7 @@ static int scratch_gc(lua_State *L)
     return 0;
 }
 
-static struct scratch *push_scratch(lua_State *L)
+struct scratch *push_scratch(lua_State *L)
 {
     struct scratch *sc = lua_newuserdatauv(L, sizeof *sc, 0);
     sc->p = NULL;
@@ -449,13 +413,9 @@ static void open_sandbox(lua_State *L, int print_to_stderr)
 
 /* ----------------------------------------------------- argument helpers */
 
-static struct sim *S(lua_State *L) { return ctx_of(L)->sim; }
 
-/* Times and durations a script may give, in ms: ~31.7 years, so that
- * now + any of them stays far inside int64 nanoseconds. */
-#define MAX_MS 1e12
 
-static double check_ms(lua_State *L, int arg)
+double check_ms(lua_State *L, int arg)
 {
     double v = luaL_checknumber(L, arg);
     if (!(v >= 0 && v <= MAX_MS))
@@ -463,7 +423,7 @@ static double check_ms(lua_State *L, int arg)
     return v;
 }
 
-static int check_node_arg(lua_State *L, int arg)
+int check_node_arg(lua_State *L, int arg)
 {
     struct sim *s = S(L);
     if (!s->alg)
@@ -484,7 +444,7 @@ static int cmp_str(const void *a, const void *b)
  * an error naming the function. The array lives in a userdata pushed on the
  * stack (so an error raised by the caller leaks nothing); its entries point
  * into Lua strings kept alive by the table. The caller pops it. */
-static const char **sorted_keys(lua_State *L, int idx, const char *fname, int *n)
+const char **sorted_keys(lua_State *L, int idx, const char *fname, int *n)
 {
     idx = lua_absindex(L, idx);
     int len = 0;
@@ -508,7 +468,7 @@ static const char **sorted_keys(lua_State *L, int idx, const char *fname, int *n
 }
 
 /* Every key of the options table at idx must be in known. */
-static void check_options(lua_State *L, int idx, const char *fname, const char *const *known)
+void check_options(lua_State *L, int idx, const char *fname, const char *const *known)
 {
     int n;
     const char **keys = sorted_keys(L, idx, fname, &n);
@@ -535,14 +495,14 @@ static void check_options(lua_State *L, int idx, const char *fname, const char *
 /* Arguments are read with raw access everywhere in this file: a metamethod
  * on an options table must not run user code (which could call back into
  * the engine or free what is being read) in the middle of a sim call. */
-static int rawfield(lua_State *L, int idx, const char *name)
+int rawfield(lua_State *L, int idx, const char *name)
 {
     idx = lua_absindex(L, idx);
     lua_pushstring(L, name);
     return lua_rawget(L, idx);
 }
 
-static int opt_field(lua_State *L, int idx, const char *name)
+int opt_field(lua_State *L, int idx, const char *name)
 {
     rawfield(L, idx, name);
     if (lua_isnil(L, -1)) {
@@ -552,7 +512,7 @@ static int opt_field(lua_State *L, int idx, const char *name)
     return 1;
 }
 
-static double opt_number(lua_State *L, int idx, const char *fname, const char *name, double def, double lo, double hi)
+double opt_number(lua_State *L, int idx, const char *fname, const char *name, double def, double lo, double hi)
 {
     if (!opt_field(L, idx, name))
         return def;
@@ -565,7 +525,7 @@ static double opt_number(lua_State *L, int idx, const char *fname, const char *n
     return v;
 }
 
-static int opt_bool(lua_State *L, int idx, const char *fname, const char *name, int def)
+int opt_bool(lua_State *L, int idx, const char *fname, const char *name, int def)
 {
     if (!opt_field(L, idx, name))
         return def;
@@ -716,9 +676,6 @@ static int l_network(lua_State *L)
 }
 
 /* An endpoint argument: a node number, or a client handle. */
-#define CLIENT_MT "sim.client"
-#define NODE_MT "sim.node"
-#define CLUSTER_MT "sim.cluster"
 
 static int check_endpoint(lua_State *L, int arg)
 {
@@ -873,7 +830,6 @@ static void read_config(lua_State *L, int idx, struct config *cfg)
     lua_pop(L, 1);    /* the keys */
 }
 
-static void check_params_used(lua_State *L);
 
 static int l_cluster(lua_State *L)
 {
@@ -926,7 +882,7 @@ static void push_node(lua_State *L, int id)
 
 static int c_node(lua_State *L) { push_node(L, check_node_arg(L, 2)); return 1; }
 
-static int fault_result(lua_State *L, int rc, const struct error *err, const char *fname)
+int fault_result(lua_State *L, int rc, const struct error *err, const char *fname)
 {
     if (rc < 0)
         return luaL_error(L, "%s: %s", fname, err->msg);
@@ -978,9 +934,9 @@ static int c_resume(lua_State *L)
     return fault_result(L, sim_resume(S(L), id, &err), &err, "resume");
 }
 
-static const char *const clock_opts[] = { "drift_ppm", "offset", "step", NULL };
+const char *const clock_opts[] = { "drift_ppm", "offset", "step", NULL };
 
-static int64_t check_ppm(lua_State *L, int idx, const char *fname)
+int64_t check_ppm(lua_State *L, int idx, const char *fname)
 {
     double ppm = opt_number(L, idx, fname, "drift_ppm", 0, -999000, 1000000);
     return (int64_t)llround(ppm * 1000.0);
@@ -989,7 +945,7 @@ static int64_t check_ppm(lua_State *L, int idx, const char *fname)
 /* The `step` option of the clock table at idx, in ns. Steps add up, so the
  * bound is on the clock's resulting distance from true time (MAX_MS either
  * way), which keeps every local time far inside int64 nanoseconds. */
-static sim_time check_step(lua_State *L, int idx, sim_time offset_now, const char *who, int id)
+sim_time check_step(lua_State *L, int idx, sim_time offset_now, const char *who, int id)
 {
     double step = opt_number(L, idx, "clock", "step", 0, -MAX_MS, MAX_MS);
     double off = sim_ns_to_ms(offset_now) + step;
@@ -1117,241 +1073,6 @@ static int n_tostring(lua_State *L)
     int *p = luaL_checkudata(L, 1, NODE_MT);
     lua_pushfstring(L, "node(%d)", *p);
     return 1;
-}
-
-/* ------------------------------------------------------------ clients */
-
-static void push_client(lua_State *L, int id)
-{
-    int *p = lua_newuserdatauv(L, sizeof *p, 0);
-    *p = id;
-    luaL_setmetatable(L, CLIENT_MT);
-}
-
-static const char *const client_opts[] = {
-    "count", "workload", "rate", "closed", "think", "keys", "read_ratio", "cas_ratio",
-    "timeout", "retries", "max_outstanding", "values", "start", "stop", NULL
-};
-
-static int l_clients(lua_State *L)
-{
-    struct sim *s = S(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    check_options(L, 1, "sim.clients", client_opts);
-    struct client_cfg c;
-    client_cfg_default(&c);
-    int count = (int)opt_number(L, 1, "sim.clients", "count", 1, 0, SIM_MAX_CLIENTS);
-    if (count > SIM_MAX_CLIENTS - clients_count(s))
-        return luaL_error(L, "sim.clients: %d more clients would make %d (at most %d in a run)", count,
-                          clients_count(s) + count, SIM_MAX_CLIENTS);
-    c.rate = opt_number(L, 1, "sim.clients", "rate", 0, 0, 1e9);
-    c.closed = opt_bool(L, 1, "sim.clients", "closed", 0);
-    c.think = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "think", 0, 0, 1e12));
-    c.keys = (int)opt_number(L, 1, "sim.clients", "keys", 8, 1, 1e9);
-    c.read_ratio = opt_number(L, 1, "sim.clients", "read_ratio", 0.5, 0, 1);
-    c.cas_ratio = opt_number(L, 1, "sim.clients", "cas_ratio", 0, 0, 1);
-    if (c.read_ratio + c.cas_ratio > 1)
-        return luaL_error(L, "sim.clients: read_ratio + cas_ratio must be <= 1");
-    c.timeout = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "timeout", 1000, 0.001, 1e12));
-    c.retries = (int)opt_number(L, 1, "sim.clients", "retries", 3, 0, 1e6);
-    c.max_outstanding = (int)opt_number(L, 1, "sim.clients", "max_outstanding", 16, 1, 1e6);
-    c.values = (int)opt_number(L, 1, "sim.clients", "values", 5, 1, 1e9);
-    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
-    c.stop = opt_field(L, 1, "stop") ? (lua_pop(L, 1), sim_ms_to_ns(opt_number(L, 1, "sim.clients", "stop", 0, 0, MAX_MS)))
-                                     : SIM_TIME_MAX;
-    const char *wl = NULL;
-    if (opt_field(L, 1, "workload")) {
-        wl = lua_tostring(L, -1);
-        lua_pop(L, 1);
-        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "none")))
-            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, none)", wl ? wl : "?");
-    }
-    if (wl)
-        c.workload = strcmp(wl, "kv") == 0 ? WORKLOAD_KV : WORKLOAD_NONE;
-    else
-        c.workload = (c.rate > 0 || c.closed) ? WORKLOAD_KV : WORKLOAD_NONE;
-    if (c.workload == WORKLOAD_KV && !c.closed && c.rate <= 0)
-        return luaL_error(L, "sim.clients: the kv workload needs rate = N (open loop, ops/s per client) or closed = true");
-    int first = clients_add(s, count, &c);
-    lua_createtable(L, count, 0);
-    for (int i = 0; i < count; i++) {
-        push_client(L, first + i);
-        lua_seti(L, -2, i + 1);
-    }
-    return 1;
-}
-
-static int l_client(lua_State *L)
-{
-    struct sim *s = S(L);
-    lua_Integer id = luaL_checkinteger(L, 1);
-    if (id < 1 || id > SIM_MAX_CLIENTS)
-        return luaL_argerror(L, 1, lua_pushfstring(L, "client %I is out of range (clients are 1..%d)",
-                                                   (LUAI_UACINT)id, SIM_MAX_CLIENTS));
-    if (id > clients_count(s)) {
-        /* Scripted clients come into being on first use, idle until told. */
-        struct client_cfg c;
-        client_cfg_default(&c);
-        clients_add(s, (int)id - clients_count(s), &c);
-    }
-    push_client(L, (int)id);
-    return 1;
-}
-
-static int check_client(lua_State *L)
-{
-    int *p = luaL_checkudata(L, 1, CLIENT_MT);
-    return *p;
-}
-
-static const char *const submit_opts[] = { "op", "key", "value", "expect", "ttl", "token", "num", "node", NULL };
-
-static void copy_field(lua_State *L, int idx, const char *name, char *dst, size_t cap)
-{
-    if (!opt_field(L, idx, name))
-        return;
-    int t = lua_type(L, -1);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN)
-        luaL_error(L, "submit: '%s' must be a string or a number, got %s", name, luaL_typename(L, -1));
-    size_t len;
-    const char *v = luaL_tolstring(L, -1, &len);
-    if (len >= cap)
-        luaL_error(L, "submit: '%s' is longer than %d bytes", name, (int)cap - 1);
-    memcpy(dst, v, len + 1);
-    lua_pop(L, 2);
-}
-
-static int cl_submit(lua_State *L)
-{
-    int id = check_client(L);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    check_options(L, 2, "submit", submit_opts);
-    struct request q;
-    memset(&q, 0, sizeof q);
-    if (!opt_field(L, 2, "op"))
-        return luaL_error(L, "submit: 'op' is required (e.g. {op = \"put\", key = \"x\", value = \"1\"})");
-    lua_pop(L, 1);
-    copy_field(L, 2, "op", q.op, sizeof q.op);
-    copy_field(L, 2, "key", q.key, sizeof q.key);
-    copy_field(L, 2, "value", q.value, sizeof q.value);
-    copy_field(L, 2, "expect", q.expect, sizeof q.expect);
-    if (opt_field(L, 2, "ttl")) {
-        lua_pop(L, 1);
-        q.num = (int64_t)opt_number(L, 2, "submit", "ttl", 0, 0, MAX_MS);
-    }
-    if (opt_field(L, 2, "token")) {
-        lua_pop(L, 1);
-        q.num = (int64_t)opt_number(L, 2, "submit", "token", 0, -1e15, 1e15);
-    }
-    if (opt_field(L, 2, "num")) {
-        lua_pop(L, 1);
-        q.num = (int64_t)opt_number(L, 2, "submit", "num", 0, -1e15, 1e15);
-    }
-    int node = 0;
-    if (opt_field(L, 2, "node")) {
-        lua_pop(L, 1);
-        node = (int)opt_number(L, 2, "submit", "node", 0, 1, 1e6);
-        if (!S(L)->alg || node > S(L)->nnodes || !S(L)->nodes[node]->member)
-            return luaL_error(L, "submit: node %d does not exist (nodes are 1..%d)", node, S(L)->nnodes);
-    }
-    int64_t ref = -1;
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TFUNCTION);
-        lua_pushvalue(L, 3);
-        ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
-    struct error err;
-    if (client_submit(S(L), id, &q, node, ref, &err) < 0) {
-        if (ref >= 0)
-            luaL_unref(L, LUA_REGISTRYINDEX, (int)ref);
-        return luaL_error(L, "submit: %s", err.msg);
-    }
-    return 0;
-}
-
-static int cl_pause(lua_State *L)
-{
-    int id = check_client(L);
-    sim_time d = lua_isnoneornil(L, 2) ? -1 : sim_ms_to_ns(check_ms(L, 2));
-    struct error err;
-    return fault_result(L, client_pause(S(L), id, d, &err), &err, "client pause");
-}
-
-static int cl_crash(lua_State *L)
-{
-    struct error err;
-    return fault_result(L, client_crash(S(L), check_client(L), &err), &err, "client crash");
-}
-
-static int cl_restart(lua_State *L)
-{
-    struct error err;
-    return fault_result(L, client_restart(S(L), check_client(L), &err), &err, "client restart");
-}
-
-static int cl_clock(lua_State *L)
-{
-    int id = check_client(L);
-    struct sim *s = S(L);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    check_options(L, 2, "client clock", clock_opts);
-    if (opt_field(L, 2, "step")) {
-        lua_pop(L, 1);
-        client_clock_step(s, id, check_step(L, 2, client_clock_offset(s, id), "client", id));
-    }
-    if (opt_field(L, 2, "offset"))
-        return luaL_error(L, "client clock: use step = ms for clients");
-    if (opt_field(L, 2, "drift_ppm")) {
-        lua_pop(L, 1);
-        client_clock_drift(s, id, check_ppm(L, 2, "client clock"));
-    }
-    return 0;
-}
-
-static int cl_id(lua_State *L) { lua_pushinteger(L, check_client(L)); return 1; }
-static int cl_outstanding(lua_State *L) { lua_pushinteger(L, client_outstanding(S(L), check_client(L))); return 1; }
-static int cl_tostring(lua_State *L) { lua_pushfstring(L, "client(%d)", check_client(L)); return 1; }
-
-/* ------------------------------------------------------------ nemesis */
-
-static int l_nemesis(lua_State *L)
-{
-    static const char *const opts[] = { "faults", "interval", "duration", "start", "stop", "clock_ms", "loss", NULL };
-    struct sim *s = S(L);
-    if (!s->alg)
-        return luaL_error(L, "sim.nemesis: no cluster yet: call sim.cluster{} first");
-    luaL_checktype(L, 1, LUA_TTABLE);
-    check_options(L, 1, "sim.nemesis", opts);
-    struct nemesis_cfg c;
-    nemesis_cfg_default(&c);
-    if (opt_field(L, 1, "faults")) {
-        if (!lua_istable(L, -1))
-            return luaL_error(L, "sim.nemesis: faults must be a list such as {\"crash\", \"partition\"}");
-        c.faults = 0;
-        lua_Unsigned len = lua_rawlen(L, -1);
-        for (lua_Unsigned i = 1; i <= len && i <= 64; i++) {
-            lua_rawgeti(L, -1, (lua_Integer)i);
-            const char *f = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            unsigned bit = f ? nemesis_fault_bit(f) : 0;
-            if (!bit)
-                return luaL_error(L, "sim.nemesis: unknown fault '%s' (known: crash, kill, pause, partition, clock, loss)",
-                                  f ? f : luaL_typename(L, -1));
-            c.faults |= bit;
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    c.interval = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "interval", 1000, 0.001, 1e12));
-    c.duration = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "duration", 500, 0, 1e12));
-    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
-    if (opt_field(L, 1, "stop")) {
-        lua_pop(L, 1);
-        c.stop = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "stop", 0, 0, MAX_MS));
-    }
-    c.clock_ms = opt_number(L, 1, "sim.nemesis", "clock_ms", 100, 0, 1e9);
-    c.loss = opt_number(L, 1, "sim.nemesis", "loss", 0.5, 0, 1);
-    nemesis_start(s, &c);
-    return 0;
 }
 
 /* --------------------------------------------------------- scheduling */
@@ -1850,187 +1571,6 @@ static int l_sorted(lua_State *L)
     return 1;
 }
 
-/* ------------------------------------------------------------- params */
-
-struct param_override { const char *name, *value; int used; };
-
-static int parse_bool(const char *v, int *out)
-{
-    static const char *const t[] = { "true", "1", "yes", "on", NULL };
-    static const char *const f[] = { "false", "0", "no", "off", NULL };
-    for (int i = 0; t[i]; i++)
-        if (strcmp(v, t[i]) == 0) { *out = 1; return 0; }
-    for (int i = 0; f[i]; i++)
-        if (strcmp(v, f[i]) == 0) { *out = 0; return 0; }
-    return -1;
-}
-
-static const char *override_for(struct lua_ctx *cx, const char *name)
-{
-    const char *v = NULL;
-    for (int i = 0; i < cx->opts->nparams; i++) {
-        const char *p = cx->opts->params[i];
-        const char *eq = strchr(p, '=');
-        if (eq && (size_t)(eq - p) == strlen(name) && strncmp(p, name, (size_t)(eq - p)) == 0)
-            v = eq + 1;    /* the last -P wins */
-    }
-    return v;
-}
-
-static void check_params_used(lua_State *L)
-{
-    struct lua_ctx *cx = ctx_of(L);
-    if (cx->params_declared || cx->opts->nparams == 0)
-        return;
-    const char *p = cx->opts->params[0];
-    const char *eq = strchr(p, '=');
-    lua_pushfstring(L, "unknown parameter '%s': this scenario declares no params", lua_pushlstring(L, p, (size_t)(eq - p)));
-    stop_script(L, SK_USAGE, lua_tostring(L, -1));
-}
-
-/* _G.__newindex: intercepts `params = {...}`. */
-static int g_newindex(lua_State *L)
-{
-    struct lua_ctx *cx = ctx_of(L);
-    const char *gname = lua_tostring(L, 2);
-    if (!gname || strcmp(gname, "params") != 0 || !lua_istable(L, 3) || cx->params_declared) {
-        lua_rawset(L, 1);
-        return 0;
-    }
-    if (cx->in_api)
-        return luaL_error(L, "params: declared while %s is still running (from a metamethod?); declare it at the top "
-                             "of the scenario", cx->in_api);
-    cx->params_declared = 1;
-    int n;
-    const char **keys = sorted_keys(L, 3, "params", &n);
-    if (cx->opts->help) {
-        printf("%s parameters (override with -P name=value):\n", cx->opts->scenario);
-        if (n == 0)
-            printf("  (none)\n");
-    }
-    lua_newtable(L);                       /* effective values */
-    int eff = lua_gettop(L);
-    /* The JSON of the effective values grows in malloc'd memory that a Lua
-     * error part way (a bad -P) must not leak: a scratch userdata owns it. */
-    struct scratch *sc = push_scratch(L);
-    lua_insert(L, eff);                    /* below the effective-values table */
-    eff++;
-    size_t jlen = 0, jcap = 0;
-    for (int i = 0; i < n; i++) {
-        rawfield(L, 3, keys[i]);
-        int decl = lua_gettop(L);
-        if (!lua_istable(L, decl))
-            return luaL_error(L, "params.%s must be {default, \"description\"}", keys[i]);
-        lua_rawgeti(L, decl, 1);
-        lua_rawgeti(L, decl, 2);
-        const char *desc = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
-        int t = lua_type(L, -2);
-        if (t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TSTRING)
-            return luaL_error(L, "params.%s: the default must be a number, boolean or string", keys[i]);
-        const char *ov = override_for(cx, keys[i]);
-        if (cx->opts->help) {
-            printf("  %-20s %-10s %s\n", keys[i], luaL_tolstring(L, -2, NULL), desc);
-            lua_pop(L, 1);
-        }
-        lua_pushvalue(L, -2);              /* the default */
-        if (ov) {
-            lua_pop(L, 1);
-            if (t == LUA_TNUMBER) {
-                if (!lua_stringtonumber(L, ov)) {
-                    lua_pushfstring(L, "-P %s=%s: a number expected", keys[i], ov);
-                    return stop_script(L, SK_USAGE, lua_tostring(L, -1));
-                }
-                if (lua_isinteger(L, -3) && !lua_isinteger(L, -1)) {
-                    /* 1e1 is a whole number written as a float: take it */
-                    double d = lua_tonumber(L, -1);
-                    if (d == floor(d) && fabs(d) < 9.2e18) {
-                        lua_pop(L, 1);
-                        lua_pushinteger(L, (lua_Integer)d);
-                    } else {
-                        lua_pushfstring(L, "-P %s=%s: a whole number expected, and %s %s (the default is %I)", keys[i],
-                                        ov, ov, isfinite(d) ? (d == floor(d) ? "is too large" : "has a fraction")
-                                                            : "is not finite",
-                                        (LUAI_UACINT)lua_tointeger(L, -3));
-                        return stop_script(L, SK_USAGE, lua_tostring(L, -1));
-                    }
-                }
-            } else if (t == LUA_TBOOLEAN) {
-                int b;
-                if (parse_bool(ov, &b)) {
-                    lua_pushfstring(L, "-P %s=%s: true or false expected", keys[i], ov);
-                    return stop_script(L, SK_USAGE, lua_tostring(L, -1));
-                }
-                lua_pushboolean(L, b);
-            } else {
-                lua_pushstring(L, ov);
-            }
-        }
-        /* JSON of the effective value */
-        {
-            size_t need = strlen(keys[i]) + 64 + (lua_type(L, -1) == LUA_TSTRING ? lua_rawlen(L, -1) * 6 : 0);
-            if (jlen + need > jcap) {
-                jcap = (jlen + need) * 2;
-                sc->p = realloc(sc->p, jcap);
-                if (!sc->p)
-                    abort();
-            }
-            jlen += (size_t)snprintf(sc->p + jlen, jcap - jlen, "%s", jlen ? "," : "{");
-            json_append_string(&sc->p, &jlen, &jcap, keys[i]);
-            sc->p[jlen++] = ':';
-            if (lua_type(L, -1) == LUA_TSTRING) {
-                json_append_string(&sc->p, &jlen, &jcap, lua_tostring(L, -1));
-            } else if (lua_type(L, -1) == LUA_TBOOLEAN) {
-                jlen += (size_t)snprintf(sc->p + jlen, jcap - jlen, "%s", lua_toboolean(L, -1) ? "true" : "false");
-            } else if (lua_isinteger(L, -1)) {
-                jlen += (size_t)snprintf(sc->p + jlen, jcap - jlen, "%lld", (long long)lua_tointeger(L, -1));
-            } else {
-                jlen += (size_t)json_format_double(sc->p + jlen, jcap - jlen, lua_tonumber(L, -1));
-            }
-        }
-        lua_setfield(L, eff, keys[i]);
-        lua_settop(L, eff);
-    }
-    /* Every -P must name a declared parameter. */
-    for (int i = 0; i < cx->opts->nparams; i++) {
-        const char *p = cx->opts->params[i];
-        const char *eq = strchr(p, '=');
-        int found = 0;
-        for (int k = 0; k < n; k++)
-            if (strlen(keys[k]) == (size_t)(eq - p) && strncmp(keys[k], p, (size_t)(eq - p)) == 0)
-                found = 1;
-        if (!found) {
-            luaL_Buffer b;
-            luaL_buffinit(L, &b);
-            for (int k = 0; k < n; k++) {
-                if (k)
-                    luaL_addstring(&b, ", ");
-                luaL_addstring(&b, keys[k]);
-            }
-            luaL_pushresult(&b);
-            const char *declared = n ? lua_tostring(L, -1) : "none";
-            const char *bad = lua_pushlstring(L, p, (size_t)(eq - p));
-            lua_pushfstring(L, "unknown parameter '%s' (declared: %s)", bad, declared);
-            return stop_script(L, SK_USAGE, lua_tostring(L, -1));
-        }
-    }
-    if (!sc->p) {
-        sc->p = strdup("{}");
-    } else {
-        sc->p = realloc(sc->p, jlen + 2);
-        sc->p[jlen++] = '}';
-        sc->p[jlen] = 0;
-    }
-    free(cx->sim->params_json);
-    cx->sim->params_json = sc->p;
-    sc->p = NULL;
-    if (cx->opts->help)
-        return stop_script(L, SK_HELP, NULL);
-    lua_pushstring(L, "params");
-    lua_pushvalue(L, eff);
-    lua_rawset(L, 1);
-    return 0;
-}
-
 /* ---------------------------------------------------------- module setup */
 
 static int sim_index_error(lua_State *L)
@@ -2111,11 +1651,7 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
         { "resume", c_resume }, { "clock", c_clock }, { "state", c_state }, { "up", c_up }, { NULL, NULL },
     };
     new_class(L, NODE_MT, node_m, n_tostring);
-    static const luaL_Reg client_m[] = {
-        { "submit", cl_submit }, { "pause", cl_pause }, { "crash", cl_crash }, { "restart", cl_restart },
-        { "clock", cl_clock }, { "id", cl_id }, { "outstanding", cl_outstanding }, { NULL, NULL },
-    };
-    new_class(L, CLIENT_MT, client_m, cl_tostring);
+    new_class(L, CLIENT_MT, client_methods, cl_tostring);
 
     static const luaL_Reg fns[] = {
         { "cluster", l_cluster }, { "network", l_network }, { "link", l_link },

@@ -1,0 +1,247 @@
+/* sim/lua_clients.c: the `sim` module's clients (sim.clients, sim.client
+ * and the client handle's methods) and the nemesis (sim.nemesis). */
+#include <string.h>
+
+#include "sim/client.h"
+#include "sim/lua_int.h"
+#include "sim/nemesis.h"
+
+/* ------------------------------------------------------------ clients */
+
+static void push_client(lua_State *L, int id)
+{
+    int *p = lua_newuserdatauv(L, sizeof *p, 0);
+    *p = id;
+    luaL_setmetatable(L, CLIENT_MT);
+}
+
+static const char *const client_opts[] = {
+    "count", "workload", "rate", "closed", "think", "keys", "read_ratio", "cas_ratio",
+    "timeout", "retries", "max_outstanding", "values", "start", "stop", NULL
+};
+
+int l_clients(lua_State *L)
+{
+    struct sim *s = S(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_options(L, 1, "sim.clients", client_opts);
+    struct client_cfg c;
+    client_cfg_default(&c);
+    int count = (int)opt_number(L, 1, "sim.clients", "count", 1, 0, SIM_MAX_CLIENTS);
+    if (count > SIM_MAX_CLIENTS - clients_count(s))
+        return luaL_error(L, "sim.clients: %d more clients would make %d (at most %d in a run)", count,
+                          clients_count(s) + count, SIM_MAX_CLIENTS);
+    c.rate = opt_number(L, 1, "sim.clients", "rate", 0, 0, 1e9);
+    c.closed = opt_bool(L, 1, "sim.clients", "closed", 0);
+    c.think = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "think", 0, 0, 1e12));
+    c.keys = (int)opt_number(L, 1, "sim.clients", "keys", 8, 1, 1e9);
+    c.read_ratio = opt_number(L, 1, "sim.clients", "read_ratio", 0.5, 0, 1);
+    c.cas_ratio = opt_number(L, 1, "sim.clients", "cas_ratio", 0, 0, 1);
+    if (c.read_ratio + c.cas_ratio > 1)
+        return luaL_error(L, "sim.clients: read_ratio + cas_ratio must be <= 1");
+    c.timeout = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "timeout", 1000, 0.001, 1e12));
+    c.retries = (int)opt_number(L, 1, "sim.clients", "retries", 3, 0, 1e6);
+    c.max_outstanding = (int)opt_number(L, 1, "sim.clients", "max_outstanding", 16, 1, 1e6);
+    c.values = (int)opt_number(L, 1, "sim.clients", "values", 5, 1, 1e9);
+    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
+    c.stop = opt_field(L, 1, "stop") ? (lua_pop(L, 1), sim_ms_to_ns(opt_number(L, 1, "sim.clients", "stop", 0, 0, MAX_MS)))
+                                     : SIM_TIME_MAX;
+    const char *wl = NULL;
+    if (opt_field(L, 1, "workload")) {
+        wl = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "none")))
+            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, none)", wl ? wl : "?");
+    }
+    if (wl)
+        c.workload = strcmp(wl, "kv") == 0 ? WORKLOAD_KV : WORKLOAD_NONE;
+    else
+        c.workload = (c.rate > 0 || c.closed) ? WORKLOAD_KV : WORKLOAD_NONE;
+    if (c.workload == WORKLOAD_KV && !c.closed && c.rate <= 0)
+        return luaL_error(L, "sim.clients: the kv workload needs rate = N (open loop, ops/s per client) or closed = true");
+    int first = clients_add(s, count, &c);
+    lua_createtable(L, count, 0);
+    for (int i = 0; i < count; i++) {
+        push_client(L, first + i);
+        lua_seti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+int l_client(lua_State *L)
+{
+    struct sim *s = S(L);
+    lua_Integer id = luaL_checkinteger(L, 1);
+    if (id < 1 || id > SIM_MAX_CLIENTS)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "client %I is out of range (clients are 1..%d)",
+                                                   (LUAI_UACINT)id, SIM_MAX_CLIENTS));
+    if (id > clients_count(s)) {
+        /* Scripted clients come into being on first use, idle until told. */
+        struct client_cfg c;
+        client_cfg_default(&c);
+        clients_add(s, (int)id - clients_count(s), &c);
+    }
+    push_client(L, (int)id);
+    return 1;
+}
+
+static int check_client(lua_State *L)
+{
+    int *p = luaL_checkudata(L, 1, CLIENT_MT);
+    return *p;
+}
+
+static const char *const submit_opts[] = { "op", "key", "value", "expect", "ttl", "token", "num", "node", NULL };
+
+static void copy_field(lua_State *L, int idx, const char *name, char *dst, size_t cap)
+{
+    if (!opt_field(L, idx, name))
+        return;
+    int t = lua_type(L, -1);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN)
+        luaL_error(L, "submit: '%s' must be a string or a number, got %s", name, luaL_typename(L, -1));
+    size_t len;
+    const char *v = luaL_tolstring(L, -1, &len);
+    if (len >= cap)
+        luaL_error(L, "submit: '%s' is longer than %d bytes", name, (int)cap - 1);
+    memcpy(dst, v, len + 1);
+    lua_pop(L, 2);
+}
+
+static int cl_submit(lua_State *L)
+{
+    int id = check_client(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    check_options(L, 2, "submit", submit_opts);
+    struct request q;
+    memset(&q, 0, sizeof q);
+    if (!opt_field(L, 2, "op"))
+        return luaL_error(L, "submit: 'op' is required (e.g. {op = \"put\", key = \"x\", value = \"1\"})");
+    lua_pop(L, 1);
+    copy_field(L, 2, "op", q.op, sizeof q.op);
+    copy_field(L, 2, "key", q.key, sizeof q.key);
+    copy_field(L, 2, "value", q.value, sizeof q.value);
+    copy_field(L, 2, "expect", q.expect, sizeof q.expect);
+    if (opt_field(L, 2, "ttl")) {
+        lua_pop(L, 1);
+        q.num = (int64_t)opt_number(L, 2, "submit", "ttl", 0, 0, MAX_MS);
+    }
+    if (opt_field(L, 2, "token")) {
+        lua_pop(L, 1);
+        q.num = (int64_t)opt_number(L, 2, "submit", "token", 0, -1e15, 1e15);
+    }
+    if (opt_field(L, 2, "num")) {
+        lua_pop(L, 1);
+        q.num = (int64_t)opt_number(L, 2, "submit", "num", 0, -1e15, 1e15);
+    }
+    int node = 0;
+    if (opt_field(L, 2, "node")) {
+        lua_pop(L, 1);
+        node = (int)opt_number(L, 2, "submit", "node", 0, 1, 1e6);
+        if (!S(L)->alg || node > S(L)->nnodes || !S(L)->nodes[node]->member)
+            return luaL_error(L, "submit: node %d does not exist (nodes are 1..%d)", node, S(L)->nnodes);
+    }
+    int64_t ref = -1;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TFUNCTION);
+        lua_pushvalue(L, 3);
+        ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    struct error err;
+    if (client_submit(S(L), id, &q, node, ref, &err) < 0) {
+        if (ref >= 0)
+            luaL_unref(L, LUA_REGISTRYINDEX, (int)ref);
+        return luaL_error(L, "submit: %s", err.msg);
+    }
+    return 0;
+}
+
+static int cl_pause(lua_State *L)
+{
+    int id = check_client(L);
+    sim_time d = lua_isnoneornil(L, 2) ? -1 : sim_ms_to_ns(check_ms(L, 2));
+    struct error err;
+    return fault_result(L, client_pause(S(L), id, d, &err), &err, "client pause");
+}
+
+static int cl_crash(lua_State *L)
+{
+    struct error err;
+    return fault_result(L, client_crash(S(L), check_client(L), &err), &err, "client crash");
+}
+
+static int cl_restart(lua_State *L)
+{
+    struct error err;
+    return fault_result(L, client_restart(S(L), check_client(L), &err), &err, "client restart");
+}
+
+static int cl_clock(lua_State *L)
+{
+    int id = check_client(L);
+    struct sim *s = S(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    check_options(L, 2, "client clock", clock_opts);
+    if (opt_field(L, 2, "step")) {
+        lua_pop(L, 1);
+        client_clock_step(s, id, check_step(L, 2, client_clock_offset(s, id), "client", id));
+    }
+    if (opt_field(L, 2, "offset"))
+        return luaL_error(L, "client clock: use step = ms for clients");
+    if (opt_field(L, 2, "drift_ppm")) {
+        lua_pop(L, 1);
+        client_clock_drift(s, id, check_ppm(L, 2, "client clock"));
+    }
+    return 0;
+}
+
+static int cl_id(lua_State *L) { lua_pushinteger(L, check_client(L)); return 1; }
+static int cl_outstanding(lua_State *L) { lua_pushinteger(L, client_outstanding(S(L), check_client(L))); return 1; }
+int cl_tostring(lua_State *L) { lua_pushfstring(L, "client(%d)", check_client(L)); return 1; }
+
+/* ------------------------------------------------------------ nemesis */
+
+int l_nemesis(lua_State *L)
+{
+    static const char *const opts[] = { "faults", "interval", "duration", "start", "stop", "clock_ms", "loss", NULL };
+    struct sim *s = S(L);
+    if (!s->alg)
+        return luaL_error(L, "sim.nemesis: no cluster yet: call sim.cluster{} first");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_options(L, 1, "sim.nemesis", opts);
+    struct nemesis_cfg c;
+    nemesis_cfg_default(&c);
+    if (opt_field(L, 1, "faults")) {
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "sim.nemesis: faults must be a list such as {\"crash\", \"partition\"}");
+        c.faults = 0;
+        lua_Unsigned len = lua_rawlen(L, -1);
+        for (lua_Unsigned i = 1; i <= len && i <= 64; i++) {
+            lua_rawgeti(L, -1, (lua_Integer)i);
+            const char *f = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            unsigned bit = f ? nemesis_fault_bit(f) : 0;
+            if (!bit)
+                return luaL_error(L, "sim.nemesis: unknown fault '%s' (known: crash, kill, pause, partition, clock, loss)",
+                                  f ? f : luaL_typename(L, -1));
+            c.faults |= bit;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    c.interval = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "interval", 1000, 0.001, 1e12));
+    c.duration = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "duration", 500, 0, 1e12));
+    c.start = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
+    if (opt_field(L, 1, "stop")) {
+        lua_pop(L, 1);
+        c.stop = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "stop", 0, 0, MAX_MS));
+    }
+    c.clock_ms = opt_number(L, 1, "sim.nemesis", "clock_ms", 100, 0, 1e9);
+    c.loss = opt_number(L, 1, "sim.nemesis", "loss", 0.5, 0, 1);
+    nemesis_start(s, &c);
+    return 0;
+}
+
+const luaL_Reg client_methods[] = {
+    { "submit", cl_submit }, { "pause", cl_pause }, { "crash", cl_crash }, { "restart", cl_restart },
+    { "clock", cl_clock }, { "id", cl_id }, { "outstanding", cl_outstanding }, { NULL, NULL },
+};
