@@ -1624,6 +1624,10 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, tostr);
     lua_setfield(L, -2, "__tostring");
+    /* getmetatable(handle) gives this, not the metatable: a script cannot
+     * replace a method or add a __tostring that runs inside a sim call. */
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 }
 

@@ -461,6 +461,7 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);     /* a closed terminal: stop cleanly too */
     signal(SIGPIPE, SIG_IGN);     /* a closed pipe is a write error: exit 74, not a silent death */
     static const char *const commands[] = { "run", "explore", "check", "plot", "export", "bench", "bugs", "help", NULL };
     if (argc < 2) {

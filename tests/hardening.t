@@ -13,6 +13,7 @@ expect_exit 0 "1: a partition group's __index/__len cannot add nodes" -- $R $L/r
 expect_exit 0 "1: option, config and params metamethods do not run" -- $R $L/reent_options.lua
 expect_exit 65 "1: a __tostring that calls the engine from sim.log" -- $R $L/reent_tostring.lua
 expect_err "reent_tostring.lua:3: cluster:crash: called while sim.log is still running" "1: the refusal names both calls"
+expect_exit 0 "1: handle metatables are locked" -- $R $L/metatable_locked.lua
 expect_exit 65 "1: __gc finalisers are refused" -- $R $L/gc_finaliser.lua
 expect_err "__gc finalisers are not available" "1: the refusal says why"
 
