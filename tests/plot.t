@@ -189,7 +189,7 @@ check "timeline: the second leader, starting at the violation, is drawn past it"
 run "$CS" plot "$T/drift.jsonl" --kind messages --data "$T/ms" -o "$T/ms.png"
 check "messages: no client lanes by default" '[ $rc -eq 0 ] && ! grep -q client "$T/ms/lanes.tsv"'
 check "messages: the subtitle says client lanes are hidden and how to show them" \
-    'grep -q "client lanes hidden: 1 messages (--clients)" "$T/err"'
+    'grep -q "client lanes hidden: 1 message (--clients)" "$T/err"'
 check "messages: clock changes and the violation marked" \
     'grep -q "^70.000	2	step -41.5 ms" "$T/ms/marks.tsv" && grep -q "^90.000	0	violation: election_safety" "$T/ms/marks.tsv"'
 run "$CS" plot "$T/drift.jsonl" --kind messages --clients --data "$T/mc" -o "$T/mc.png"

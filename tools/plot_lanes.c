@@ -902,7 +902,8 @@ int plot_messages(struct plot *p)
     }
     /* after the violation's clause (added while reading): it matters most */
     if (m.hidden_client_msgs)
-        plot_subtitle(p, "client lanes hidden: %zu messages (--clients)", m.hidden_client_msgs);
+        plot_subtitle(p, "client lanes hidden: %zu message%s (--clients)", m.hidden_client_msgs,
+                      m.hidden_client_msgs == 1 ? "" : "s");
     if (m.window_why)
         plot_subtitle(p, "%.0f..%.0f ms: %s (--from/--to)", ms(m.from_us), ms(m.to_us), m.window_why);
     if (!rc && m.narrowsv == 0) {
