@@ -40,13 +40,13 @@
  */
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "algorithms/algorithm.h"
 #include "algorithms/kv.h"
+#include "algorithms/rsm.h"
 
 enum role { FOLLOWER = 0, PRECANDIDATE, CANDIDATE, LEADER };
 static const char *const role_names[] = { "follower", "precandidate", "candidate", "leader" };
@@ -218,14 +218,6 @@ struct raft_ghost {
              redirects, log_reads, index_reads, local_reads, max_term, appended;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *r = realloc(p, n ? n : 1);
-    if (!r)
-        abort();
-    return r;
-}
-
 #define OBS_BATCH 1024
 
 static struct obs *observe(struct node *n, enum obs_kind kind)
@@ -233,7 +225,7 @@ static struct obs *observe(struct node *n, enum obs_kind kind)
     struct raft_ghost *g = node_ghost(n);
     if (g->nq == g->capq) {
         g->capq = g->capq ? g->capq * 2 : 64;
-        g->q = xrealloc(g->q, g->capq * sizeof *g->q);
+        g->q = rsm_xrealloc(g->q, g->capq * sizeof *g->q);
     }
     struct obs *o = &g->q[g->nq++];
     if (g->nq >= OBS_BATCH)
@@ -299,20 +291,8 @@ static uint64_t entry_digest(const struct entry *e)
     uint64_t h = KV_FNV_INIT;
     h = kv_fnv(h, &e->term, sizeof e->term);
     h = kv_fnv(h, &e->type, sizeof e->type);
-    if (e->type == ENTRY_CMD) {
-        const struct request *r = &e->cmd;
-        h = kv_fnv(h, &r->id, sizeof r->id);
-        h = kv_fnv(h, &r->client, sizeof r->client);
-        h = kv_fnv(h, &r->seq, sizeof r->seq);
-        h = kv_fnv(h, &r->num, sizeof r->num);
-        h = kv_fnv(h, r->op, strnlen(r->op, sizeof r->op));
-        h = kv_fnv(h, "|", 1);
-        h = kv_fnv(h, r->key, strnlen(r->key, REQ_STR));
-        h = kv_fnv(h, "|", 1);
-        h = kv_fnv(h, r->value, strnlen(r->value, REQ_STR));
-        h = kv_fnv(h, "|", 1);
-        h = kv_fnv(h, r->expect, strnlen(r->expect, REQ_STR));
-    }
+    if (e->type == ENTRY_CMD)
+        h = rsm_request_digest(h, &e->cmd, 1);
     return h;
 }
 
@@ -322,21 +302,6 @@ static uint64_t chain_of(uint64_t prev, const struct entry *e)
     uint64_t h = kv_fnv(KV_FNV_INIT, &prev, sizeof prev);
     h = kv_fnv(h, &d, sizeof d);
     return h ? h : 1;            /* 0 means "no entry" to the checker */
-}
-
-/* A copy of a client request with every byte defined (entries are hashed and
- * stored byte for byte). */
-static void copy_request(struct request *dst, const struct request *src)
-{
-    memset(dst, 0, sizeof *dst);
-    dst->id = src->id;
-    dst->client = src->client;
-    dst->seq = src->seq;
-    dst->num = src->num;
-    snprintf(dst->op, sizeof dst->op, "%.*s", (int)sizeof src->op - 1, src->op);
-    snprintf(dst->key, REQ_STR, "%.*s", REQ_STR - 1, src->key);
-    snprintf(dst->value, REQ_STR, "%.*s", REQ_STR - 1, src->value);
-    snprintf(dst->expect, REQ_STR, "%.*s", REQ_STR - 1, src->expect);
 }
 
 /* ------------------------------------------------------------ notes */
@@ -409,8 +374,8 @@ static void log_reserve(struct raft_state *s, uint64_t want)
     uint64_t cap = s->cap ? s->cap : 64;
     while (cap < want)
         cap *= 2;
-    s->log = xrealloc(s->log, cap * sizeof *s->log);
-    s->chain = xrealloc(s->chain, cap * sizeof *s->chain);
+    s->log = rsm_xrealloc(s->log, cap * sizeof *s->log);
+    s->chain = rsm_xrealloc(s->chain, cap * sizeof *s->chain);
     s->cap = cap;
 }
 
@@ -699,29 +664,21 @@ static void raft_state_free(struct node *n)
     kv_free(&s->kv);
 }
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
 static void raft_start(struct node *n)
 {
     struct raft_state *s = st(n);
     const struct raft_params *p = prm(n);
     s->nn = node_count(n);
     size_t slots = (size_t)s->nn + 1;
-    s->votes = xcalloc(slots, 1);
-    s->inflight = xcalloc(slots, 1);
-    s->heard = xcalloc(slots, 1);
-    s->next_index = xcalloc(slots, sizeof(uint64_t));
-    s->match_index = xcalloc(slots, sizeof(uint64_t));
-    s->acked_round = xcalloc(slots, sizeof(uint64_t));
-    s->sorted = xcalloc(slots, sizeof(uint64_t));
+    s->votes = rsm_xcalloc(slots, 1);
+    s->inflight = rsm_xcalloc(slots, 1);
+    s->heard = rsm_xcalloc(slots, 1);
+    s->next_index = rsm_xcalloc(slots, sizeof(uint64_t));
+    s->match_index = rsm_xcalloc(slots, sizeof(uint64_t));
+    s->acked_round = rsm_xcalloc(slots, sizeof(uint64_t));
+    s->sorted = rsm_xcalloc(slots, sizeof(uint64_t));
     s->bufcap = sizeof(struct append_req) + (size_t)p->max_batch * sizeof(struct entry);
-    s->buf = xcalloc(1, s->bufcap);
+    s->buf = rsm_xcalloc(1, s->bufcap);
     kv_init(&s->kv);
     s->leader_contact = INT64_MIN / 2;
     /* §5.1: a server starts (and restarts) as a follower, with the durable
@@ -856,7 +813,7 @@ static void append_command(struct node *n, const struct request *req)
     memset(&e, 0, sizeof e);
     e.term = s->term;
     e.type = ENTRY_CMD;
-    copy_request(&e.cmd, req);
+    rsm_copy_request(&e.cmd, req);
     log_append(n, &e);
     ((struct raft_ghost *)node_ghost(n))->appended++;
     persist_sync(n);
@@ -1208,7 +1165,7 @@ static void raft_on_request(struct node *n, const struct request *req)
         }
         if (s->nreads == s->capreads) {
             s->capreads = s->capreads ? s->capreads * 2 : 16;
-            s->reads = xrealloc(s->reads, (size_t)s->capreads * sizeof *s->reads);
+            s->reads = rsm_xrealloc(s->reads, (size_t)s->capreads * sizeof *s->reads);
         }
         struct pending_read *r = &s->reads[s->nreads++];
         memset(r, 0, sizeof *r);
@@ -1442,7 +1399,7 @@ static void ghost_init(void *ghost, const void *params, int nodes)
     (void)params;
     struct raft_ghost *g = ghost;
     g->nodes = nodes;
-    g->held = xcalloc((size_t)nodes + 1, sizeof *g->held);
+    g->held = rsm_xcalloc((size_t)nodes + 1, sizeof *g->held);
     kv_init(&g->ref);
     kv_table_init(&g->keys);
 }
@@ -1471,7 +1428,7 @@ static void grow_zeroed(void **arr, size_t *cap, uint64_t i, size_t elem, size_t
     size_t n = *cap ? *cap : first;
     while (n <= i)
         n *= 2;
-    *arr = xrealloc(*arr, n * elem);
+    *arr = rsm_xrealloc(*arr, n * elem);
     memset((char *)*arr + *cap * elem, 0, (n - *cap) * elem);
     *cap = n;
 }
@@ -1503,7 +1460,7 @@ static struct lm_slot *lm_find(struct raft_ghost *g, uint64_t index, uint64_t te
 {
     if ((g->nlm + 1) * 2 > g->caplm) {
         size_t cap = g->caplm ? g->caplm * 2 : 1024;
-        struct lm_slot *t = xcalloc(cap, sizeof *t);
+        struct lm_slot *t = rsm_xcalloc(cap, sizeof *t);
         for (size_t i = 0; i < g->caplm; i++) {
             if (!g->lm[i].used)
                 continue;
@@ -1525,18 +1482,6 @@ static struct lm_slot *lm_find(struct raft_ghost *g, uint64_t index, uint64_t te
 static const struct raft_state *node_view(const struct cluster *c, int id)
 {
     return cluster_node_state(c, id);
-}
-
-static int fail(struct violation *v, const char *inv, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct violation *v, const char *inv, const char *fmt, ...)
-{
-    snprintf(v->invariant, sizeof v->invariant, "%s", inv);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
-    va_end(ap);
-    return 1;
 }
 
 /* The value of key at the reference state after index (found = 0: missing). */
@@ -1572,14 +1517,14 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
         size_t k = kv_table_add(&g->keys, e->cmd.key);
         if (g->keys.len > g->capversions) {
             size_t cap = g->keys.cap;
-            g->versions = xrealloc(g->versions, cap * sizeof *g->versions);
+            g->versions = rsm_xrealloc(g->versions, cap * sizeof *g->versions);
             memset(g->versions + g->capversions, 0, (cap - g->capversions) * sizeof *g->versions);
             g->capversions = cap;
         }
         struct vlist *vl = &g->versions[k];
         if (vl->len == vl->cap) {
             vl->cap = vl->cap ? vl->cap * 2 : 16;
-            vl->v = xrealloc(vl->v, vl->cap * sizeof *vl->v);
+            vl->v = rsm_xrealloc(vl->v, vl->cap * sizeof *vl->v);
         }
         vl->v[vl->len].index = index;
         memcpy(vl->v[vl->len].value, e->cmd.value, REQ_STR);
@@ -1607,7 +1552,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         /* Election Safety (Figure 3): at most one leader per term. */
         struct gterm *t = gterm(g, o->term);
         if (t->leader && t->leader != o->node)
-            return fail(v, "election_safety", "nodes %d and %d both lead term %" PRIu64,
+            return rsm_fail(v, "election_safety", "nodes %d and %d both lead term %" PRIu64,
                         t->leader, o->node, o->term);
         t->leader = o->node;
         /* Leader Completeness (Figure 3, §5.4.3): a leader's log holds every
@@ -1621,7 +1566,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             uint64_t i = 1;      /* report the first committed entry it lacks */
             while (i < hw && !lacks(s, i, g->idx[i].chain))
                 i++;
-            return fail(v, "leader_completeness",
+            return rsm_fail(v, "leader_completeness",
                         "node %d leads term %" PRIu64 " without committed entry %" PRIu64
                         " (term %" PRIu64 ", committed by node %d in term %" PRIu64 "); its log has %s",
                         o->node, o->term, i, g->idx[i].term, g->idx[i].committed_by, g->idx[i].commit_term,
@@ -1645,7 +1590,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             return 0;
         }
         if (sl->chain != o->chain)
-            return fail(v, "log_matching",
+            return rsm_fail(v, "log_matching",
                         "nodes %d and %d both hold an entry at index %" PRIu64 " with term %" PRIu64
                         ", but their logs differ at or before it", sl->node, o->node, o->index, o->term);
         return 0;
@@ -1655,7 +1600,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         /* Leader Append-Only (Figure 3): a leader never overwrites or deletes
          * entries in its log. */
         if (o->flag)
-            return fail(v, "leader_append_only",
+            return rsm_fail(v, "leader_append_only",
                         "node %d, leader of term %" PRIu64 ", deleted entries %" PRIu64 "..%" PRIu64 " of its log",
                         o->node, o->term, o->index + 1, o->aux);
         /* No server deletes a committed entry: Figure 2's receiver rule 3
@@ -1672,7 +1617,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
                 uint64_t i = o->index + 1;      /* the first committed entry it lacks */
                 while (i < h && !lacks(s, i, g->idx[i].chain))
                     i++;
-                return fail(v, "committed_entry_deleted",
+                return rsm_fail(v, "committed_entry_deleted",
                             "node %d deleted entries %" PRIu64 "..%" PRIu64 " of its log in term %" PRIu64
                             ", losing entry %" PRIu64 " (term %" PRIu64 ") committed by node %d in term %" PRIu64,
                             o->node, o->index + 1, o->aux, o->term, i, g->idx[i].term,
@@ -1706,7 +1651,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             for (int id = 1; id <= cluster_size(c); id++) {
                 const struct raft_state *l = node_view(c, id);
                 if (l && l->role == LEADER && l->term > o->aux && lacks(l, o->index, o->chain))
-                    return fail(v, "leader_completeness",
+                    return rsm_fail(v, "leader_completeness",
                                 "node %d leads term %" PRIu64 " without entry %" PRIu64
                                 " committed by node %d in term %" PRIu64,
                                 id, l->term, o->index, o->node, o->aux);
@@ -1721,17 +1666,17 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         struct gindex *gi = gindex(g, o->index);
         if (gi->applied_by) {
             if (gi->applied_chain != o->chain)
-                return fail(v, "state_machine_safety",
+                return rsm_fail(v, "state_machine_safety",
                             "node %d applied entry %" PRIu64 " (term %" PRIu64 ") but node %d applied a different entry at that index",
                             o->node, o->index, o->term, gi->applied_by);
             return 0;
         }
         if (o->index != g->applied_hw + 1)
-            return fail(v, "state_machine_safety",
+            return rsm_fail(v, "state_machine_safety",
                         "node %d applied entry %" PRIu64 " before any node applied entry %" PRIu64,
                         o->node, o->index, g->applied_hw + 1);
         if (gi->chain && gi->chain != o->chain)
-            return fail(v, "state_machine_safety",
+            return rsm_fail(v, "state_machine_safety",
                         "node %d applied entry %" PRIu64 " (term %" PRIu64 ") but the entry committed there has term %" PRIu64,
                         o->node, o->index, o->term, gi->term);
         gi->applied_by = o->node;
@@ -1759,7 +1704,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         if (o->index) {
             struct gindex *gi = gindex(g, o->index);
             if (gi->applied_by && gi->result != kv_result_digest(&o->res))
-                return fail(v, "client_reply",
+                return rsm_fail(v, "client_reply",
                             "node %d answered client %d op %" PRIu64 " (%s %s) at index %" PRIu64
                             " with a result the committed state does not give",
                             o->node, o->req.client, o->req.seq, o->req.op, o->req.key, o->index);
@@ -1772,7 +1717,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         uint64_t written = 0;
         int found = ref_value_at(g, o->req.key, o->aux, want, &written);
         if (found != o->res.found || (found && strncmp(want, o->res.value, REQ_STR) != 0))
-            return fail(v, "client_reply",
+            return rsm_fail(v, "client_reply",
                         "node %d answered get(%s) = %s, but the committed state at index %" PRIu64 " has %s",
                         o->node, o->req.key, o->res.found ? o->res.value : "nil", o->aux,
                         found ? want : "nil");
@@ -1783,7 +1728,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             int nf = ref_value_at(g, o->req.key, r->commit_at_recv, newer, &newer_at);
             /* Only a different value is observable: an ABA write is not stale. */
             if (newer_at > o->aux && (nf != o->res.found || (nf && strncmp(newer, o->res.value, REQ_STR) != 0)))
-                return fail(v, "stale_read",
+                return rsm_fail(v, "stale_read",
                             "node %d answered get(%s) = %s from its state at index %" PRIu64
                             ", but index %" PRIu64 " (%s = %s) was committed before the request arrived",
                             o->node, o->req.key, o->res.found ? o->res.value : "nil", o->aux,

@@ -6,10 +6,12 @@
 
 extern const struct algorithm fdetect_algorithm;
 extern const struct algorithm raft_algorithm;
+extern const struct algorithm paxos_algorithm;
 
 const struct algorithm *const algorithm_registry[] = {
     &fdetect_algorithm,
     &raft_algorithm,
+    &paxos_algorithm,
     NULL,
 };
 
