@@ -224,12 +224,15 @@ static void make_cmd(struct value *v, const struct request *req)
 static void note_role(struct node *n)
 {
     struct paxos_state *s = st(n);
+    /* A proposer's own ballot; for a follower or acceptor the ballot it
+     * promised (the one it follows, as a Raft follower has a term). */
+    uint64_t bal = is_proposing(s) ? s->ballot : s->promised;
     char b[32];
-    ballot_str(s->ballot, b);
+    ballot_str(bal, b);
     struct record *r = node_note_begin(n, "role", 1);
     record_str(r, "role", role_names[s->role]);
     record_str(r, "ballot", b);
-    record_int(r, "term", (int64_t)BALLOT_ROUND(s->ballot));   /* the round, for tools that read terms */
+    record_int(r, "term", (int64_t)BALLOT_ROUND(bal));   /* the round, for tools that read terms */
     node_note_end(n, r);
 }
 
@@ -306,6 +309,8 @@ static void raise_promise(struct node *n, uint64_t b, int from_prepare)
     /* Bug paxos.no_persist_promise: the promise never reaches the disk. */
     if (!(from_prepare && prm(n)->bug_no_persist_promise))
         persist_promise(n);
+    if (!is_proposing(s))
+        note_role(n);            /* a follower now follows a newer ballot */
 }
 
 /* Accept (b, v) at slot i (phase 2b). The caller has checked the ballot

@@ -629,8 +629,11 @@ static int commit_rec(struct plot *p, void *ud, const cJSON *rec)
 {
     struct commit *c = ud;
     int64_t node, index, t = rec_t(rec);
-    if (strcmp(rec_type(rec), "commit") != 0 || !json_has_int(rec, "node", &node) ||
-        !json_has_int(rec, "index", &index) || node < 1 || node > PLOT_MAX_ID)
+    /* Raft's "commit" (index) or Paxos's "chosen" (slot): notes of a node's
+     * commit point moving, one per entry, in order. */
+    int is_commit = strcmp(rec_type(rec), "commit") == 0;
+    if ((!is_commit && strcmp(rec_type(rec), "chosen") != 0) || !json_has_int(rec, "node", &node) ||
+        !json_has_int(rec, is_commit ? "index" : "slot", &index) || node < 1 || node > PLOT_MAX_ID)
         return 0;
     c->ncommit++;
     if (!plot_want_node(p, node) || !plot_in_window(p, t))

@@ -32,6 +32,7 @@ struct lane_state {
     int seen;
     char *role;
     int64_t term;
+    char ballot[24];        /* Paxos: the role's ballot "round.node", "" otherwise */
     int64_t role_since;
     int64_t down_since;     /* -1 if up */
     int64_t pause_since;    /* -1 if running */
@@ -253,8 +254,14 @@ static int emit_role(struct plot *p, struct timeline *tl, int node, struct lane_
         return EXIT_IOERR;
     size_t nth = (size_t)(rf - tl->roles);
     char label[32] = "";
-    /* term labels only where they fit */
-    if (ls->term >= 0 && (b - a) * 14 >= tl->window_us)
+    /* term (or ballot) labels only where they fit */
+    if (ls->ballot[0] && (b - a) * 14 >= tl->window_us)
+        snprintf(label, sizeof label, "ballot %s", ls->ballot);
+    else if (ls->ballot[0] && (b - a) * 40 >= tl->window_us)
+        snprintf(label, sizeof label, "%s", ls->ballot);
+    else if (ls->ballot[0])
+        label[0] = 0;
+    else if (ls->term >= 0 && (b - a) * 14 >= tl->window_us)
         snprintf(label, sizeof label, "term %lld", (long long)ls->term);
     else if (ls->term >= 0 && (b - a) * 40 >= tl->window_us)
         snprintf(label, sizeof label, "%lld", (long long)ls->term);
@@ -313,7 +320,10 @@ static int timeline_rec(struct plot *p, void *ud, const cJSON *rec)
         if (!role)
             return 0;
         int64_t term = json_int(rec, "term", -1);
-        if (ls->role && strcmp(ls->role, role) == 0 && ls->term == term)
+        const char *ballot = json_str(rec, "ballot");
+        char bal[sizeof ls->ballot];
+        snprintf(bal, sizeof bal, "%s", ballot ? ballot : "");
+        if (ls->role && strcmp(ls->role, role) == 0 && ls->term == term && strcmp(ls->ballot, bal) == 0)
             return 0;
         int rc = emit_role(p, tl, (int)node, ls, t);
         if (rc)
@@ -321,6 +331,7 @@ static int timeline_rec(struct plot *p, void *ud, const cJSON *rec)
         free(ls->role);
         ls->role = xstrdup(role);
         ls->term = term;
+        memcpy(ls->ballot, bal, sizeof bal);
         ls->role_since = t;
     } else if ((strcmp(type, "crash") == 0 || strcmp(type, "remove_node") == 0) && ls) {
         int rc = emit_role(p, tl, (int)node, ls, t);
