@@ -120,6 +120,20 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 /* Past the instruction budget: a fatal error naming the running Lua
  * function's file:line. Charged work done by C functions (allocation, the
  * pattern matcher) reaches here too, so no single call can run unbounded. */
+/* "file:line: " of the nearest Lua function at or above LEVEL: a library
+ * call reached through pcall (level 1 is then pcall itself) still names
+ * the script line that made it. */
+static void push_lua_where(lua_State *L, int level)
+{
+    lua_Debug ar;
+    for (; lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+            return;
+        }
+    lua_pushliteral(L, "");
+}
+
 static void budget_check(lua_State *L, int level)
 {
     struct lua_ctx *cx = ctx_of(L);
@@ -129,7 +143,7 @@ static void budget_check(lua_State *L, int level)
     snprintf(msg, sizeof msg, "instruction budget exceeded: more than %" PRIu64
              " Lua instructions in one go (a runaway loop?); raise it with --lua-budget N",
              cx->opts->lua_budget);
-    luaL_where(L, level);      /* the running Lua function: file:line of the loop */
+    push_lua_where(L, level);  /* the running Lua function: file:line of the loop */
     lua_pushstring(L, msg);
     lua_concat(L, 2);
     free(cx->fatal_msg);
@@ -1947,6 +1961,19 @@ int run_scenario(struct run_opts *o)
         sim_write_end(s, status);
     o->faults_applied = nemesis_count(s);
     o->faults_drawn = nemesis_drawn(s);
+    /* Close the trace before the summary: a write that fails only at the
+     * last flush (a short run into a full disk) must not be summed up "ok". */
+    if (s->trace_open) {
+        int err = trace_close(&s->trace);
+        s->trace_open = 0;
+        if (err && exit_code != EXIT_IOERR) {
+            fprintf(stderr, "clustersim: error writing trace '%s': %s\n", o->trace_path, strerror(err));
+            if (exit_code == EXIT_OK) {
+                exit_code = EXIT_IOERR;
+                status = "error";
+            }
+        }
+    }
     if (!o->quiet && !o->help) {
         fprintf(stderr, "clustersim: %s seed %" PRIu64 ": %s at t=%.3f ms, %" PRIu64 " events, %" PRIu64
                         " messages (%" PRIu64 " dropped)\n",
@@ -1962,14 +1989,6 @@ int run_scenario(struct run_opts *o)
         free(cx.hook_types[i]);
     free(cx.msg);
     free(cx.fatal_msg);
-    if (s->trace_open) {
-        int err = trace_close(&s->trace);
-        if (err && exit_code != EXIT_IOERR) {
-            fprintf(stderr, "clustersim: error writing trace '%s': %s\n", o->trace_path, strerror(err));
-            if (exit_code == EXIT_OK)
-                exit_code = EXIT_IOERR;
-        }
-    }
     sim_free(s);
     return exit_code;
 }

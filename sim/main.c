@@ -139,13 +139,26 @@ static int cmd_bugs(void)
 #define MAX_BUGS 32
 #define MAX_PARAMS 64
 
+static const char explore_usage[] =
+    "usage: clustersim explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE]\n"
+    "                          [--trace-dir DIR] [--max-failures N] [run options] [-- ARGS]\n"
+    "\n"
+    "Runs the scenario once per seed in A..B (decimal, the whole 64-bit range allowed), N at a time,\n"
+    "and prints every seed that does not pass with the command that reproduces it.\n"
+    "  --shard I/N       only the seeds A+I-1, A+I-1+N, ... (1 <= I <= N <= 1000000000)\n"
+    "  --shrink          remove nemesis faults one at a time while the failure persists\n"
+    "  --json FILE       the results as JSON (opened before any seed runs)\n"
+    "  --trace-dir DIR   keep the traces of the seeds that fail\n"
+    "  --max-failures N  shrink at most N failing seeds (default 3)\n"
+    "Run options: --bug, -P, --check-every, --lua-budget, --lua-memory, --max-events (see clustersim help).\n";
+
 static const char *const run_flags[] = {
     "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
     "--lua-memory", "--max-events", "--nemesis-limit", "--nemesis-skip", "--nemesis-only", "--help", "--", NULL
 };
 static const char *const explore_flags[] = {
     "--seeds", "--jobs", "--shard", "--shrink", "--json", "--bug", "-P", "--check-every",
-    "--lua-budget", "--lua-memory", "--max-events", "--trace-dir", "--max-failures", "--", NULL
+    "--lua-budget", "--lua-memory", "--max-events", "--trace-dir", "--max-failures", "--help", "--", NULL
 };
 
 /* Parse run options shared by run and explore; returns how many argv entries
@@ -356,6 +369,10 @@ static int cmd_explore(int argc, char **argv)
             e.run.args = argv + i + 1;
             e.run.nargs = argc - i - 1;
             break;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(explore_usage, stdout);
+            return 0;
         }
         int used = parse_run_option(argc, argv, i, &e.run, bugs, &nbugs, params, &nparams, skips, &nskips);
         if (used < 0)

@@ -60,6 +60,7 @@ interrupt_test "a Lua loop inside pcall" lua_forever.lua
 expect_exit 65 "9: a backtracking string.find" -- $R $L/pattern_bomb.lua
 expect_err "pattern_bomb.lua:4: instruction budget exceeded" "9: the budget names the line"
 expect_exit 65 "9: table.move over 2^62 slots" -- $R $L/long_c_calls.lua
+expect_err "long_c_calls.lua:3: instruction budget exceeded" "9: named by the script line, through pcall"
 expect_out "^0$" "9: string.rep of nothing returns at once"
 if command -v lua5.4 >/dev/null; then
     lua5.4 $L/strlib_diff.lua >"$TMP/ref" 2>&1
@@ -86,6 +87,9 @@ else
     n=$((n + 1)); echo "ok $n # SKIP no /dev/full"
 fi
 
+expect_exit 0 "11: explore --help" -- $CLUSTERSIM explore --help
+expect_out "usage: clustersim explore SCENARIO.lua --seeds A..B" "11: prints explore's usage"
+
 # 12: seed ranges run exactly
 expect_exit 0 "12: the top of the 64-bit range" -- $CLUSTERSIM explore scenarios/fd_crash.lua --seeds 18446744073709551612..18446744073709551615
 expect_out "explore scenarios/fd_crash.lua: 4 seeds" "12: four seeds, no wrap"
@@ -96,11 +100,33 @@ pid=$!; sleep 1; kill -INT $pid; wait $pid; rc=$?
 [ $rc -eq 130 ]; ok $? "12: the whole range runs until Ctrl-C (exit $rc)"
 expect_out "of 18446744073709551616 seeds ran" "12: and counts 2^64 seeds"
 
+# 14: one verdict for the three tools on operations that do not pair up
+{
+    echo '{"type":"header","schema":1,"nodes":3}'
+    echo '{"t":1,"type":"invoke","client":1,"seq":1,"op":"put","key":"k","value":"1"}'
+    echo '{"t":5,"type":"complete","client":1,"seq":1,"op":"put","status":"ok"}'
+    echo '{"t":6,"type":"complete","client":1,"seq":1,"op":"put","status":"ok"}'
+    echo '{"type":"end","status":"ok","t":10}'
+} >"$TMP/dup.jsonl"
+expect_exit 1 "14: check rejects a second complete" -- $CLUSTERSIM check "$TMP/dup.jsonl"
+for to in chrome history; do
+    expect_exit 65 "14: export --to $to rejects it too" -- $CLUSTERSIM export "$TMP/dup.jsonl" --to $to -o "$TMP/x.out"
+    expect_err "dup.jsonl:4: a second complete of client 1 seq 1" "14: export --to $to names the line"
+done
+expect_exit 65 "14: plot --kind latency rejects it too" -- $CLUSTERSIM plot "$TMP/dup.jsonl" --kind latency -o "$TMP/x.png"
+expect_err "a second complete of client 1 seq 1" "14: plot names it"
+
 # 15: a trace reader that goes away stops the run
 $R $L/trace_flood.lua --trace - --trace-level messages 2>"$TMP/err" | head -c 100000 >/dev/null
 grep -q "could not be written" "$TMP/err"; ok $? "15: a closed pipe stops the run (74)"
 events=$(sed -n 's/.* \([0-9]*\) events.*/\1/p' "$TMP/err")
 [ "${events:-999999999}" -lt 1000000 ]; ok $? "15: at the first failed write, not at the end ($events events)"
+if [ -w /dev/full ]; then
+    expect_exit 74 "15: a short run into a full disk fails at the last flush" -- $R scenarios/fd_crash.lua --trace /dev/full
+    expect_err "seed 1: error at t=" "15: and its summary does not say ok"
+else
+    n=$((n + 1)); echo "ok $n # SKIP no /dev/full"; n=$((n + 1)); echo "ok $n # SKIP no /dev/full"
+fi
 mkfifo "$TMP/fifo"
 $R scenarios/fd_crash.lua --trace "$TMP/fifo" >"$TMP/out" 2>"$TMP/err" &
 pid=$!; sleep 1; kill -INT $pid; wait $pid; rc=$?

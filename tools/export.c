@@ -368,7 +368,7 @@ static void chrome_finish(struct chrome *c, int64_t end)
  * when they are numbers, must be whole and within what the simulator can
  * write; anything else is a bad line (exit 65) that names the field. */
 #define T_MAX (INT64_MAX / 1000)    /* true time is int64 ns; the trace has us */
-#define ENDPOINT_MAX 1000000        /* nodes 1..N; clients are -1..-N */
+#define ENDPOINT_MAX 100000         /* nodes 1..N, clients -1..-N: SIM_MAX_NODES and SIM_MAX_CLIENTS */
 
 static const struct {
     const char *name;
@@ -444,8 +444,11 @@ static int export_chrome(struct trace_reader *r, FILE *out)
     idmap_init(&c.byendpoint);
     idmap_init(&c.byid);
     trace_ops_init(&c.ops);
+    trace_ops_source(&c.ops, r);
     fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", out);
     int rc = each_record(r, chrome_rec_cb, &c);
+    if (!rc)
+        rc = trace_ops_verdict(PROG, &c.ops);
     int64_t end = r->end ? json_int(r->end, "t", r->last_t) : r->last_t;
     if (!rc)
         chrome_finish(&c, end);
@@ -856,11 +859,14 @@ static int export_history(struct trace_reader *r, FILE *out)
     struct hist_scan h;
     memset(&h, 0, sizeof h);
     trace_ops_init(&h.ops);
+    trace_ops_source(&h.ops, r);
     idmap_init(&h.where[0]);
     idmap_init(&h.where[1]);
     int rc = each_record(r, hist_rec, &h);
     struct trace_ops *ops = &h.ops;
     trace_ops_finish(ops);
+    if (!rc)
+        rc = trace_ops_verdict(PROG, ops);
     if (!rc && ops->n == 0) {
         tool_error(PROG, "%s has no client operations (invoke/complete or request/reply records)", r->path);
         rc = EXIT_CHECK_FAILED;

@@ -433,6 +433,8 @@ static int read_ops(struct plot *p, const char *path, struct trace_ops *ops)
     trace_ops_init(ops);
     int rc = plot_read_trace(p, path, ops_rec, ops, 0);
     trace_ops_finish(ops);
+    if (!rc)
+        rc = trace_ops_verdict(PROG, ops);
     if (!rc && ops->n == 0) {
         tool_error(PROG, "%s has no client operations (invoke/complete or request/reply records): "
                          "the %s plot needs a scenario with clients (sim.clients)", path, p->kind);

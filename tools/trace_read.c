@@ -439,6 +439,20 @@ static void ops_error(struct trace_ops *ops, const char *fmt, ...)
     snprintf(ops->errors[k], n, "%s: %s", where, what);
 }
 
+int trace_ops_verdict(const char *prog, const struct trace_ops *ops)
+{
+    if (ops->nerrors == 0)
+        return 0;
+    long kept = ops->nerrors < TRACE_OPS_KEPT_ERRORS ? ops->nerrors : TRACE_OPS_KEPT_ERRORS;
+    for (long i = 0; i < kept; i++)
+        tool_error(prog, "%s", ops->errors[i]);
+    if (ops->nerrors > kept)
+        tool_error(prog, "... and %ld more", ops->nerrors - kept);
+    tool_error(prog, "the client records do not pair up into operations (%ld error%s): not a trace clustersim wrote "
+                     "(clustersim check lists them)", ops->nerrors, ops->nerrors == 1 ? "" : "s");
+    return EXIT_DATAERR;
+}
+
 void trace_ops_free(struct trace_ops *ops)
 {
     ops_clear(ops);

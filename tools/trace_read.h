@@ -203,6 +203,11 @@ void trace_ops_add(struct trace_ops *ops, const cJSON *rec);
 /* Pick the source (invoke/complete when the trace has any, else
  * request/reply), mark unfinished operations OP_INFO, sort by invoke time. */
 void trace_ops_finish(struct trace_ops *ops);
+/* The one verdict on operations that do not pair up, for the tools that
+ * draw or convert them (export, plot): print each kept error as
+ * "clustersim PROG: ..." and return EXIT_DATAERR, or 0 when there are none.
+ * (check reports them its own way and exits 1.) */
+int trace_ops_verdict(const char *prog, const struct trace_ops *ops);
 void trace_ops_free(struct trace_ops *ops);
 
 /* Canonical operation family for a KV register: "read", "write", "cas", or
