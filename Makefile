@@ -18,7 +18,7 @@ CC         ?= cc
 CFLAGS     ?= -O2 -g
 BUILD      ?= build
 
-PKGS := lua5.4 libcjson
+PKGS := lua5.4 libcjson libxxhash
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

@@ -1684,6 +1684,7 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
     };
     lua_newtable(L);
     set_gated(L, -1, fns, "sim.");
+    open_hash(L, set_gated);
     lua_createtable(L, cx->opts->nargs, 0);
     for (int i = 0; i < cx->opts->nargs; i++) {
         lua_pushstring(L, cx->opts->args[i]);

@@ -99,6 +99,10 @@ int l_nemesis(lua_State *L);
 extern const luaL_Reg client_methods[];
 int cl_tostring(lua_State *L);
 
+/* ---- lua_hash.c ---- */
+/* Set the sim.hash table into the table on top, its functions behind GATE. */
+void open_hash(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *));
+
 /* ---- lua_params.c ---- */
 /* _G.__newindex: intercepts `params = {...}`. */
 int g_newindex(lua_State *L);

@@ -4,7 +4,7 @@
 set -u
 # lua5.4 (the interpreter) and jq are for the tests only: the pattern
 # functions are checked against stock Lua, and the docs' jq recipes run.
-DEB="gcc make pkg-config liblua5.4-dev libcjson-dev gnuplot-nox lua5.4 jq"
+DEB="gcc make pkg-config liblua5.4-dev libcjson-dev libxxhash-dev gnuplot-nox lua5.4 jq"
 missing=""
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
@@ -12,6 +12,7 @@ command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 command -v prove >/dev/null 2>&1 || missing="$missing perl"
 pkg-config --exists lua5.4 2>/dev/null || missing="$missing liblua5.4-dev"
 pkg-config --exists libcjson 2>/dev/null || missing="$missing libcjson-dev"
+pkg-config --exists libxxhash 2>/dev/null || missing="$missing libxxhash-dev"
 command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
 command -v lua5.4 >/dev/null 2>&1 || missing="$missing lua5.4"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
