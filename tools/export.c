@@ -270,6 +270,8 @@ static void chrome_rec(struct chrome *c, const cJSON *rec)
         n->term = term;
     } else if (strcmp(type, "commit") == 0 && n) {
         counter(c, "commit index", t, node, "index", json_num(rec, "index", 0));
+    } else if (strcmp(type, "chosen") == 0 && n) {     /* Paxos: a slot this node learned was chosen */
+        counter(c, "chosen slot", t, node, "slot", json_num(rec, "slot", 0));
     } else if ((strcmp(type, "crash") == 0 || strcmp(type, "remove_node") == 0) && n) {
         end_role(c, node, n, t);
         if (n->down_since < 0)
@@ -671,6 +673,10 @@ static void shiviz_rec(struct shiviz *s, const cJSON *rec)
         } else if (strcmp(type, "commit") == 0) {
             snprintf(text, sizeof text, "%.3f ms: commit index %lld (term %lld)", tms,
                      (long long)json_int(rec, "index", 0), (long long)json_int(rec, "term", 0));
+        } else if (strcmp(type, "chosen") == 0) {
+            const char *b = json_str(rec, "ballot");
+            snprintf(text, sizeof text, "%.3f ms: chosen slot %lld (ballot %s)", tms,
+                     (long long)json_int(rec, "slot", 0), b ? b : "?");
         } else {
             return;
         }
