@@ -18,7 +18,7 @@ if ! command -v gnuplot >/dev/null 2>&1; then
     echo "1..0 # SKIP gnuplot not installed (apt-get install gnuplot-nox)"
     exit 0
 fi
-echo "1..62"
+echo "1..63"
 
 for k in timeline messages latency cdf commit load elections; do
     run "$CS" plot $D/raft.jsonl --kind $k -o "$T/$k.png"
@@ -206,3 +206,9 @@ check "messages --clients: the client lane is back" '[ $rc -eq 0 ] && grep -q "c
 run "$CS" plot "$T/late.jsonl" --kind messages -o "$T/late.png"
 check "messages: the default window shows a late violation" \
     '[ $rc -eq 0 ] && grep -q "messages 2750..3050 ms" "$T/err"'
+
+# Paxos names ballots, not terms, in the messages plot's role labels too
+"$CS" run scenarios/paxos_basic.lua --trace "$T/px.jsonl" --trace-level messages >/dev/null 2>&1
+run "$CS" plot "$T/px.jsonl" --kind messages --data "$T/pxd" -o "$T/px.png"
+check "messages: Paxos roles are labelled with their ballot" \
+    '[ $rc -eq 0 ] && grep -qh "(ballot [0-9]*\.[0-9]*)" "$T"/pxd/*.tsv && ! grep -qh "(term " "$T"/pxd/*.tsv'

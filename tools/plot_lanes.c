@@ -858,8 +858,11 @@ static int messages_rec(struct plot *p, void *ud, const cJSON *rec)
     char label[96] = "";
     if (strcmp(type, "role") == 0) {
         const char *role = json_str(rec, "role");
+        const char *ballot = json_str(rec, "ballot");   /* Paxos names its ballot, not a term */
         int64_t term = json_int(rec, "term", -1);
-        if (term >= 0)
+        if (ballot && *ballot)
+            snprintf(label, sizeof label, "%s (ballot %s)", role ? role : "?", ballot);
+        else if (term >= 0)
             snprintf(label, sizeof label, "%s (term %lld)", role ? role : "?", (long long)term);
         else
             snprintf(label, sizeof label, "%s", role ? role : "?");
