@@ -3,6 +3,7 @@
  * reader marks its option as used, so anything left unused afterwards is an
  * option the algorithm does not know. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,53 @@ static struct config_entry *lookup(struct config *c, const char *name)
     return NULL;
 }
 
+/* Describe option NAME once (the first reader to ask names it: config_int
+ * asks before the config_double it calls). */
+static void describe(struct config *c, const char *name, const char *kind, const char *def, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+static void describe(struct config *c, const char *name, const char *kind, const char *def, const char *fmt, ...)
+{
+    if (!c->doc)
+        return;
+    for (int i = 0; i < c->ndoc; i++)
+        if (strcmp(c->doc[i].name, name) == 0)
+            return;
+    if (c->ndoc >= c->ndoc_cap)
+        return;
+    struct config_doc *d = &c->doc[c->ndoc++];
+    snprintf(d->name, sizeof d->name, "%s", name);
+    snprintf(d->kind, sizeof d->kind, "%s", kind);
+    snprintf(d->def, sizeof d->def, "%s", def);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->accepts, sizeof d->accepts, fmt, ap);
+    va_end(ap);
+}
+
+/* %g, with exponents as a script writes them: 1e9, not 1e+09. */
+static const char *num(char *buf, size_t n, double v)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%g", v);
+    size_t o = 0;
+    for (const char *p = tmp; *p && o + 1 < n; p++) {
+        buf[o++] = *p;
+        if (*p == 'e') {
+            if (p[1] == '+')
+                p++;
+            else if (p[1] == '-')
+                buf[o++] = *++p;
+            while (p[1] == '0' && p[2])
+                p++;
+        }
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 static const char *type_name(enum config_type t)
 {
     switch (t) {
@@ -73,6 +121,8 @@ static int want(struct config_entry *e, enum config_type t, const char *what, st
 int config_double(struct config *c, const char *name, double def, double lo, double hi,
                   double *out, struct error *err)
 {
+    char d[32], l[32], h[32];
+    describe(c, name, "number", num(d, sizeof d, def), "%s to %s", num(l, sizeof l, lo), num(h, sizeof h, hi));
     struct config_entry *e = lookup(c, name);
     if (!e) {
         *out = def;
@@ -91,6 +141,9 @@ int config_double(struct config *c, const char *name, double def, double lo, dou
 int config_int(struct config *c, const char *name, int64_t def, int64_t lo, int64_t hi,
                int64_t *out, struct error *err)
 {
+    char dd[32];
+    snprintf(dd, sizeof dd, "%lld", (long long)def);
+    describe(c, name, "whole number", dd, "%lld to %lld", (long long)lo, (long long)hi);
     double d;
     if (config_double(c, name, (double)def, (double)lo, (double)hi, &d, err))
         return -1;
@@ -105,6 +158,8 @@ int config_int(struct config *c, const char *name, int64_t def, int64_t lo, int6
 int config_ms(struct config *c, const char *name, double def_ms, double lo_ms, double hi_ms,
               sim_time *out, struct error *err)
 {
+    char dd[32], l[32], h[32];
+    describe(c, name, "ms", num(dd, sizeof dd, def_ms), "%s to %s ms", num(l, sizeof l, lo_ms), num(h, sizeof h, hi_ms));
     double d;
     if (config_double(c, name, def_ms, lo_ms, hi_ms, &d, err))
         return -1;
@@ -114,6 +169,7 @@ int config_ms(struct config *c, const char *name, double def_ms, double lo_ms, d
 
 int config_bool(struct config *c, const char *name, int def, int *out, struct error *err)
 {
+    describe(c, name, "boolean", def ? "true" : "false", "true or false");
     struct config_entry *e = lookup(c, name);
     if (!e) {
         *out = def;
@@ -128,6 +184,14 @@ int config_bool(struct config *c, const char *name, int def, int *out, struct er
 int config_choice(struct config *c, const char *name, const char *const *choices, int def,
                   int *out, struct error *err)
 {
+    if (c->doc) {
+        char list[160];
+        size_t len = 0;
+        list[0] = 0;
+        for (int i = 0; choices[i] && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", choices[i]);
+        describe(c, name, "string", choices[def], "%s", list);
+    }
     struct config_entry *e = lookup(c, name);
     if (!e) {
         *out = def;
@@ -149,6 +213,9 @@ int config_choice(struct config *c, const char *name, const char *const *choices
 int config_range_ms(struct config *c, const char *name, double def_lo, double def_hi,
                     sim_time out[2], struct error *err)
 {
+    char dd[48];
+    snprintf(dd, sizeof dd, "{%g, %g}", def_lo, def_hi);
+    describe(c, name, "range of ms", dd, "{min, max} or one number, 0 <= min <= max <= 1e12 ms");
     struct config_entry *e = lookup(c, name);
     double lo = def_lo, hi = def_hi;
     if (e) {

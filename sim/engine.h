@@ -83,9 +83,20 @@ struct config_entry {
     char *str;
     int used;
 };
+/* One option as an algorithm reads it, for `clustersim options`: the
+ * table in the docs is this, generated, so it cannot go stale. */
+struct config_doc {
+    char name[32];
+    char kind[32];          /* "ms", "number", "whole number", "boolean", "string", "range of ms" */
+    char def[48];
+    char accepts[160];
+};
+
 struct config {
     struct config_entry *e;
     int n;
+    struct config_doc *doc;  /* when set (cap ndoc_cap), each reader describes its option here */
+    int ndoc, ndoc_cap;
     const char *asked[64];   /* names readers asked for, for "known options" */
     int nasked;
     int nodes;

@@ -30,6 +30,7 @@ static const char usage_text[] =
     "  export TRACE.jsonl --to chrome|shiviz|history [-o OUT]\n"
     "  bench                      engine benchmark (events per second)\n"
     "  bugs                       list the seeded bugs --bug can switch on\n"
+    "  options [ALGORITHM]        each algorithm's config options: kind, default, accepted values\n"
     "  help, --help, --version\n"
     "\n"
     "Exit codes: 0 ok; 1 invariant/assertion failed; 2 inconclusive; 64 bad command line;\n"
@@ -151,6 +152,56 @@ static const char explore_usage[] =
     "  --trace-dir DIR   keep the traces of the seeds that fail\n"
     "  --max-failures N  shrink at most N failing seeds (default 3)\n"
     "Run options: --bug, -P, --check-every, --lua-budget, --lua-memory, --max-events (see clustersim help).\n";
+
+/* clustersim options [ALGORITHM]: each algorithm's options as its
+ * configure() reads them — name, kind, default, what is accepted — by
+ * running configure() on an empty config that records every read. The
+ * docs quote this output, so the table cannot drift from the code. */
+static int cmd_options(const char *only)
+{
+    int found = 0, printed = 0;
+    for (int i = 0; algorithm_registry[i]; i++) {
+        const struct algorithm *alg = algorithm_registry[i];
+        if (only && strcmp(only, alg->name) != 0)
+            continue;
+        found = 1;
+        struct config_doc doc[64];
+        struct config cfg;
+        config_init(&cfg);
+        cfg.doc = doc;
+        cfg.ndoc_cap = (int)(sizeof doc / sizeof doc[0]);
+        cfg.nodes = 3;
+        void *params = calloc(1, alg->params_size ? alg->params_size : 1);
+        struct error err;
+        err.msg[0] = 0;
+        if (!params)
+            abort();
+        if (alg->configure && alg->configure(&cfg, params, &err) != 0) {
+            fprintf(stderr, "clustersim: %s: configure fails on its defaults: %s\n", alg->name, err.msg);
+            free(params);
+            config_free(&cfg);
+            return EXIT_INTERNAL;
+        }
+        free(params);
+        printf("%s%s: sim.cluster{ algorithm = \"%s\", config = { ... } }\n", printed++ ? "\n" : "", alg->name,
+               alg->name);
+        printf("  %-18s %-13s %-12s %s\n", "option", "kind", "default", "accepted");
+        for (int k = 0; k < cfg.ndoc; k++)
+            printf("  %-18s %-13s %-12s %s\n", doc[k].name, doc[k].kind, doc[k].def, doc[k].accepts);
+        if (cfg.ndoc == 0)
+            printf("  (no options)\n");
+        config_free(&cfg);
+    }
+    if (!found) {
+        const char *names[64];
+        int n = 0;
+        for (int i = 0; algorithm_registry[i] && n < 63; i++)
+            names[n++] = algorithm_registry[i]->name;
+        names[n] = NULL;
+        return unknown_word("algorithm", only, names);
+    }
+    return 0;
+}
 
 static const char *const run_flags[] = {
     "--seed", "--trace", "--trace-level", "--bug", "-P", "--check-every", "--lua-budget",
@@ -480,7 +531,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);     /* a closed terminal: stop cleanly too */
     signal(SIGPIPE, SIG_IGN);     /* a closed pipe is a write error: exit 74, not a silent death */
-    static const char *const commands[] = { "run", "explore", "check", "plot", "export", "bench", "bugs", "help", NULL };
+    static const char *const commands[] = { "run", "explore", "check", "plot", "export", "bench", "bugs", "options",
+                                            "help", NULL };
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
@@ -498,6 +550,9 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "explore") == 0)
         return cmd_explore(argc - 1, argv + 1);
+    if (strcmp(cmd, "options") == 0)
+        return argc <= 3 ? cmd_options(argc == 3 ? argv[2] : NULL)
+                         : usage_error("options takes at most one algorithm, got '%s'", argv[3]);
     if (strcmp(cmd, "bugs") == 0)
         return argc == 2 ? cmd_bugs() : usage_error("bugs takes no arguments, got '%s'", argv[2]);
     if (strcmp(cmd, "bench") == 0)

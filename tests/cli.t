@@ -147,4 +147,13 @@ expect_out "clustersim [0-9]+\.[0-9]+\.[0-9]+" "version printed"
 expect_exit 0 "help" -- "$CLUSTERSIM" help
 expect_out "usage: clustersim" "usage printed"
 expect_exit 0 "bugs" -- "$CLUSTERSIM" bugs
+# clustersim options: each algorithm's options as configure() reads them
+expect_exit 0 "options lists every algorithm's options" -- $CLUSTERSIM options
+expect_out "^raft: sim.cluster" "options: a section per algorithm"
+expect_out "^  election_timeout +range of ms +\{150, 300\}" "options: kind and default of a range"
+expect_out "^  detector +string +fixed +fixed, phi" "options: a choice lists what it accepts"
+expect_exit 0 "options for one algorithm" -- $CLUSTERSIM options fdetect
+expect_exit 64 "options of an unknown algorithm" -- $CLUSTERSIM options rafft
+expect_err "unknown algorithm 'rafft' \(did you mean 'raft'\?\)" "options: did you mean"
+
 done_testing
