@@ -48,6 +48,19 @@ struct algorithm {
     void (*state_free)(struct node *);
     /* The algorithm's own figures for sim.metrics() (detection times, ...). May be NULL. */
     void (*metrics)(const struct cluster *, struct inspector *);
+    /* Membership (c:add_node, c:remove_node), may be NULL: called on every up
+     * member after a node joined (the new one after its start), and on a
+     * leaving node just before it goes (what it sends still leaves), then
+     * on every remaining up member; in id order. */
+    void (*on_membership)(struct node *, int id, int joined);
+    /* Client-side routing (a "smart client" library), may be NULL: the node
+     * a client sends this request to, `attempt` timeouts into the operation
+     * (so a retry may try the next replica); 0 for the client's usual choice. */
+    int  (*route)(const struct cluster *, const struct request *, int attempt);
+    /* Per-cluster configuration every node holds identically (node_shared):
+     * size, and a function that frees what it owns (may be NULL). */
+    size_t shared_size;
+    void (*shared_free)(void *shared);
 };
 
 const struct algorithm *algorithm_find(const char *name);

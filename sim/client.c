@@ -12,6 +12,7 @@
 #include "sim/client.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ struct client {
 struct clients {
     struct client **c;         /* [1..n] */
     int n, cap;
+    double **cdfs;             /* Zipf tables, one per clients_add that asked for one */
+    int ncdfs;
 };
 
 void client_cfg_default(struct client_cfg *c)
@@ -132,6 +135,45 @@ static void schedule_next(struct sim *s, struct client *c, int after_completion)
     c->tick_ev = arm(s, c, CEV_TICK, 0, delay);
 }
 
+/* Zipf over keys 0..n-1, as YCSB's zipfian request distribution: key i
+ * (0 the hottest) with probability (1/(i+1)^s) / H(n, s). Drawn by exact
+ * inversion of this table with one uniform from the client's stream; YCSB's
+ * closed form (Gray et al. 1994) is an approximation for 0 < s < 1 that is
+ * singular at s = 1, so the table serves every s > 0 exactly. Built once at
+ * setup; a draw is a binary search and allocates nothing. */
+static const double *zipf_table(struct clients *cs, int n, double s)
+{
+    double *cdf = malloc((size_t)n * sizeof *cdf);
+    double **list = realloc(cs->cdfs, (size_t)(cs->ncdfs + 1) * sizeof *list);
+    if (!cdf || !list)
+        abort();
+    cs->cdfs = list;
+    cs->cdfs[cs->ncdfs++] = cdf;
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        sum += pow((double)i + 1, -s);
+        cdf[i] = sum;
+    }
+    for (int i = 0; i < n; i++)
+        cdf[i] /= sum;
+    cdf[n - 1] = 1.0;
+    return cdf;
+}
+
+static int zipf_draw(struct client *c)
+{
+    double u = rng_double(&c->rng);
+    int lo = 0, hi = c->cfg.keys - 1;
+    while (lo < hi) {            /* the first i with cdf[i] > u */
+        int mid = lo + (hi - lo) / 2;
+        if (c->cfg.zipf_cdf[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
 {
     if (!s->clients) {
@@ -141,6 +183,9 @@ int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
     }
     struct clients *cs = s->clients;
     int first = cs->n + 1;
+    const double *cdf = NULL;
+    if (cfg->key_dist == KEY_ZIPF && count > 0)
+        cdf = zipf_table(cs, cfg->keys, cfg->zipf_s);
     for (int k = 0; k < count; k++) {
         if (cs->n + 1 >= cs->cap) {
             cs->cap = cs->cap ? cs->cap * 2 : 16;
@@ -155,6 +200,7 @@ int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
         cs->c[c->id] = c;
         c->up = 1;
         c->cfg = *cfg;
+        c->cfg.zipf_cdf = cdf;
         rng_init(&c->rng, s->seed, RNG_CLIENT, (uint64_t)c->id);
         clock_init(&c->clock);
         c->clock.base_true = c->clock.base_local = s->now;
@@ -177,6 +223,9 @@ void clients_free(struct sim *s)
         free(s->clients->c[i]);
     }
     free(s->clients->c);
+    for (int i = 0; i < s->clients->ncdfs; i++)
+        free(s->clients->cdfs[i]);
+    free(s->clients->cdfs);
     free(s->clients);
     s->clients = NULL;
 }
@@ -346,6 +395,18 @@ static int pick_node(struct sim *s, struct client *c, int avoid)
     return 1;
 }
 
+/* The algorithm's client-side routing when it has one (a sharded store
+ * places each key), else pick_node. */
+static int routed(struct sim *s, struct client *c, struct op *o, int avoid)
+{
+    if (s->alg && s->alg->route) {
+        int id = s->alg->route(&s->cluster, &o->req, o->timeouts);
+        if (id >= 1 && id <= s->nnodes && s->nodes[id]->member)
+            return id;
+    }
+    return pick_node(s, c, avoid);
+}
+
 static void attempt(struct sim *s, struct client *c, struct op *o, int target)
 {
     o->attempts++;
@@ -378,7 +439,7 @@ static void start_op(struct sim *s, struct client *c, struct op *o, const struct
     o->ref = ref;
     s->m.ops_invoked++;
     emit_invoke(s, o);
-    attempt(s, c, o, node > 0 ? node : pick_node(s, c, 0));
+    attempt(s, c, o, node > 0 ? node : routed(s, c, o, 0));
 }
 
 static void generate(struct sim *s, struct client *c)
@@ -387,7 +448,7 @@ static void generate(struct sim *s, struct client *c)
     struct request q;
     memset(&q, 0, sizeof q);
     double u = rng_double(&c->rng);
-    int key = (int)rng_below(&c->rng, (uint64_t)(g->keys > 0 ? g->keys : 1));
+    int key = g->zipf_cdf ? zipf_draw(c) : (int)rng_below(&c->rng, (uint64_t)(g->keys > 0 ? g->keys : 1));
     snprintf(q.key, sizeof q.key, "k%d", key);
     if (u < g->read_ratio) {
         strcpy(q.op, "get");
@@ -444,7 +505,7 @@ static void on_timeout(struct sim *s, struct client *c, int slot, uint64_t req_i
     /* retries count timeouts only: following a redirect is not a retry */
     if (++o->timeouts <= c->cfg.retries) {
         s->m.ops_retries++;
-        attempt(s, c, o, pick_node(s, c, o->target));
+        attempt(s, c, o, routed(s, c, o, o->target));
         return;
     }
     struct result res;

@@ -22,7 +22,13 @@ struct client_cfg {
     int max_outstanding;     /* open loop: concurrent operations per client */
     int values;              /* writes draw values from 0..values-1 */
     sim_time start, stop;    /* true times the generated load runs between */
+    int key_dist;            /* KEY_UNIFORM, or KEY_ZIPF: key i with probability ~ 1/(i+1)^zipf_s */
+    double zipf_s;
+    const double *zipf_cdf;  /* owned by the client set; filled by clients_add */
 };
+
+enum { KEY_UNIFORM = 0, KEY_ZIPF = 1 };
+#define CLIENT_MAX_ZIPF_KEYS 10000000
 
 void client_cfg_default(struct client_cfg *c);
 /* Create clients until there are `count` more (returns the first new id), all with cfg. */

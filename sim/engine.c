@@ -128,6 +128,9 @@ void sim_free(struct sim *s)
     if (s->ghost && s->alg && s->alg->ghost_free)
         s->alg->ghost_free(s->ghost);
     free(s->ghost);
+    if (s->shared && s->alg && s->alg->shared_free)
+        s->alg->shared_free(s->shared);
+    free(s->shared);
     free(s->params);
     for (size_t i = 0; i < s->nmsg_blocks; i++) {
         for (size_t j = 0; j < MSG_BLOCK; j++)
@@ -171,6 +174,24 @@ static void call_start(struct sim *s, struct node *n)
     s->in_node--;
 }
 
+/* Tell node n (up) that `id` joined or left the configuration. */
+static void call_membership(struct sim *s, struct node *n, int id, int joined)
+{
+    s->in_node++;
+    s->alg->on_membership(n, id, joined);
+    s->in_node--;
+}
+
+/* Every up member but `skip`, in id order. */
+static void tell_members(struct sim *s, int id, int joined, int skip)
+{
+    if (!s->alg->on_membership)
+        return;
+    for (int i = 1; i <= s->nnodes; i++)
+        if (i != skip && s->nodes[i]->member && s->nodes[i]->up)
+            call_membership(s, s->nodes[i], id, joined);
+}
+
 int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct config *cfg,
                 struct error *err)
 {
@@ -196,6 +217,7 @@ int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct co
     s->nmsg_json = alg->msg_count + 2;
     s->msg_json = xcalloc((size_t)s->nmsg_json, sizeof *s->msg_json);
     s->ghost = xcalloc(1, alg->ghost_size);
+    s->shared = alg->shared_size ? xcalloc(1, alg->shared_size) : NULL;
     if (alg->ghost_init)
         alg->ghost_init(s->ghost, s->params, nodes);
     s->nodes_cap = nodes + 1;
@@ -960,6 +982,7 @@ int sim_add_node(struct sim *s, struct error *err)
     net_resize(&s->net, id);
     node_record(s, "add_node", id);
     call_start(s, s->nodes[id]);
+    tell_members(s, id, 1, 0);
     return id;
 }
 
@@ -973,12 +996,16 @@ int sim_remove_node(struct sim *s, int id, struct error *err)
     }
     struct node *n = s->nodes[id];
     node_record(s, "remove_node", id);
+    /* The leaving node hears first, while it can still send (a hand-off). */
+    if (n->up && s->alg->on_membership)
+        call_membership(s, n, id, 0);
     if (n->up) {
         cancel_all(s, n, 1);
         wipe_state(s, n);
     }
     n->up = 0;
     n->member = 0;
+    tell_members(s, id, 0, id);
     return 0;
 }
 
@@ -1124,6 +1151,7 @@ void *node_state(struct node *n) { return n->state; }
 const void *node_state_const(const struct node *n) { return n->state; }
 const void *node_params(const struct node *n) { return n->sim->params; }
 void *node_ghost(struct node *n) { return n->sim->ghost; }
+void *node_shared(struct node *n) { return n->sim->shared; }
 void node_check_soon(struct node *n) { n->sim->check_due = 1; }
 
 uint64_t node_send(struct node *n, int dst, int type, const void *payload, size_t len)
@@ -1251,6 +1279,7 @@ const void *cluster_node_state(const struct cluster *c, int id)
     return n && n->up ? n->state : NULL;
 }
 const void *cluster_params(const struct cluster *c) { return c->sim->params; }
+const void *cluster_shared(const struct cluster *c) { return c->sim->shared; }
 void *cluster_ghost(const struct cluster *c) { return c->sim->ghost; }
 sim_time cluster_true_now(const struct cluster *c) { return c->sim->now; }
 sim_time cluster_node_down_since(const struct cluster *c, int id)

@@ -158,6 +158,7 @@ struct sim {
     const struct algorithm *alg;
     void *params;
     void *ghost;
+    void *shared;            /* the algorithm's per-cluster configuration (shared_size) */
     struct node **nodes;     /* index 1..nnodes; [0] unused */
     int nnodes, nodes_cap;
     struct cluster cluster;

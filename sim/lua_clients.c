@@ -17,7 +17,7 @@ static void push_client(lua_State *L, int id)
 
 static const char *const client_opts[] = {
     "count", "workload", "rate", "closed", "think", "keys", "read_ratio", "cas_ratio",
-    "timeout", "retries", "max_outstanding", "values", "start", "stop", NULL
+    "timeout", "retries", "max_outstanding", "values", "start", "stop", "key_dist", "zipf_s", NULL
 };
 
 int l_clients(lua_State *L)
@@ -43,6 +43,20 @@ int l_clients(lua_State *L)
     c.retries = (int)opt_number(L, 1, "sim.clients", "retries", 3, 0, 1e6);
     c.max_outstanding = (int)opt_number(L, 1, "sim.clients", "max_outstanding", 16, 1, 1e6);
     c.values = (int)opt_number(L, 1, "sim.clients", "values", 5, 1, 1e9);
+    if (opt_field(L, 1, "key_dist")) {
+        const char *kd = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!kd || (strcmp(kd, "uniform") && strcmp(kd, "zipf")))
+            return luaL_error(L, "sim.clients: key_dist = %s: accepted: uniform, zipf",
+                              kd ? kd : luaL_typename(L, -1));
+        c.key_dist = strcmp(kd, "zipf") == 0 ? KEY_ZIPF : KEY_UNIFORM;
+        lua_pop(L, 1);
+    }
+    c.zipf_s = opt_number(L, 1, "sim.clients", "zipf_s", 0.99, 0.01, 10);
+    if (c.key_dist != KEY_ZIPF && opt_field(L, 1, "zipf_s"))
+        return luaL_error(L, "sim.clients: zipf_s is for key_dist = \"zipf\"");
+    if (c.key_dist == KEY_ZIPF && c.keys > CLIENT_MAX_ZIPF_KEYS)
+        return luaL_error(L, "sim.clients: key_dist = \"zipf\" takes at most %d keys, got %d",
+                          CLIENT_MAX_ZIPF_KEYS, c.keys);
     c.start = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
     c.stop = opt_field(L, 1, "stop") ? (lua_pop(L, 1), sim_ms_to_ns(opt_number(L, 1, "sim.clients", "stop", 0, 0, MAX_MS)))
                                      : SIM_TIME_MAX;

@@ -88,6 +88,12 @@ void       *node_ghost(struct node *n);
  * would skip it: a ghost that queues observations for its next check calls
  * this when the queue is long, so its memory does not grow with N. */
 void        node_check_soon(struct node *n);
+/* The algorithm's per-cluster configuration (shared_size bytes, zeroed):
+ * what every node of a real deployment would hold identically, such as a
+ * placement table derived from the membership. Kept once instead of per
+ * node so 10,000 nodes need not hold 10,000 copies; node code may build
+ * it from the configuration it has been told and read it, nothing more. */
+void       *node_shared(struct node *n);
 
 /* For ghost bookkeeping only (what check() and metrics() need, such as how
  * long after a real crash a detector noticed): the omniscient view and true
@@ -131,6 +137,7 @@ int         cluster_node_up(const struct cluster *c, int id);   /* member, not c
 int         cluster_node_paused(const struct cluster *c, int id);
 const void *cluster_node_state(const struct cluster *c, int id); /* NULL when crashed */
 const void *cluster_params(const struct cluster *c);
+const void *cluster_shared(const struct cluster *c);  /* see node_shared */
 void       *cluster_ghost(const struct cluster *c);
 sim_time    cluster_true_now(const struct cluster *c);
 /* True time node id last crashed, or -1 while it has never crashed or is up. */

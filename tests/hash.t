@@ -68,4 +68,77 @@ print("ok")'
 expect_exit 0 "placement without a cluster" -- $R "$TMP/s.lua"
 expect_out "^ok" "placement without a cluster: all assertions"
 
+# The store's options: the same checks and messages as sim.hash, exit 65.
+cl() { printf 'sim.cluster{ algorithm = "hashring", nodes = %s, config = { %s } }\n' "$1" "$2" >"$TMP/s.lua"; }
+cl 5 'scheme = "chord"'
+expect_exit 65 "store: unknown scheme" -- $R "$TMP/s.lua"
+expect_err "option 'scheme' = \"chord\" is not one of: modulo, ring, jump, rendezvous, maglev, bounded_load" \
+    "store: unknown scheme names the accepted ones"
+cl 5 'vnodes = 0'
+expect_exit 65 "store: vnodes < 1" -- $R "$TMP/s.lua"
+expect_err "hashring: vnodes = 0: must be an integer from 1 to 10000" "store: vnodes message"
+cl 5 'scheme = "maglev", table_size = 1000'
+expect_exit 65 "store: non-prime table_size" -- $R "$TMP/s.lua"
+expect_err "table_size = 1000 is not prime: Maglev needs a prime M \(the nearest primes are 997 and 1009\)" \
+    "store: table_size message names the near primes"
+cl 5 'scheme = "bounded_load", capacity = 0.9'
+expect_exit 65 "store: capacity <= 1" -- $R "$TMP/s.lua"
+expect_err "capacity = 0.9: must be a number > 1" "store: capacity message"
+cl 3 'replicas = 4'
+expect_exit 65 "store: replicas > servers" -- $R "$TMP/s.lua"
+expect_err "replicas = 4: must be from 1 to the number of servers \(3\)" "store: replicas message"
+cl 3 'router = "dns"'
+expect_exit 65 "store: unknown router" -- $R "$TMP/s.lua"
+expect_err "option 'router' = \"dns\" is not one of: client, proxy" "store: router message"
+lua 'sim.clients{ keys = 10, key_dist = "pareto" }'
+expect_exit 65 "clients: unknown key_dist" -- $R "$TMP/s.lua"
+expect_err "key_dist = pareto: accepted: uniform, zipf" "clients: key_dist message"
+
+# Replicas: with R = 3, two crashed servers of six leave every key
+# available (reads and writes retry on the next replica); a replica read
+# is compared with the primary's copy for the staleness metric.
+lua 'local c = sim.cluster{ algorithm = "hashring", nodes = 6, config = { replicas = 3 } }
+sim.network{ latency = sim.uniform(1, 3) }
+sim.clients{ count = 2, rate = 500, workload = "kv", keys = 500, timeout = 50 }
+sim.run(1000)
+c:crash(2); c:crash(3)
+sim.run(2000)
+local m = sim.metrics()
+sim.assert(m.ops.fail == 0 and m.ops.info == 0, "no operation lost with 2 of 6 down and R = 3")
+sim.assert(m.hashring.replica_reads > 0, "reads went to replicas")
+sim.assert(m.hashring.replication_lag_max_ms <= 3, "replication lag is one network delay")
+local before = m.hashring.keys_written
+c:remove_node(2)
+sim.run(2500)
+m = sim.metrics().hashring
+sim.assert(m.migration_keys > 0, "survivors re-replicate the keys of a removed server")
+print("ok", m.stale_reads)'
+expect_exit 0 "replicas survive crashes" -- $R "$TMP/s.lua"
+expect_out "^ok" "replicas survive crashes: all assertions"
+
+# Removing a live server with R = 1: it hands its keys off before it goes.
+lua 'local c = sim.cluster{ algorithm = "hashring", nodes = 8, config = { scheme = "jump", router = "proxy" } }
+sim.network{ latency = sim.uniform(1, 3) }
+sim.clients{ count = 2, rate = 1000, workload = "kv", keys = 2000, read_ratio = 0, stop = 1000 }
+sim.run(1200)
+local held = c:state(8).keys
+c:remove_node(8)
+sim.run(1500)
+local m = sim.metrics().hashring
+sim.assert(m.forwards > 0, "proxies forwarded requests to the owners")
+sim.assert(m.migration_keys == held, "the leaving server handed off every key it held")
+sim.assert(m.keys_total == m.keys_written, "no key lost")
+sim.assert(m.last_change_moved == held, "jump: removing the last bucket moves only its keys")
+print("ok")'
+expect_exit 0 "remove_node hands off" -- $R "$TMP/s.lua"
+expect_out "^ok" "remove_node hands off: all assertions"
+
+# Same scenario, same seed: the same bytes.
+$R scenarios/hash_scale_out.lua --trace "$TMP/a.jsonl" --trace-level messages >/dev/null 2>&1
+$R scenarios/hash_scale_out.lua --trace "$TMP/b.jsonl" --trace-level messages >/dev/null 2>&1
+cmp -s "$TMP/a.jsonl" "$TMP/b.jsonl"
+ok $? "hash_scale_out: byte-identical traces for the same seed"
+grep -q '"msg":"Migrate".*"bytes":' "$TMP/a.jsonl"
+ok $? "Migrate messages are traced with their sizes"
+
 done_testing
