@@ -7,7 +7,13 @@
  *   (a) 64 nodes, all-to-all heartbeats every 50 ms, latency uniform 1-5 ms,
  *       until 2,000,000 deliveries, trace off;
  *   (b) the same with the messages-level trace written to /dev/null;
- *   (c) 10,000 nodes, each heartbeating 3 peers. */
+ *   (c) 10,000 nodes, each heartbeating 3 peers.
+ * Then the hashing family:
+ *   (d) placements per second of each scheme over 10,000 servers and 10^6
+ *       keys (rendezvous, O(n) per key, on 10^4 keys), with build time and
+ *       bytes per server of the placement structure;
+ *   (e) the hashring store: 10,000 servers, 10^6 keys, 10^6 requests from
+ *       client-routed open-loop clients, in simulated requests per second. */
 #include "sim/bench.h"
 
 #include <inttypes.h>
@@ -19,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "algorithms/hash_place.h"
+#include "sim/client.h"
 #include "sim/engine.h"
 
 struct bench_case {
@@ -93,7 +101,125 @@ static int run_case(const struct bench_case *c, struct bench_result *r)
     return 0;
 }
 
-static int in_child(const struct bench_case *c, struct bench_result *r)
+/* ------------------------------------------------------------- hashing */
+
+#define BENCH_SERVERS 10000
+#define BENCH_KEYS 1000000
+
+struct place_result { double build_s, lookups_s; int64_t lookups, bytes; uint64_t check; long peak_kb; };
+
+static int64_t place_bytes(const struct hash_place *p)
+{
+    int64_t b = (int64_t)p->n * (int64_t)sizeof *p->ids;
+    b += (int64_t)p->npoints * (int64_t)(sizeof *p->points + sizeof *p->owner);
+    if (p->seed)
+        b += (int64_t)p->n * (int64_t)sizeof *p->seed;
+    if (p->table)
+        b += p->o.table_size * (int64_t)sizeof *p->table;
+    if (p->load)
+        b += (int64_t)p->n * (int64_t)sizeof *p->load;
+    return b;
+}
+
+static int run_place(int scheme, struct place_result *r)
+{
+    memset(r, 0, sizeof *r);
+    struct hash_opts o;
+    hash_opts_default(&o);
+    o.scheme = scheme;
+    o.table_size = 1000003;      /* the smallest prime > 100 x 10,000 (Maglev's advice) */
+    int *ids = malloc(BENCH_SERVERS * sizeof *ids);
+    uint64_t *keys = malloc(BENCH_KEYS * sizeof *keys);
+    if (!ids || !keys)
+        return -1;
+    for (int i = 0; i < BENCH_SERVERS; i++)
+        ids[i] = i + 1;
+    char buf[32];
+    for (int i = 0; i < BENCH_KEYS; i++) {
+        int len = snprintf(buf, sizeof buf, "k%d", i);
+        keys[i] = hash_key(buf, (size_t)len);
+    }
+    struct hash_place p;
+    struct error err;
+    double t0 = wall_now();
+    if (hash_place_build(&p, &o, ids, BENCH_SERVERS, &err))
+        return -1;
+    r->build_s = wall_now() - t0;
+    r->bytes = place_bytes(&p);
+    int64_t n = scheme == HASH_RENDEZVOUS ? BENCH_KEYS / 100 : BENCH_KEYS;
+    if (scheme == HASH_BOUNDED)
+        hash_bounded_begin(&p, n);
+    t0 = wall_now();
+    for (int64_t i = 0; i < n; i++)
+        r->check += (uint64_t)(scheme == HASH_BOUNDED ? hash_bounded_add(&p, keys[i], NULL)
+                                                      : hash_place_lookup(&p, keys[i], NULL));
+    r->lookups_s = wall_now() - t0;
+    r->lookups = n;
+    hash_place_free(&p);
+    free(ids);
+    free(keys);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->peak_kb = ru.ru_maxrss;
+    return 0;
+}
+
+struct store_result { double wall_s; uint64_t events, requests, ok; int64_t keys, servers; long peak_kb, base_kb; };
+
+static void keys_total(void *ctx, const char *name, double v)
+{
+    if (strcmp(name, "keys_total") == 0)
+        *(int64_t *)ctx = (int64_t)v;
+}
+static void skip_int(void *ctx, const char *name, int64_t v) { (void)ctx, (void)name, (void)v; }
+static void skip_str(void *ctx, const char *name, const char *v) { (void)ctx, (void)name, (void)v; }
+static void skip_bool(void *ctx, const char *name, int v) { (void)ctx, (void)name, (void)v; }
+
+static int run_store(struct store_result *r)
+{
+    memset(r, 0, sizeof *r);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->base_kb = ru.ru_maxrss;
+    struct sim *s = sim_new(42);
+    s->net.defaults.latency.kind = DIST_UNIFORM;
+    s->net.defaults.latency.a = 1;
+    s->net.defaults.latency.b = 5;
+    struct config cfg;
+    config_init(&cfg);
+    struct error err;
+    if (sim_cluster(s, algorithm_find("hashring"), BENCH_SERVERS, &cfg, &err) != 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        config_free(&cfg);
+        return -1;
+    }
+    config_free(&cfg);
+    struct client_cfg cc;
+    client_cfg_default(&cc);
+    cc.workload = WORKLOAD_KV;
+    cc.keys = BENCH_KEYS;
+    cc.read_ratio = 0.2;         /* mostly writes, so the servers fill up */
+    cc.rate = 10000;             /* 100 clients x 10,000/s x 1 s = 10^6 requests */
+    cc.max_outstanding = 256;
+    cc.stop = SIM_MS(1000);
+    clients_add(s, 100, &cc);
+    double t0 = wall_now();
+    sim_run(s, SIM_MS(1100));
+    r->wall_s = wall_now() - t0;
+    r->events = s->m.events;
+    r->requests = s->m.ops_invoked;
+    r->ok = s->m.ops_ok;
+    r->servers = BENCH_SERVERS;
+    struct inspector in = { &r->keys, skip_int, keys_total, skip_str, skip_bool };
+    s->alg->metrics(&s->cluster, &in);
+    sim_free(s);
+    getrusage(RUSAGE_SELF, &ru);
+    r->peak_kb = ru.ru_maxrss;
+    return 0;
+}
+
+/* Run f(arg, out) in a child so its peak memory is its own. */
+static int child(int (*f)(void *, void *), void *arg, void *out, size_t len)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -104,18 +230,59 @@ static int in_child(const struct bench_case *c, struct bench_result *r)
         return -1;
     if (pid == 0) {
         close(fds[0]);
-        struct bench_result mine;
-        if (run_case(c, &mine) != 0)
+        char buf[512];
+        if (len > sizeof buf || f(arg, buf) != 0)
             _exit(70);
-        ssize_t w = write(fds[1], &mine, sizeof mine);
-        _exit(w == (ssize_t)sizeof mine ? 0 : 70);
+        ssize_t w = write(fds[1], buf, len);
+        _exit(w == (ssize_t)len ? 0 : 70);
     }
     close(fds[1]);
-    ssize_t got = read(fds[0], r, sizeof *r);
+    ssize_t got = read(fds[0], out, len);
     close(fds[0]);
     int status;
     waitpid(pid, &status, 0);
-    return got == (ssize_t)sizeof *r && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    return got == (ssize_t)len && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int case_thunk(void *arg, void *out) { return run_case(arg, out); }
+
+static int in_child(const struct bench_case *c, struct bench_result *r)
+{
+    return child(case_thunk, (void *)c, r, sizeof *r);
+}
+
+static int place_thunk(void *arg, void *out) { return run_place(*(int *)arg, out); }
+static int store_thunk(void *arg, void *out) { (void)arg; return run_store(out); }
+
+static int bench_hashing(void)
+{
+    printf("\nhashing: %d servers, %d keys (XXH3_64bits); rendezvous is O(n) per key, timed on %d keys\n\n",
+           BENCH_SERVERS, BENCH_KEYS, BENCH_KEYS / 100);
+    printf("%-14s %10s %14s %12s %16s\n", "scheme", "build s", "placements/s", "ns/lookup", "bytes/server");
+    for (int sc = HASH_MODULO; sc <= HASH_BOUNDED; sc++) {
+        struct place_result r;
+        if (child(place_thunk, &sc, &r, sizeof r) != 0) {
+            fprintf(stderr, "clustersim bench: placement case %s failed\n", hash_scheme_names[sc]);
+            return EXIT_INTERNAL;
+        }
+        printf("%-14s %10.3f %14.0f %12.1f %16.1f\n", hash_scheme_names[sc], r.build_s,
+               (double)r.lookups / r.lookups_s, 1e9 * r.lookups_s / (double)r.lookups,
+               (double)r.bytes / BENCH_SERVERS);
+        fflush(stdout);
+    }
+    struct store_result st;
+    if (child(store_thunk, NULL, &st, sizeof st) != 0) {
+        fprintf(stderr, "clustersim bench: the hashring store case failed\n");
+        return EXIT_INTERNAL;
+    }
+    printf("\n(e) hashring store (ring, V = 100), %d servers, %d-key universe, client routing:\n"
+           "    %" PRIu64 " requests (%" PRIu64 " ok), %" PRIu64 " events in %.2f s wall: %.0f simulated requests/s\n"
+           "    peak %.1f MB for %" PRId64 " keys held: %.0f bytes per server, or %.0f bytes per key held\n"
+           "    (everything: placement, node state, stores, clients, event pools)\n",
+           BENCH_SERVERS, BENCH_KEYS, st.requests, st.ok, st.events, st.wall_s, (double)st.requests / st.wall_s,
+           (double)st.peak_kb / 1024.0, st.keys, (double)(st.peak_kb - st.base_kb) * 1024.0 / BENCH_SERVERS,
+           st.keys ? (double)(st.peak_kb - st.base_kb) * 1024.0 / (double)st.keys : 0.0);
+    return 0;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -158,5 +325,5 @@ int cmd_bench(int argc, char **argv)
     double db = (double)res[1].deliveries / res[1].wall_s;
     printf("\n(b) is %.2fx slower than (a) (%" PRIu64 " trace lines); targets: (a) >= 5,000,000 deliveries/s, "
            "(b) <= 3x (a)\n", da / db, res[1].trace_lines);
-    return 0;
+    return bench_hashing();
 }
