@@ -215,7 +215,7 @@ static int msgh(lua_State *L)
  * from (NULL: the main chunk), for sim.run's refusal. Returns 0, or -1 with
  * the stop recorded (a script error becomes SK_ACTION_ERROR unless a stop is
  * already set). */
-static int call_protected(lua_State *L, int nargs, int nresults, const char *entry)
+int call_protected(lua_State *L, int nargs, int nresults, const char *entry)
 {
     struct lua_ctx *cx = ctx_of(L);
     if (cx->fatal) {            /* the run is over: run nothing more */
@@ -797,6 +797,8 @@ static int l_heal(lua_State *L)
 
 /* ------------------------------------------------------------ cluster */
 
+static int after_run(lua_State *L);
+
 static void push_cluster(lua_State *L)
 {
     lua_newuserdatauv(L, 1, 0);
@@ -859,9 +861,16 @@ static int l_cluster(lua_State *L)
         return luaL_error(L, "sim.cluster: a scenario has one cluster, and it exists already");
     rawfield(L, 1, "algorithm");
     const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (!name)
-        return luaL_error(L, "sim.cluster: 'algorithm' is required (one of: %s)", algorithm_names());
-    const struct algorithm *alg = algorithm_find(name);
+    int cfg_at = opt_field(L, 1, "config") ? lua_gettop(L) : 0;
+    const struct algorithm *alg = lua_alg_check(L, cfg_at ? -2 : -1, cfg_at);   /* sim.algorithm{...} */
+    int lua_cfg = alg != NULL;
+    if (cfg_at)
+        lua_pop(L, 1);
+    if (!name && !alg)
+        return luaL_error(L, "sim.cluster: 'algorithm' is required (one of: %s, or a sim.algorithm{...})",
+                          algorithm_names());
+    if (!alg)
+        alg = algorithm_find(name);
     if (!alg)
         return luaL_error(L, "sim.cluster: unknown algorithm '%s' (known: %s)", name, algorithm_names());
     int nodes = (int)opt_number(L, 1, "sim.cluster", "nodes", 3, 1, SIM_MAX_NODES);
@@ -869,7 +878,7 @@ static int l_cluster(lua_State *L)
     struct config *cfg = lua_newuserdatauv(L, sizeof *cfg, 0);   /* freed by its __gc if reading fails */
     config_init(cfg);
     luaL_setmetatable(L, CONFIG_MT);
-    if (opt_field(L, 1, "config")) {
+    if (!lua_cfg && opt_field(L, 1, "config")) {     /* a Lua algorithm has its config copied already */
         if (!lua_istable(L, -1))
             return luaL_error(L, "sim.cluster: 'config' must be a table");
         read_config(L, -1, cfg);
@@ -881,6 +890,8 @@ static int l_cluster(lua_State *L)
     if (rc)
         return luaL_error(L, "sim.cluster: %s", err.msg);
     sim_write_header(s);     /* now that it can name the algorithm and size */
+    if (s->stop)             /* a Lua algorithm's start failed, or its first check */
+        return after_run(L);
     push_cluster(L);
     return 1;
 }
@@ -1608,6 +1619,12 @@ static int api_gate(lua_State *L)
     if (cx->in_api)
         return luaL_error(L, "%s: called while %s is still running (from a metamethod, __tostring or error "
                              "handler); call it from the scenario itself", name, cx->in_api);
+    if (cx->fatal)              /* a node callback failed under this call (c:restart in an action) */
+        return raise_fatal(L);
+    if (cx->node_code && !lua_alg_allowed(name, cx->node_code))
+        return luaL_error(L, "%s: not available inside %s: %s", name, cx->entry ? cx->entry : "node code",
+                          cx->node_code == 1 ? "node code sees only its own node (use the node object's methods)"
+                                             : "check and leader only observe (use the cluster view they get)");
     lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
     cx->in_api = name;
     int n = f(L);
@@ -1685,6 +1702,7 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
     lua_newtable(L);
     set_gated(L, -1, fns, "sim.");
     open_hash(L, set_gated);
+    open_alg(L, set_gated);
     lua_createtable(L, cx->opts->nargs, 0);
     for (int i = 0; i < cx->opts->nargs; i++) {
         lua_pushstring(L, cx->opts->args[i]);
@@ -1985,11 +2003,13 @@ int run_scenario(struct run_opts *o)
     /* Actions still queued hold Lua references that die with the state:
      * the engine must not release them into a closed state. */
     memset(&s->hooks, 0, sizeof s->hooks);
+    lua_alg_detach(&cx);
     lua_close(L);
     for (int i = 0; i < cx.nhook_types; i++)
         free(cx.hook_types[i]);
     free(cx.msg);
     free(cx.fatal_msg);
     sim_free(s);
+    lua_alg_release(&cx);    /* after the engine: it held the algorithm */
     return exit_code;
 }

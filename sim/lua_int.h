@@ -54,6 +54,12 @@ struct lua_ctx {
      * and the count hook raises again at once (see l_pcall). */
     int fatal;
     char *fatal_msg;
+    /* Algorithms written in Lua (lua_alg.c): 1 while a node callback runs,
+     * 2 while check, leader or inspect runs; the gate then refuses every
+     * sim call but the node object's methods (and pure helpers). */
+    int node_code;
+    int msg_named;               /* msg already names the callback it came from */
+    struct lua_alg *algs;        /* every sim.algorithm of the run, freed after the engine */
 };
 
 static inline struct lua_ctx *ctx_of(lua_State *L)
@@ -102,6 +108,24 @@ int cl_tostring(lua_State *L);
 /* ---- lua_hash.c ---- */
 /* Set the sim.hash table into the table on top, its functions behind GATE. */
 void open_hash(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *));
+
+/* ---- lua_api.c ---- */
+/* Call the function below nargs arguments, protected, with a fresh
+ * instruction budget; ENTRY names where the script was entered from
+ * ("on_message of node 3 at t=1203.4 ms"). 0, or -1 with the stop recorded. */
+int call_protected(lua_State *L, int nargs, int nresults, const char *entry);
+
+/* ---- lua_alg.c ---- */
+/* sim.algorithm into the table on top, behind GATE; the node object and view classes. */
+void open_alg(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *));
+/* The algorithm of the sim.algorithm value at idx (NULL if it is none),
+ * with the config table at cfg_idx (0: none) copied for its nodes. */
+const struct algorithm *lua_alg_check(lua_State *L, int idx, int cfg_idx);
+/* May the gated function NAME run inside node code (mode) ? */
+int lua_alg_allowed(const char *name, int mode);
+/* Before lua_close: the algorithms touch no Lua any more. After sim_free: free them. */
+void lua_alg_detach(struct lua_ctx *cx);
+void lua_alg_release(struct lua_ctx *cx);
 
 /* ---- lua_params.c ---- */
 /* _G.__newindex: intercepts `params = {...}`. */
