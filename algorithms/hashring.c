@@ -120,10 +120,10 @@ static int hr_configure(struct config *c, void *params, struct error *err)
     hash_opts_default(&p->o);
     int64_t vnodes, table, replicas, batch, universe;
     if (config_choice(c, "scheme", hash_scheme_names, HASH_RING, &p->o.scheme, err) ||
-        config_int(c, "vnodes", 100, INT32_MIN, INT32_MAX, &vnodes, err) ||
-        config_int(c, "table_size", 65537, INT64_MIN / 2, INT64_MAX / 2, &table, err) ||
-        config_double(c, "capacity", 1.25, -1e300, 1e300, &p->o.capacity, err) ||
-        config_int(c, "replicas", 1, INT32_MIN, INT32_MAX, &replicas, err) ||
+        config_int(c, "vnodes", 100, 1, HASH_MAX_VNODES, &vnodes, err) ||
+        config_int(c, "table_size", 65537, 2, HASH_MAX_TABLE, &table, err) ||
+        config_double(c, "capacity", 1.25, 1, 1000, &p->o.capacity, err) ||
+        config_int(c, "replicas", 1, 1, 16, &replicas, err) ||
         config_choice(c, "router", router_names, ROUTER_CLIENT, &p->router, err) ||
         config_int(c, "batch", 64, 1, HR_MAX_BATCH, &batch, err) ||
         config_ms(c, "migrate_gap", 1, 0, 1e9, &p->migrate_gap, err) ||
@@ -136,7 +136,9 @@ static int hr_configure(struct config *c, void *params, struct error *err)
     p->o.replicas = (int)replicas;
     p->batch = (int)batch;
     p->universe = universe;
-    /* the same checks, and the same messages, as sim.hash */
+    /* The ranges above are what `clustersim options` shows; the rest
+     * (a prime table_size, capacity > 1, replicas <= servers) are the same
+     * checks, with the same messages, as sim.hash's. */
     if (hash_opts_check(&p->o, config_nodes(c), err)) {
         char m[sizeof err->msg];
         snprintf(m, sizeof m, "%s", err->msg);
@@ -589,6 +591,7 @@ static void record_change(struct node *n, const struct hr_shared *sh, int id, in
         c->moved += ra == 0 || rb == 0 || a[0] != b[0];
     }
     struct record *r = node_note_begin(n, "rebalance", 1);
+    record_str(r, "scheme", hash_scheme_names[p->o.scheme]);
     record_str(r, "change", joined ? "add" : "remove");
     record_int(r, "server", id);
     record_int(r, "servers", sh->cur.n);

@@ -79,6 +79,7 @@ static int64_t opt_integer(lua_State *L, int idx, const char *fname, const char 
 
 static const char *const place_opts[] = { "vnodes", "table_size", "capacity", "replicas", "loads", NULL };
 static const char *const bulk_opts[] = { "vnodes", "table_size", "capacity", "replicas", "keys", "prefix", NULL };
+static const char *const moved_opts[] = { "vnodes", "table_size", "capacity", "replicas", "keys", "prefix", "label", NULL };
 
 /* opts at idx (nil or a table) -> o; the scheme already set. Ranges are
  * checked later by hash_opts_check against the server count. */
@@ -90,11 +91,22 @@ static void read_opts(lua_State *L, int idx, const char *fname, const char *cons
         luaL_error(L, "%s: options must be a table, got %s", fname, luaL_typename(L, idx));
     check_options(L, idx, fname, known);
     int64_t v = opt_integer(L, idx, fname, "vnodes", o->vnodes);
-    o->vnodes = v < 0 ? 0 : v > HASH_MAX_VNODES + 1 ? HASH_MAX_VNODES + 1 : (int)v;
+    if (v < 1 || v > HASH_MAX_VNODES)
+        luaL_error(L, "%s: vnodes = %I: must be an integer from 1 to %d (virtual nodes per server)", fname,
+                   (lua_Integer)v, HASH_MAX_VNODES);
+    o->vnodes = (int)v;
     o->table_size = opt_integer(L, idx, fname, "table_size", o->table_size);
-    o->capacity = opt_number(L, idx, fname, "capacity", o->capacity, -1e300, 1e300);
+    if (opt_field(L, idx, "capacity")) {   /* any number: hash_opts_check says what is accepted */
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            luaL_error(L, "%s: option 'capacity' must be a number > 1, got %s", fname, luaL_typename(L, -1));
+        o->capacity = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
     v = opt_integer(L, idx, fname, "replicas", o->replicas);
-    o->replicas = v < 0 ? 0 : v > HASH_MAX_SERVERS + 1 ? HASH_MAX_SERVERS + 1 : (int)v;
+    if (v < 1 || v > 16)
+        luaL_error(L, "%s: replicas = %I: must be from 1 to the number of servers, and at most 16", fname,
+                   (lua_Integer)v);
+    o->replicas = (int)v;
 }
 
 /* servers at arg: a count or an array of distinct ids >= 1. Returns the ids
@@ -108,7 +120,7 @@ static int *read_servers(lua_State *L, int arg, const char *fname, int *n)
                        fname, HASH_MAX_SERVERS);
         double c = lua_tonumber(L, arg);
         if (!(c >= 1 && c <= HASH_MAX_SERVERS))
-            luaL_error(L, "%s: servers = %f: must be from 1 to %d", fname, c, HASH_MAX_SERVERS);
+            luaL_error(L, "%s: servers = %s: must be from 1 to %d", fname, lua_tostring(L, arg), HASH_MAX_SERVERS);
         *n = (int)c;
         int *ids = malloc((size_t)*n * sizeof *ids);
         if (!ids)
@@ -379,15 +391,56 @@ static int h_loads(lua_State *L)
     return 2;
 }
 
+static int cmp_int(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+/* How many ids the two (duplicate-free) lists share: sorted copies, merged. */
+static int count_common(const int *a, int na, const int *b, int nb)
+{
+    int *x = malloc((size_t)(na + nb) * sizeof *x);
+    if (!x)
+        abort();
+    memcpy(x, a, (size_t)na * sizeof *x);
+    memcpy(x + na, b, (size_t)nb * sizeof *x);
+    qsort(x, (size_t)na, sizeof *x, cmp_int);
+    qsort(x + na, (size_t)nb, sizeof *x, cmp_int);
+    int i = 0, k = 0, common = 0;
+    while (i < na && k < nb) {
+        if (x[i] == x[na + k]) {
+            common++;
+            i++;
+            k++;
+        } else if (x[i] < x[na + k]) {
+            i++;
+        } else {
+            k++;
+        }
+    }
+    free(x);
+    return common;
+}
+
 static int h_moved(lua_State *L)
 {
     const char *fn = "sim.hash.moved";
     struct hash_opts o;
     hash_opts_default(&o);
     o.scheme = check_scheme(L, 1, fn);
-    read_opts(L, 4, fn, bulk_opts, &o);
+    read_opts(L, 4, fn, moved_opts, &o);
     struct bulk b;
     read_bulk(L, 4, fn, &b);
+    char label[64] = "";
+    if (lua_istable(L, 4) && opt_field(L, 4, "label")) {
+        size_t len;
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (!s || len >= sizeof label)
+            return luaL_error(L, "%s: option 'label' must be a string of at most 63 bytes", fn);
+        memcpy(label, s, len + 1);
+        lua_pop(L, 1);
+    }
     int na, nb;
     int *a = read_servers(L, 2, fn, &na);
     int *bb = read_servers(L, 3, fn, &nb);
@@ -408,11 +461,31 @@ static int h_moved(lua_State *L)
     int64_t moved = 0;
     for (int64_t i = 0; i < b.keys; i++)
         moved += pa.ids[sa[i]] != pb.ids[sa[b.keys + i]];
+    /* The minimum that must move: the keys of servers that left, and the
+     * newcomers' fair share, 1 - common / max(|from|, |to|). */
+    int common = count_common(a, na, bb, nb);
+    double ideal = 1.0 - (double)common / (double)(na > nb ? na : nb);
     hash_place_free(&pa);
     hash_place_free(&pb);
+    struct sim *s = S(L);
+    if (sim_wants(s, "moved", TRACE_STATE)) {
+        struct record r;
+        record_init(&r, "moved", s->now);
+        record_str(&r, "scheme", hash_scheme_names[o.scheme]);
+        if (label[0])
+            record_str(&r, "label", label);
+        record_int(&r, "from", na);
+        record_int(&r, "to", nb);
+        record_int(&r, "keys", b.keys);
+        record_int(&r, "moved", moved);
+        record_num(&r, "fraction", (double)moved / (double)b.keys);
+        record_num(&r, "ideal", ideal);
+        sim_emit(s, &r, TRACE_STATE);
+    }
     lua_pushinteger(L, moved);
     lua_pushnumber(L, (double)moved / (double)b.keys);
-    return 2;
+    lua_pushnumber(L, ideal);
+    return 3;
 }
 
 void open_hash(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *))

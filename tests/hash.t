@@ -76,14 +76,14 @@ expect_err "option 'scheme' = \"chord\" is not one of: modulo, ring, jump, rende
     "store: unknown scheme names the accepted ones"
 cl 5 'vnodes = 0'
 expect_exit 65 "store: vnodes < 1" -- $R "$TMP/s.lua"
-expect_err "hashring: vnodes = 0: must be an integer from 1 to 10000" "store: vnodes message"
+expect_err "option 'vnodes' = 0 is out of range \[1, 10000\]" "store: vnodes message"
 cl 5 'scheme = "maglev", table_size = 1000'
 expect_exit 65 "store: non-prime table_size" -- $R "$TMP/s.lua"
 expect_err "table_size = 1000 is not prime: Maglev needs a prime M \(the nearest primes are 997 and 1009\)" \
     "store: table_size message names the near primes"
-cl 5 'scheme = "bounded_load", capacity = 0.9'
+cl 5 'scheme = "bounded_load", capacity = 1'
 expect_exit 65 "store: capacity <= 1" -- $R "$TMP/s.lua"
-expect_err "capacity = 0.9: must be a number > 1" "store: capacity message"
+expect_err "hashring: capacity = 1: must be a number > 1" "store: capacity message"
 cl 3 'replicas = 4'
 expect_exit 65 "store: replicas > servers" -- $R "$TMP/s.lua"
 expect_err "replicas = 4: must be from 1 to the number of servers \(3\)" "store: replicas message"
@@ -140,5 +140,22 @@ cmp -s "$TMP/a.jsonl" "$TMP/b.jsonl"
 ok $? "hash_scale_out: byte-identical traces for the same seed"
 grep -q '"msg":"Migrate".*"bytes":' "$TMP/a.jsonl"
 ok $? "Migrate messages are traced with their sizes"
+
+# Pictures: keys moved per scheme (from hash_compare's moved records) and
+# keys and requests per server (the store's load records).
+if command -v gnuplot >/dev/null 2>&1; then
+    $R scenarios/hash_compare.lua --trace "$TMP/cmp.jsonl" >/dev/null 2>&1
+    expect_exit 0 "plot --kind moved" -- "$CLUSTERSIM" plot "$TMP/cmp.jsonl" --kind moved -o "$TMP/moved.png"
+    [ "$(head -c 4 "$TMP/moved.png" | od -An -c | tr -d ' ')" = "211PNG" ]
+    ok $? "plot --kind moved: a PNG"
+    grep -c '"type":"moved"' "$TMP/cmp.jsonl" | grep -qx 6
+    ok $? "hash_compare: one moved record per scheme"
+    expect_exit 0 "plot --kind load (store)" -- "$CLUSTERSIM" plot "$TMP/a.jsonl" --kind load -o "$TMP/load.png" --data "$TMP/ld"
+    head -1 "$TMP/ld/load.tsv" | grep -q "server	keys	requests"
+    ok $? "plot --kind load: keys and requests per server"
+    $R scenarios/hash_jump_vectors.lua --trace "$TMP/jv.jsonl" >/dev/null 2>&1
+    expect_exit 1 "plot --kind moved without changes" -- "$CLUSTERSIM" plot "$TMP/jv.jsonl" --kind moved -o "$TMP/x.png"
+    expect_err "the moved plot has nothing to draw" "plot --kind moved: says why"
+fi
 
 done_testing

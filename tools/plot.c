@@ -32,7 +32,11 @@
 #define CLUSTERSIM_DATADIR "/usr/local/share/clustersim"
 #endif
 
-static const char *const kinds[] = {"timeline", "messages", "latency", "cdf", "commit", "load", "elections", NULL};
+static const char *const kinds[] = {"timeline", "messages", "latency", "cdf", "commit", "load", "elections", "moved", NULL};
+
+/* A kind whose data asks for another script than KIND.gp (the load of a
+ * sharded store, keys and requests, draws with load_hash.gp). */
+static const char *script_kind;
 
 /* Colours for series without one of their own (message types, unknown roles). */
 const unsigned plot_palette[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
@@ -712,6 +716,8 @@ static int plot_commit(struct plot *p)
 
 struct load {
     double *value;      /* by server id; NAN if none */
+    double *served;     /* by server id: the load record's "requests" (a sharded store), NAN if none */
+    int64_t nserved;
     int64_t *requests;  /* request records per node, the fallback */
     int max;
     int64_t nload, nrequest, header_nodes;
@@ -723,9 +729,11 @@ static void load_grow(struct load *l, int64_t node)
     if (node <= l->max)
         return;
     l->value = xrealloc(l->value, ((size_t)node + 1) * sizeof *l->value);
+    l->served = xrealloc(l->served, ((size_t)node + 1) * sizeof *l->served);
     l->requests = xrealloc(l->requests, ((size_t)node + 1) * sizeof *l->requests);
     for (int64_t i = l->max + 1; i <= node; i++) {
         l->value[i] = NAN;
+        l->served[i] = NAN;
         l->requests[i] = 0;
     }
     l->max = (int)node;
@@ -750,10 +758,47 @@ static int load_rec(struct plot *p, void *ud, const cJSON *rec)
     if (is_load) {
         l->nload++;
         l->value[node] = json_num(rec, "value", NAN);
+        double served = json_num(rec, "requests", NAN);
+        if (!isnan(served)) {
+            l->served[node] = served;
+            l->nserved++;
+        }
     } else {
         l->nrequest++;
         l->requests[node]++;
     }
+    return 0;
+}
+
+/* A sharded store: keys held and requests served per server, two panels. */
+static int plot_load_hash(struct plot *p, struct load *l)
+{
+    double sumk = 0, sumr = 0, maxk = 0;
+    int nservers = 0;
+    for (int i = 1; i <= l->max; i++) {
+        if (isnan(l->value[i]) || !plot_want_node(p, i))
+            continue;
+        nservers++;
+        sumk += l->value[i];
+        sumr += isnan(l->served[i]) ? 0 : l->served[i];
+        if (l->value[i] > maxk)
+            maxk = l->value[i];
+    }
+    if (nservers == 0)
+        return plot_nothing(p, "no server with load records");
+    struct dfile d;
+    if (plot_dfile_open(p, &d, "load.tsv", 5, "server\tkeys\trequests\tideal_keys\tideal_requests"))
+        return EXIT_IOERR;
+    for (int i = 1; i <= l->max; i++)
+        if (!isnan(l->value[i]) && plot_want_node(p, i))
+            plot_drow(&d, "%d\t%g\t%g\t%g\t%g", i, l->value[i], isnan(l->served[i]) ? 0 : l->served[i],
+                      sumk / nservers, sumr / nservers);
+    if (plot_dfile_close(&d))
+        return EXIT_IOERR;
+    script_kind = "load_hash";
+    size_t len = strlen(p->auto_title);
+    snprintf(p->auto_title + len, sizeof p->auto_title - len, "%skeys and requests per server: keys max/ideal = %.2f",
+             len ? " - " : "", sumk > 0 ? maxk / (sumk / nservers) : 0.0);
     return 0;
 }
 
@@ -768,7 +813,9 @@ static int plot_load(struct plot *p)
         rc = EXIT_CHECK_FAILED;
     } else if (!rc && l.nload == 0 && l.nrequest == 0)
         rc = plot_nothing(p, "no load or request records");
-    if (!rc) {
+    if (!rc && l.nserved > 0)
+        rc = plot_load_hash(p, &l);
+    else if (!rc) {
         int use_requests = l.nload == 0;
         int nservers = 0;
         double sum = 0, maxv = 0;
@@ -811,7 +858,76 @@ static int plot_load(struct plot *p)
         snprintf(p->auto_title + len, sizeof p->auto_title - len, "%s%s", len ? " - " : "", extra);
     }
     free(l.value);
+    free(l.served);
     free(l.requests);
+    return rc;
+}
+
+/* ---- moved ---- */
+
+/* Keys moved by membership changes: `moved` records (sim.hash.moved) and
+ * `rebalance` notes (the hashring store), one bar each, in trace order. */
+struct moved {
+    struct dfile d;
+    int open;
+    long rows;
+    int rc;
+};
+
+static int moved_rec(struct plot *p, void *ud, const cJSON *rec)
+{
+    struct moved *m = ud;
+    const char *type = rec_type(rec);
+    int is_moved = strcmp(type, "moved") == 0, is_reb = strcmp(type, "rebalance") == 0;
+    if ((!is_moved && !is_reb) || !plot_in_window(p, rec_t(rec)))
+        return 0;
+    double f = json_num(rec, is_moved ? "fraction" : "moved_fraction", NAN);
+    double ideal = json_num(rec, is_moved ? "ideal" : "ideal_fraction", NAN);
+    if (isnan(f) || isnan(ideal))
+        return 0;
+    char label[96];
+    const char *l = json_str(rec, "label");
+    const char *scheme = json_str(rec, "scheme");
+    if (l && *l)
+        snprintf(label, sizeof label, "%.90s", l);
+    else if (is_moved)
+        snprintf(label, sizeof label, "%.40s %lld->%lld", scheme ? scheme : "?",
+                 (long long)json_int(rec, "from", 0), (long long)json_int(rec, "to", 0));
+    else
+        snprintf(label, sizeof label, "%.40s %.8s %lld", scheme ? scheme : "?",
+                 json_str(rec, "change") ? json_str(rec, "change") : "?", (long long)json_int(rec, "server", 0));
+    for (char *c = label; *c; c++)
+        if (*c == '\t' || *c == '\n' || *c == '"')
+            *c = ' ';
+    if (!m->open) {
+        if (plot_dfile_open(p, &m->d, "moved.tsv", 3, "label\tmoved\tideal"))
+            return m->rc = EXIT_IOERR;
+        m->open = 1;
+    }
+    plot_drow(&m->d, "%s\t%g\t%g", label, f, ideal);
+    m->rows++;
+    return 0;
+}
+
+static int plot_moved(struct plot *p)
+{
+    struct moved m;
+    memset(&m, 0, sizeof m);
+    int rc = plot_read_trace(p, p->traces[0], moved_rec, &m, 0);
+    if (!rc)
+        rc = m.rc;
+    if (m.open && plot_dfile_close(&m.d) && !rc)
+        rc = EXIT_IOERR;
+    if (!rc && m.rows == 0) {
+        tool_error(PROG, "trace has no moved records (sim.hash.moved) and no rebalance records (c:add_node or "
+                         "c:remove_node on a hashring cluster): the moved plot has nothing to draw");
+        rc = EXIT_CHECK_FAILED;
+    }
+    if (!rc) {
+        size_t len = strlen(p->auto_title);
+        snprintf(p->auto_title + len, sizeof p->auto_title - len, "%skeys moved per scheme (%ld changes)",
+                 len ? " - " : "", m.rows);
+    }
     return rc;
 }
 
@@ -1169,6 +1285,7 @@ int plot_run(int argc, char **argv, int draw)
 {
     struct plot p;
     memset(&p, 0, sizeof p);
+    script_kind = NULL;
     p.from_us = p.to_us = NO_TIME;
     p.view_from_us = p.view_to_us = NO_TIME;
     p.traces = xrealloc(NULL, (size_t)(argc + 1) * sizeof *p.traces);
@@ -1214,7 +1331,7 @@ int plot_run(int argc, char **argv, int draw)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("usage: clustersim plot TRACE.jsonl [TRACE2 ...] --kind KIND -o OUT.(png|svg|pdf|-)\n"
                    "         [--from MS] [--to MS] [--nodes 1,2,3] [--clients] [--title T] [--data DIR]\n"
-                   "kinds: timeline messages latency cdf commit load elections\n"
+                   "kinds: timeline messages latency cdf commit load elections moved\n"
                    "  -o -        draw on the terminal (gnuplot's dumb terminal)\n"
                    "  --clients   messages: a lane per client too (hidden by default)\n"
                    "  --data DIR  keep the data files in DIR and print the gnuplot command\n");
@@ -1228,14 +1345,14 @@ int plot_run(int argc, char **argv, int draw)
         }
     }
     if (!p.kind) {
-        rc = usage_error("--kind is required: timeline, messages, latency, cdf, commit, load or elections");
+        rc = usage_error("--kind is required: timeline, messages, latency, cdf, commit, load, elections or moved");
         goto out;
     }
     int known = 0;
     for (int i = 0; kinds[i]; i++)
         known |= strcmp(kinds[i], p.kind) == 0;
     if (!known) {
-        rc = usage_error("unknown kind '%s'; accepted: timeline, messages, latency, cdf, commit, load, elections",
+        rc = usage_error("unknown kind '%s'; accepted: timeline, messages, latency, cdf, commit, load, elections, moved",
                          p.kind);
         goto out;
     }
@@ -1319,8 +1436,12 @@ int plot_run(int argc, char **argv, int draw)
         rc = plot_commit(&p);
     else if (strcmp(p.kind, "load") == 0)
         rc = plot_load(&p);
+    else if (strcmp(p.kind, "moved") == 0)
+        rc = plot_moved(&p);
     else
         rc = plot_elections(&p);
+    if (!rc && draw && script_kind && find_plots_dir(script, sizeof script, script_kind) != 0)
+        rc = EXIT_INTERNAL;
     if (!rc && draw)
         rc = run_gnuplot(&p, script);
     if (rc && draw && strcmp(p.out, "-") != 0) {
