@@ -32,13 +32,32 @@ for k in ok coord_crash vote_no participant_crash; do
     expect_exit 0 "two_phase_commit case=$k" -- $R scenarios/lua/two_phase_commit.lua -P case=$k
 done
 
-# Paxos in Lua: the correct one holds agreement on 200 seeds; the broken
-# one (no adoption of accepted values, P2c) is caught, first at seed 4.
-expect_exit 0 "paxos_single: agreement on seeds 1..200" -- $CLUSTERSIM explore scenarios/lua/paxos_single.lua --seeds 1..200
-expect_exit 1 "broken_paxos: explore finds violations" -- $CLUSTERSIM explore scenarios/lua/broken_paxos.lua --seeds 1..200
-expect_out "seed 4: exit 1: .*agreement: node 1 learned v5 but node 2 learned v2" "broken_paxos: the first failing seed is 4"
-expect_exit 1 "broken_paxos seed 4 reproduces" -- $R scenarios/lua/broken_paxos.lua --seed 4
-expect_err "invariant violated at t=308.831 ms: agreement" "broken_paxos seed 4: the same violation"
+# Paxos in Lua under a nemesis (crashes, pauses, partitions): the correct
+# one holds agreement on 200 seeds; the broken one (no adoption of accepted
+# values, P2c) is caught, first at seed 2, and --shrink keeps fewer faults
+# than were drawn: the one partition the failure needs.
+expect_exit 0 "paxos_single: agreement on seeds 1..200" -- $CLUSTERSIM explore scenarios/lua/paxos_single.lua --seeds 1..200 --jobs 2
+expect_exit 1 "broken_paxos: explore --shrink finds violations" -- \
+    $CLUSTERSIM explore scenarios/lua/broken_paxos.lua --seeds 1..200 --jobs 2 --shrink
+expect_out "^seed 2: exit 1: .*agreement: node 1 learned v5 but node 3 learned v3" "broken_paxos: the first failing seed is 2"
+head -n 1 "$TMP/out" | grep -q "^seed 2: "; ok $? "broken_paxos: and no seed before it fails"
+expect_out "^shrinking seed 2: 2 nemesis faults drawn before the failure" "broken_paxos: seed 2 drew 2 faults"
+expect_out "^  seed 2 still fails with 1 of 2 faults" "broken_paxos: --shrink keeps 1 of them"
+expect_out "reproduce: ./clustersim run scenarios/lua/broken_paxos.lua --seed 2 --nemesis-only 0" \
+    "broken_paxos: --shrink prints the reproduction with the fault kept"
+if grep -q "nothing to shrink" "$TMP/out"; then ok 1 "broken_paxos: every failure needs a fault"; else
+    ok 0 "broken_paxos: every failure needs a fault"; fi
+expect_exit 1 "broken_paxos seed 2 reproduces" -- $R scenarios/lua/broken_paxos.lua --seed 2
+expect_err "invariant violated at t=145.858 ms: agreement" "broken_paxos seed 2: the same violation"
+expect_exit 1 "broken_paxos seed 2 with only the kept fault still fails" -- \
+    $R scenarios/lua/broken_paxos.lua --seed 2 --nemesis-only 0 --trace "$TMP/s.jsonl"
+[ "$(grep -c '"type":"nemesis".*"phase":"start"' "$TMP/s.jsonl")" -eq 1 ]; ok $? "broken_paxos shrunk: one fault applied"
+expect_exit 0 "broken_paxos seed 2 without faults passes" -- $R scenarios/lua/broken_paxos.lua --seed 2 --nemesis-limit 0
+
+# The G-counter converges after the partition heals, on many seeds.
+expect_exit 0 "g_counter: convergence on seeds 1..100" -- $CLUSTERSIM explore scenarios/lua/g_counter.lua --seeds 1..100 --jobs 2
+expect_exit 0 "g_counter seed 1" -- $R scenarios/lua/g_counter.lua
+expect_out "^195 increments; .* after healing every node reports 195$" "g_counter: every node reports the sum of the increments"
 
 # The node object's semantics (store, crash, timers, reply, note, inspect, leader).
 expect_exit 0 "node object semantics" -- $R $L/alg_semantics.lua

@@ -3,14 +3,17 @@
 -- proposes its own value instead of adopting the value of the
 -- highest-ballot acceptance the promises report (Lamport's P2c). It
 -- looks fine on most schedules — seed 1 passes — but once a value was
--- chosen and a later ballot's proposer did not hear of it, that proposer
--- gets a different value chosen: agreement is broken.
+-- chosen and a later ballot's proposer did not hear of it (a partition
+-- kept it away, say), that proposer gets a different value chosen:
+-- agreement is broken. The faults come from the same nemesis schedule as
+-- in paxos_single.lua, so `--shrink` can take them out one at a time and
+-- keep only those the failure needs.
 --
 -- Find a seed and shrink it (docs/lua-algorithms.md, the lab's part 3):
 --   clustersim explore scenarios/lua/broken_paxos.lua --seeds 1..200 --shrink
 params = {
   nodes = {5, "cluster size"},
-  loss  = {0.1, "message loss probability"},
+  loss  = {0, "message loss probability"},
 }
 
 local function majority(node) return node.n // 2 + 1 end
@@ -107,9 +110,10 @@ local paxos = sim.algorithm{
 
 local c = sim.cluster{algorithm = paxos, nodes = params.nodes}
 sim.network{latency = sim.uniform(1, 10), loss = params.loss}
+sim.nemesis{faults = {"crash", "partition", "pause"}, interval = 100, duration = 80, stop = 2000}
 sim.run(3000)
 local learned = 0
 for i = 1, params.nodes do
   if c:state(i).learned ~= "" then learned = learned + 1 end
 end
-sim.assert(learned >= 1, "some node learned a value despite loss and duelling proposers")
+sim.assert(learned >= 1, "some node learned a value despite the faults and duelling proposers")
