@@ -370,7 +370,8 @@ static int seen(const int *out, int k, int slot)
 
 int hash_place_replicas(const struct hash_place *p, uint64_t h, int r, int *out)
 {
-    assert(r >= 1 && r <= p->n && r <= HASH_MAX_REPLICAS);
+    /* one more than the option allows: bounded_load's store asks for R + 1 */
+    assert(r >= 1 && r <= p->n && r <= HASH_MAX_REPLICAS + 1);
     int k = 0;
     switch (p->o.scheme) {
     case HASH_RING:
@@ -395,7 +396,7 @@ int hash_place_replicas(const struct hash_place *p, uint64_t h, int r, int *out)
     }
     case HASH_RENDEZVOUS: {
         /* the r highest weights, kept sorted by insertion */
-        uint64_t w[HASH_MAX_REPLICAS];
+        uint64_t w[HASH_MAX_REPLICAS + 1];
         for (int i = 0; i < p->n; i++) {
             uint64_t wi = hrw_weight(p, i, h);
             int pos = k;

@@ -99,7 +99,7 @@ void hash_place_free(struct hash_place *p);
  * first choice, ignoring loads). */
 int hash_place_lookup(const struct hash_place *p, uint64_t h, int *probes);
 
-/* The first r (<= n) distinct slots for h, first choice first: successors
+/* The first r (<= n, <= 17) distinct slots for h, first choice first: successors
  * on the ring; the next r choices for the others (the next slots after the
  * first for modulo and jump, the r highest weights for rendezvous, the next
  * distinct table entries for maglev). Returns r. */

@@ -102,7 +102,7 @@ struct hr_ghost {
     uint64_t migrate_msgs, migrate_bytes, migrate_keys, migrate_skipped;
     uint64_t redirects, redirects_in_change, failed_in_change, forwards, requests, not_owner_reads;
     uint64_t lookups, probes;
-    uint64_t replicate_msgs, stale_reads, replica_reads;
+    uint64_t replicate_msgs, replicate_ignored, stale_reads, replica_reads;
     double lag_sum_ms, lag_max_ms;
     uint64_t lag_n;
 };
@@ -181,6 +181,8 @@ static void view_build(const struct hr_params *p, struct view *v, const int *ids
         o.replicas = n;
     if (o.scheme == HASH_MAGLEV && o.table_size < n)
         o.table_size = hash_prime_above(n);      /* grown past the table: keep a valid M */
+    if ((int64_t)o.vnodes * n > HASH_MAX_POINTS)
+        o.vnodes = HASH_MAX_POINTS / n;          /* grown past the ring's limit: fewer points each */
     memset(v, 0, sizeof *v);
     v->epoch = epoch;
     v->n = n;
@@ -554,6 +556,24 @@ static void send_batch(struct node *n)
     g->migrate_keys += (uint64_t)m.count;
 }
 
+/* With R > 1 a sender keeps its copies until everything queued has left
+ * (a key may go to several new replicas, in batches per destination);
+ * then it drops the keys it no longer replicates. */
+static void migration_done(struct node *n)
+{
+    struct hr_state *s = st(n);
+    const struct hr_params *p = prm(n);
+    if (p->o.replicas > 1) {
+        struct hr_shared *sh = views(n);
+        for (size_t slot = 0; slot < s->keys.len; slot++) {
+            int cur[16];
+            if (s->present[slot] && !in_set(cur, view_place(p, &sh->cur, s->keys.keys[slot], cur, NULL), node_id(n)))
+                drop_value(s, slot);
+        }
+    }
+    report_load(n);
+}
+
 static void migrate_tick(struct node *n)
 {
     struct hr_state *s = st(n);
@@ -562,7 +582,7 @@ static void migrate_tick(struct node *n)
     if (s->qlen > 0)
         node_timer(n, T_MIGRATE, prm(n)->migrate_gap);
     else
-        report_load(n);
+        migration_done(n);
 }
 
 /* Ghost: the fraction of written keys whose primary changed. */
@@ -646,29 +666,21 @@ static void hr_on_membership(struct node *n, int id, int joined)
             continue;
         }
         /* R > 1: the first old replica still in the configuration sends
-         * the key to each new replica that lacks it; a leaving node sends
-         * nothing (its replicas survive it). */
-        if (leaving)
-            continue;
+         * the key to each new replica that lacks it. A leaving node sends
+         * too: a write it accepted may not have reached the others yet
+         * (replication is asynchronous); a receiver that has the key
+         * already skips the copy. */
         int sender = 0;
         for (int i = 0; i < ro && !sender; i++)
             if (view_has(&sh->cur, old[i]))
                 sender = old[i];
-        if (sender == me)
+        if (sender == me || leaving)
             for (int i = 0; i < rc; i++)
                 if (cur[i] != me && !in_set(old, ro, cur[i]))
                     enqueue(s, (uint32_t)slot, cur[i], 0);
-        if (!keep && sender != me)
+        if (!keep && sender != me && !leaving)
             drop_value(s, slot);
     }
-    /* nodes no longer replicas drop their copy once it is sent */
-    if (r > 1 && !leaving)
-        for (size_t i = 0; i < s->qlen; i++) {
-            struct mig *e = &s->q[s->qhead + i];
-            int cur[16];
-            int rc = view_place(p, &sh->cur, s->keys.keys[e->slot], cur, NULL);
-            e->drop = !in_set(cur, rc, me) && (i + 1 == s->qlen || s->q[s->qhead + i + 1].slot != e->slot);
-        }
     if (leaving) {
         while (s->qlen > 0)      /* no timers after this: hand everything off now */
             send_batch(n);
@@ -677,7 +689,7 @@ static void hr_on_membership(struct node *n, int id, int joined)
     if (s->qlen > 0)
         node_timer(n, T_MIGRATE, 0);
     else
-        report_load(n);
+        migration_done(n);
 }
 
 static void hr_on_message(struct node *n, const struct message *msg)
@@ -710,6 +722,14 @@ static void hr_on_message(struct node *n, const struct message *msg)
         struct replicate m;
         memcpy(&m, msg->payload, sizeof m);
         m.e.key[REQ_STR - 1] = m.e.value[REQ_STR - 1] = 0;
+        /* Sent under an older view to a server that no longer replicates
+         * the key: the sender's own hand-off carries the value already. */
+        int set[16];
+        int r = view_place(prm(n), &views(n)->cur, m.e.key, set, NULL);
+        if (!in_set(set, r, node_id(n))) {
+            g->replicate_ignored++;
+            break;
+        }
         store_value(s, m.e.key, m.e.value);
         double lag = sim_ns_to_ms(cluster_true_now(node_checker_view(n)) - m.written_at);
         g->lag_sum_ms += lag;
@@ -863,6 +883,7 @@ static void hr_metrics(const struct cluster *c, struct inspector *in)
     if (p->o.scheme == HASH_RING || p->o.scheme == HASH_BOUNDED)
         inspect_int(in, "ring_points", sh->built ? (int64_t)sh->cur.p.npoints : 0);
     inspect_int(in, "replicate_messages", (int64_t)g->replicate_msgs);
+    inspect_int(in, "replicate_ignored", (int64_t)g->replicate_ignored);
     inspect_int(in, "replica_reads", (int64_t)g->replica_reads);
     inspect_int(in, "stale_reads", (int64_t)g->stale_reads);
     inspect_num(in, "replication_lag_mean_ms", g->lag_n ? g->lag_sum_ms / (double)g->lag_n : 0);
