@@ -13,13 +13,16 @@
  * placement the hashring algorithm uses. Arguments are read with raw
  * access, validated and copied before anything is built; the last
  * placement is cached (same scheme, options and servers) so a loop of
- * place() calls builds its ring once. */
+ * place() calls builds its ring once. Every call charges its work to the
+ * script's instruction budget before doing it (sandbox_charge), so a
+ * million-key loads() costs what a loop of that size would. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "algorithms/hash_place.h"
 #include "sim/lua_int.h"
+#include "sim/lua_sandbox.h"
 
 #define HASHCACHE_MT "sim.hashcache"
 
@@ -153,9 +156,46 @@ static int *read_servers(lua_State *L, int arg, const char *fname, int *n)
     return ids;
 }
 
+static double log2p(double x) { return x > 1 ? log2(x) : 1; }
+
+/* Work units (about one per simple C step) to build a placement of n servers. */
+static double build_work(const struct hash_opts *o, int n)
+{
+    switch (o->scheme) {
+    case HASH_RING:
+    case HASH_BOUNDED: {
+        double pts = (double)n * o->vnodes;
+        return pts * log2p(pts);                   /* hash and sort the points */
+    }
+    case HASH_MAGLEV:
+        return (double)o->table_size * log2p((double)o->table_size);   /* the population loop */
+    default:
+        return n;
+    }
+}
+
+/* Work units of one lookup. */
+static double lookup_work(const struct hash_opts *o, int n)
+{
+    switch (o->scheme) {
+    case HASH_RING: return log2p((double)n * o->vnodes);
+    case HASH_BOUNDED: return log2p((double)n * o->vnodes) + 8;   /* a few probes past full servers */
+    case HASH_JUMP: return log((double)n + 1) + 1;
+    case HASH_RENDEZVOUS: return n;
+    default: return 1;
+    }
+}
+
+static void charge(lua_State *L, double work)
+{
+    double u = work / 8 + 1;
+    sandbox_charge(L, u < 1e18 ? (uint64_t)u : (uint64_t)1e18);
+}
+
 static void build(lua_State *L, const char *fname, struct hash_place *p, const struct hash_opts *o,
                   const int *ids, int n)
 {
+    charge(L, build_work(o, n));
     struct error err;
     if (hash_place_build(p, o, ids, n, &err))
         luaL_error(L, "%s: %s", fname, err.msg);
@@ -232,6 +272,7 @@ static int h_place(lua_State *L)
     int n;
     int *ids = read_servers(L, 3, fn, &n);
     struct hash_place *p = cached(L, fn, &o, ids, n);
+    charge(L, lookup_work(&o, n) * o.replicas + (o.scheme == HASH_BOUNDED ? n : 0));
     if (!lua_isnoneornil(L, 4) && opt_field(L, 4, "loads")) {
         if (o.scheme != HASH_BOUNDED)
             return luaL_error(L, "%s: option 'loads' is for scheme bounded_load only", fn);
@@ -284,6 +325,7 @@ static int h_table(lua_State *L)
     int n;
     int *ids = read_servers(L, 2, fn, &n);
     struct hash_place *p = cached(L, fn, &o, ids, n);
+    charge(L, (double)o.table_size * 2);
     lua_createtable(L, (int)o.table_size, 0);
     for (int64_t j = 0; j < o.table_size; j++) {
         lua_pushinteger(L, p->ids[p->table[j]]);
@@ -346,6 +388,7 @@ static int h_loads(lua_State *L)
     int n;
     int *ids = read_servers(L, 2, fn, &n);
     struct hash_place *p = cached(L, fn, &o, ids, n);
+    charge(L, (double)b.keys * (lookup_work(&o, n) + 4) + n);
     struct scratch *sc = push_scratch(L);
     int32_t *slot = malloc((size_t)b.keys * sizeof *slot);
     int64_t *count = calloc((size_t)n, sizeof *count);
@@ -444,6 +487,7 @@ static int h_moved(lua_State *L)
     int na, nb;
     int *a = read_servers(L, 2, fn, &na);
     int *bb = read_servers(L, 3, fn, &nb);
+    charge(L, (double)b.keys * (lookup_work(&o, na) + lookup_work(&o, nb) + 8));
     struct scratch *sc = push_scratch(L);
     int32_t *sa = malloc((size_t)b.keys * 2 * sizeof *sa);
     if (!sa)

@@ -168,6 +168,12 @@ done
 [ -z "$bad" ]
 ok $? "every scheme and R: each key on exactly R servers after membership changes (failed:$bad)"
 
+# The bulk functions charge their work to the instruction budget: a huge
+# request stops with the budget error instead of running for minutes.
+lua 'sim.hash.loads("rendezvous", 100000, {keys = 20000000})'
+expect_exit 65 "sim.hash.loads charges the budget" -- $R "$TMP/s.lua"
+expect_err "s.lua:1: instruction budget exceeded" "sim.hash.loads: the budget error names the line"
+
 # Pictures: keys moved per scheme (from hash_compare's moved records) and
 # keys and requests per server (the store's load records).
 if command -v gnuplot >/dev/null 2>&1; then
