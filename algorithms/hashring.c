@@ -418,8 +418,10 @@ static void handle(struct node *n, const struct request *req, int forwarded)
     int here = slot >= 0 && s->present[slot];
     if (r == 0 || !in_set(set, r, me)) {
         /* Not mine. A read of a key still held from before a change is
-         * served from that copy (no write can have gone elsewhere for it
-         * yet, or the new owner would hold it and answer). */
+         * served from that copy: the new owner sends a read here only
+         * while it lacks the key, so no newer write exists. A read that
+         * comes here straight (sent before the change) may be stale: it
+         * is compared with the owner's copy like a replica read. */
         if (is_get && here && in_change) {
             struct result res;
             memset(&res, 0, sizeof res);
@@ -428,6 +430,8 @@ static void handle(struct node *n, const struct request *req, int forwarded)
             memcpy(res.value, s->values[slot], REQ_STR);
             s->served++;
             g->not_owner_reads++;
+            if (r > 0)
+                note_replica_read(n, set[0], req->key, res.value, 1);
             node_reply(n, req, &res);
             return;
         }
