@@ -94,6 +94,37 @@ lua 'sim.clients{ keys = 10, key_dist = "pareto" }'
 expect_exit 65 "clients: unknown key_dist" -- $R "$TMP/s.lua"
 expect_err "key_dist = pareto: accepted: uniform, zipf" "clients: key_dist message"
 
+lua 'sim.clients{ keys = 10, zipf_s = 1.1 }'
+expect_exit 65 "clients: zipf_s without zipf" -- $R "$TMP/s.lua"
+expect_err 'sim.clients: zipf_s is for key_dist = "zipf"' "clients: zipf_s message"
+lua 'sim.clients{ keys = 20000000, key_dist = "zipf" }'
+expect_exit 65 "clients: zipf over too many keys" -- $R "$TMP/s.lua"
+expect_err 'key_dist = "zipf" takes at most 10000000 keys, got 20000000' "clients: zipf keys message"
+bad 'sim.hash.place("bounded_load", "k", 2, {loads = {1}})' \
+    "option 'loads' must be an array of 2 loads, one per server" "bounded_load loads of the wrong length"
+bad 'sim.hash.place("ring", "k", 2, {loads = {0, 0}})' "option 'loads' is for scheme bounded_load only" "loads on a ring"
+bad 'sim.hash.place("ring", 1.5, 2)' "key must be a string \(hashed with XXH3_64bits\) or an integer hash, got number" \
+    "a fractional key"
+
+# Zipf keys: the hottest key's share of requests matches 1/H(K, s), and a
+# run without key_dist draws exactly as before (tests/golden.t).
+lua 'local c = sim.cluster{ algorithm = "hashring", nodes = 4 }
+sim.clients{ count = 4, rate = 1000, workload = "kv", keys = 1000, key_dist = "zipf", zipf_s = 1.1, stop = 2000 }
+local n, hot, k1 = 0, 0, 0
+sim.on("invoke", function(ev) n = n + 1; if ev.key == "k0" then hot = hot + 1 elseif ev.key == "k1" then k1 = k1 + 1 end end)
+sim.run(2100)
+local H = 0
+for i = 1, 1000 do H = H + i ^ -1.1 end
+local p0, p1 = 1 / H, 2 ^ -1.1 / H
+-- binomial: sd = sqrt(p (1 - p) / n), about 0.003 for n = 8000; 5 sd
+local function near(x, p) return math.abs(x / n - p) < 5 * math.sqrt(p * (1 - p) / n) end
+sim.assert(n > 7000, "ran " .. n)
+sim.assert(near(hot, p0), string.format("k0: %.4f vs %.4f", hot / n, p0))
+sim.assert(near(k1, p1), string.format("k1: %.4f vs %.4f", k1 / n, p1))
+print("ok")'
+expect_exit 0 "zipf keys" -- $R "$TMP/s.lua"
+expect_out "^ok" "zipf keys: k0 and k1 drawn with 1/H and 2^-s/H"
+
 # Replicas: with R = 3, two crashed servers of six leave every key
 # available (reads and writes retry on the next replica); a replica read
 # is compared with the primary's copy for the staleness metric.
