@@ -20,8 +20,17 @@
  * one every `migrate_gap` ms (a leaving server hands everything off at
  * once). For `settle` ms after a change, a server that misses a key it has
  * just gained asks the previous owner (a redirect); the previous owner
- * answers from its copy while it still holds it, and redirects back once
- * the key is on its way. A migrated value never overwrites a newer write.
+ * answers from its copy while it still holds it (or that the key is
+ * missing, if it never held it), and redirects back once the key is on its
+ * way; if the previous owner has left, the read fails ("key may be in
+ * transit"). A migrated value never overwrites a newer write. With R > 1
+ * the first old replica still present sends each key to the new replicas
+ * that lack it (a leaving server too), and a server drops the copies it no
+ * longer replicates once its queue is empty. Clients learn the new
+ * placement at once (as from a configuration service): the misrouting
+ * comes from data still in flight, not from stale client tables. Proxy
+ * routing forwards to the primary only, so it does not fail over to
+ * replicas; client routing does.
  *
  * Replicas (config.replicas = R): each key on R distinct servers (ring
  * successors; the next R choices for the other schemes). Writes are
@@ -32,7 +41,12 @@
  * comparison with the primary's copy) and how long replication lags.
  *
  * Volatile state only: a crashed server restarts empty (its keys survive on
- * the other replicas when R > 1).
+ * the other replicas when R > 1). A server's store grows (amortised
+ * doubling) when it first sees a key; nothing else allocates per event.
+ *
+ * bounded_load in a store: the capacity bounds the keys of a known universe
+ * ("k0".."k<keys-1>", placed in index order when a view is built, as the
+ * paper's static assignment); a key outside it goes to its ring successor.
  */
 #include <assert.h>
 #include <math.h>
