@@ -72,6 +72,11 @@ err_case() {  # err_case FILE PATTERN NAME [extra args]
     ok $? "$name: the trace ends with status error"
 }
 err_case alg_error.lua "script error: on_message of node 2 at t=1 ms: tests/lua/alg_error.lua:6: boom from 1" "an error in on_message"
+for tt in "1203.4 1203.4" "0.005 0.005" "1000 1000" "12.34567 12.346" "0.0004 0"; do
+    set -- $tt
+    expect_exit 65 "an error at t=$1 ms" -- $R $L/alg_error_time.lua -- $1
+    expect_err "script error: on_timer of node 1 at t=$2 ms: tests/lua/alg_error_time.lua:6: late" "it names t=$2 ms"
+done
 err_case alg_budget.lua "on_timer of node 1 at t=1 ms: tests/lua/alg_budget.lua:5: instruction budget exceeded" "a runaway on_timer" --lua-budget 100000
 err_case alg_engine_call.lua "sim.partition: not available inside on_timer of node 1 at t=5 ms: node code sees only its own node" "sim.partition in node code"
 err_case alg_crash_in_cb.lua "cluster:crash: not available inside on_timer of node 1" "c:crash in node code"
@@ -80,6 +85,20 @@ err_case alg_bad_msg.lua "node:send: msg.votes\[3\].f is a function" "a function
 err_case alg_bad_msg.lua "node:send: msg.votes\[3\].back contains itself \(a cycle\)" "a cycle in a message" -- cycle
 err_case alg_bad_msg.lua "node:send: msg.votes\[3\]\[<table>\] has a table as a key" "a table key in a message" -- key
 err_case alg_foreign_node.lua "node 1's object may only be used inside its own start" "a node object kept past its callback"
+# A student's mistakes with sim.algorithm and the node object, each named.
+misuse() {  # misuse ARG PATTERN
+    expect_exit 65 "misuse $1" -- $R $L/alg_misuse.lua -- "$1"
+    expect_err "$2" "misuse $1: the message"
+}
+misuse builtin "alg_misuse.lua:7: sim.algorithm: 'raft' is the name of a built-in algorithm; choose another"
+misuse nostart "sim.algorithm: 'start' \(a function\) is required: it boots the node and arms its timers"
+misuse notfn "sim.algorithm: 'on_message' must be a function \(got number\)"
+misuse unknown "sim.algorithm: unknown option 'on_msg' \(known: name, start, on_message, on_timer, on_request, check, inspect, leader, summary\)"
+misuse readonly "on_timer of node 1 at t=1 ms: .*node.role = ...: a node object is read-only; keep volatile state in node.state"
+misuse field "node.term does not exist \(a node has id, n, config, state and methods send,"
+misuse notype "node:send: the message needs a string 'type' field naming it \(got nil\)"
+misuse nonode "node:send: no node 7 \(nodes are 1..2\)"
+misuse reply "node:reply: the request has no integer 'id' \(pass the table on_request received\)"
 expect_exit 1 "check returning false is a violation" -- $R $L/alg_check_fails.lua
 expect_err "invariant violated at t=40.000 ms: at_most_three: node 1 counted to 4" "the violation names invariant and detail"
 done_testing
