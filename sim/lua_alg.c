@@ -1410,9 +1410,9 @@ void lua_alg_release(struct lua_ctx *cx)
     memset(&sbuf, 0, sizeof sbuf);
 }
 
-/* Register sim.algorithm (behind GATE) into the table on top, and the
+/* Register sim.algorithm (behind the gate) into the table on top, and the
  * node-object and view classes. */
-void open_alg(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *))
+void open_alg(lua_State *L)
 {
     static const luaL_Reg node_m[] = {
         { "send", ln_send }, { "broadcast", ln_broadcast }, { "timer", ln_timer }, { "cancel", ln_cancel },
@@ -1427,7 +1427,7 @@ void open_alg(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, con
     int top = lua_gettop(L);
     luaL_newmetatable(L, LNODE_MT);
     lua_newtable(L);
-    gate(L, -1, node_m, "node:");
+    set_gated(L, -1, node_m, "node:");
     lua_pushcclosure(L, ln_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, ln_newindex);
@@ -1438,15 +1438,7 @@ void open_alg(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, con
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 
-    luaL_newmetatable(L, LVIEW_MT);
-    lua_newtable(L);
-    gate(L, -1, view_m, "view:");
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, lv_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushliteral(L, LVIEW_MT);
-    lua_setfield(L, -2, "__metatable");
-    lua_pop(L, 1);
+    new_class(L, LVIEW_MT, "view:", view_m, lv_tostring);
 
     luaL_newmetatable(L, LALG_MT);
     lua_pushcfunction(L, alg_tostring);
@@ -1456,6 +1448,6 @@ void open_alg(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, con
     lua_pop(L, 1);
 
     static const luaL_Reg fns[] = { { "algorithm", l_algorithm }, { NULL, NULL } };
-    gate(L, top, fns, "sim.");
+    set_gated(L, top, fns, "sim.");
     lua_settop(L, top);
 }

@@ -1634,7 +1634,7 @@ static int api_gate(lua_State *L)
 
 /* Set the functions of regs into the table on top, each behind api_gate;
  * PREFIX names them in messages ("sim." or ":"). */
-static void set_gated(lua_State *L, int table, const luaL_Reg *regs, const char *prefix)
+void set_gated(lua_State *L, int table, const luaL_Reg *regs, const char *prefix)
 {
     table = lua_absindex(L, table);
     for (; regs->name; regs++) {
@@ -1645,13 +1645,11 @@ static void set_gated(lua_State *L, int table, const luaL_Reg *regs, const char 
     }
 }
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction tostr)
+void new_class(lua_State *L, const char *name, const char *prefix, const luaL_Reg *methods, lua_CFunction tostr)
 {
     luaL_newmetatable(L, name);
     lua_newtable(L);
-    lua_pushfstring(L, "%s:", strncmp(name, "sim.", 4) == 0 ? name + 4 : name);
-    set_gated(L, -2, methods, lua_tostring(L, -1));
-    lua_pop(L, 1);
+    set_gated(L, -1, methods, prefix);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, tostr);
     lua_setfield(L, -2, "__tostring");
@@ -1673,20 +1671,20 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     static const luaL_Reg dist_m[] = { { "sample", dist_sample_l }, { NULL, NULL } };
-    new_class(L, DIST_MT, dist_m, dist_tostring);
+    new_class(L, DIST_MT, "dist:", dist_m, dist_tostring);
     static const luaL_Reg cluster_m[] = {
         { "size", c_size }, { "node", c_node }, { "crash", c_crash }, { "restart", c_restart },
         { "pause", c_pause }, { "resume", c_resume }, { "clock", c_clock }, { "state", c_state },
         { "leader", c_leader }, { "add_node", c_add_node }, { "remove_node", c_remove_node },
         { "up", c_up }, { NULL, NULL },
     };
-    new_class(L, CLUSTER_MT, cluster_m, c_tostring);
+    new_class(L, CLUSTER_MT, "cluster:", cluster_m, c_tostring);
     static const luaL_Reg node_m[] = {
         { "id", n_id }, { "crash", c_crash }, { "restart", c_restart }, { "pause", c_pause },
         { "resume", c_resume }, { "clock", c_clock }, { "state", c_state }, { "up", c_up }, { NULL, NULL },
     };
-    new_class(L, NODE_MT, node_m, n_tostring);
-    new_class(L, CLIENT_MT, client_methods, cl_tostring);
+    new_class(L, NODE_MT, "node:", node_m, n_tostring);
+    new_class(L, CLIENT_MT, "client:", client_methods, cl_tostring);
 
     static const luaL_Reg fns[] = {
         { "cluster", l_cluster }, { "network", l_network }, { "link", l_link },
@@ -1701,8 +1699,8 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
     };
     lua_newtable(L);
     set_gated(L, -1, fns, "sim.");
-    open_hash(L, set_gated);
-    open_alg(L, set_gated);
+    open_hash(L);
+    open_alg(L);
     lua_createtable(L, cx->opts->nargs, 0);
     for (int i = 0; i < cx->opts->nargs; i++) {
         lua_pushstring(L, cx->opts->args[i]);

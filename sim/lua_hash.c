@@ -532,7 +532,7 @@ static int h_moved(lua_State *L)
     return 3;
 }
 
-void open_hash(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *))
+void open_hash(lua_State *L)
 {
     luaL_newmetatable(L, HASHCACHE_MT);
     lua_pushcfunction(L, cache_gc);
@@ -547,6 +547,6 @@ void open_hash(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, co
         { "loads", h_loads }, { "moved", h_moved }, { NULL, NULL },
     };
     lua_newtable(L);
-    gate(L, -1, fns, "sim.hash.");
+    set_gated(L, -1, fns, "sim.hash.");
     lua_setfield(L, -2, "hash");
 }

@@ -105,9 +105,17 @@ int l_nemesis(lua_State *L);
 extern const luaL_Reg client_methods[];
 int cl_tostring(lua_State *L);
 
+/* ---- registering functions (lua_api.c) ---- */
+/* Set the functions of regs into the table at TABLE, each behind the
+ * re-entrancy gate; PREFIX names them in messages ("sim.", "cluster:"). */
+void set_gated(lua_State *L, int table, const luaL_Reg *regs, const char *prefix);
+/* A handle class: metatable NAME with gated METHODS as __index, TOSTR as
+ * __tostring, and __metatable set so scripts cannot change it. */
+void new_class(lua_State *L, const char *name, const char *prefix, const luaL_Reg *methods, lua_CFunction tostr);
+
 /* ---- lua_hash.c ---- */
-/* Set the sim.hash table into the table on top, its functions behind GATE. */
-void open_hash(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *));
+/* Set the sim.hash table into the table on top, its functions gated. */
+void open_hash(lua_State *L);
 
 /* ---- lua_api.c ---- */
 /* Call the function below nargs arguments, protected, with a fresh
@@ -116,8 +124,8 @@ void open_hash(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, co
 int call_protected(lua_State *L, int nargs, int nresults, const char *entry);
 
 /* ---- lua_alg.c ---- */
-/* sim.algorithm into the table on top, behind GATE; the node object and view classes. */
-void open_alg(lua_State *L, void (*gate)(lua_State *, int, const luaL_Reg *, const char *));
+/* sim.algorithm into the table on top, gated; the node object and view classes. */
+void open_alg(lua_State *L);
 /* The algorithm of the sim.algorithm value at idx (NULL if it is none),
  * with the config table at cfg_idx (0: none) copied for its nodes. */
 const struct algorithm *lua_alg_check(lua_State *L, int idx, int cfg_idx);
