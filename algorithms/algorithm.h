@@ -15,6 +15,11 @@
 struct bug_def {
     const char *name;     /* "raft.commit_previous_term" */
     const char *lesson;   /* one line: what goes wrong and why it matters */
+    /* The bug catalogue (tests/bugs.t, `clustersim bugs --json`): the scenario
+     * that explore runs to find this bug, and the number of seeds within
+     * which it must find it (<= 500). NULL / 0 until a scenario is paired. */
+    const char *scenario; /* "scenarios/raft_flaky.lua" */
+    int seeds;
 };
 
 struct algorithm {
