@@ -250,9 +250,12 @@ struct raft_state {
     /* persistent on all servers (Figure 2), mirrored in the durable store */
     uint64_t term;
     int voted_for;
-    struct entry *log;           /* log[0] is index 1 */
+    struct entry *log;           /* log[k] is index base + 1 + k */
     uint64_t *chain;             /* checker: hash of entry i and all before it */
-    uint64_t len, cap;
+    uint64_t len, cap;           /* len: the last log index (not a count) */
+    /* thesis ch. 5: the snapshot replaces every entry up to base */
+    uint64_t base, snap_term, snap_chain;
+    int self;                    /* node id, for assertion messages */
     /* volatile on all servers */
     enum role role;
     int leader;                  /* who we believe leads our term (0: unknown) */
@@ -279,9 +282,44 @@ static struct raft_state *st(struct node *n) { return node_state(n); }
 static const struct raft_params *prm(const struct node *n) { return node_params(n); }
 
 static uint64_t last_index(const struct raft_state *s) { return s->len; }
+
+/* Node code that reads outside its own log is a bug in this file: say where,
+ * rather than read past the array. */
+static void log_bounds(const struct raft_state *s, uint64_t i, const char *what)
+{
+    fprintf(stderr, "raft: node %d (term %" PRIu64 ") reads %s at index %" PRIu64
+            " outside its log (entries %" PRIu64 "..%" PRIu64 ")\n",
+            s->self, s->term, what, i, s->base + 1, s->len);
+    abort();
+}
+
+static struct entry *entry_at(const struct raft_state *s, uint64_t i)
+{
+    if (i <= s->base || i > s->len)
+        log_bounds(s, i, "an entry");
+    return &s->log[i - s->base - 1];
+}
+
+/* The chain hash of index i (0 for index 0), including the snapshot's last entry. */
+static uint64_t chain_at(const struct raft_state *s, uint64_t i)
+{
+    if (i == s->base)
+        return s->snap_chain;
+    if (i < s->base || i > s->len)
+        log_bounds(s, i, "a chain hash");
+    return s->chain[i - s->base - 1];
+}
+
+/* The term of index i: 0 past the end (and for index 0), the snapshot's term
+ * at its last index. Below that the term is gone (thesis §5.1), and asking
+ * for it is a bug. */
 static uint64_t term_at(const struct raft_state *s, uint64_t i)
 {
-    return i == 0 || i > s->len ? 0 : s->log[i - 1].term;
+    if (i > s->len)
+        return 0;
+    if (i == s->base)
+        return s->snap_term;
+    return entry_at(s, i)->term;
 }
 static uint64_t last_term(const struct raft_state *s) { return term_at(s, s->len); }
 static int majority(const struct raft_state *s) { return s->nn / 2 + 1; }
@@ -361,7 +399,7 @@ static void persist_entry(struct node *n, uint64_t i)
 {
     char key[32];
     snprintf(key, sizeof key, "log/%" PRIu64, i);
-    node_store_put(n, key, &st(n)->log[i - 1], sizeof(struct entry));
+    node_store_put(n, key, entry_at(st(n), i), sizeof(struct entry));
 }
 
 /* §5.1, Figure 2: "updated on stable storage before responding to RPCs". */
@@ -383,16 +421,17 @@ static void log_reserve(struct raft_state *s, uint64_t want)
 static void log_append(struct node *n, const struct entry *e)
 {
     struct raft_state *s = st(n);
-    log_reserve(s, s->len + 1);
+    log_reserve(s, s->len - s->base + 1);
+    uint64_t prev = chain_at(s, s->len);
     uint64_t i = ++s->len;
-    s->log[i - 1] = *e;
-    s->chain[i - 1] = chain_of(i > 1 ? s->chain[i - 2] : 0, e);
+    *entry_at(s, i) = *e;
+    s->chain[i - s->base - 1] = chain_of(prev, e);
     persist_entry(n, i);
     persist_len(n);
     struct obs *o = observe(n, OB_WRITE);
     o->index = i;
     o->term = e->term;
-    o->chain = s->chain[i - 1];
+    o->chain = chain_at(s, i);
 }
 
 /* Drop every entry after index keep. */
@@ -401,6 +440,8 @@ static void log_truncate(struct node *n, uint64_t keep)
     struct raft_state *s = st(n);
     if (keep >= s->len)
         return;
+    if (keep < s->base)
+        log_bounds(s, keep, "a truncation point");   /* the snapshot is committed */
     struct raft_ghost *g = node_ghost(n);
     g->truncated += s->len - keep;
     struct obs *o = observe(n, OB_TRUNCATE);
@@ -427,17 +468,17 @@ static void restore(struct node *n)
     p = node_store_get(n, "len", &len);
     if (p && len == sizeof loglen)
         memcpy(&loglen, p, sizeof loglen);
-    log_reserve(s, loglen);
-    for (uint64_t i = 1; i <= loglen; i++) {
+    log_reserve(s, loglen - s->base);
+    s->len = loglen;
+    for (uint64_t i = s->base + 1; i <= loglen; i++) {
         char key[32];
         snprintf(key, sizeof key, "log/%" PRIu64, i);
         p = node_store_get(n, key, &len);
         if (!p || len != sizeof(struct entry))
             abort();             /* the store lost a synced entry: an engine bug */
-        memcpy(&s->log[i - 1], p, sizeof(struct entry));
-        s->chain[i - 1] = chain_of(i > 1 ? s->chain[i - 2] : 0, &s->log[i - 1]);
+        memcpy(entry_at(s, i), p, sizeof(struct entry));
+        s->chain[i - s->base - 1] = chain_of(chain_at(s, i - 1), entry_at(s, i));
     }
-    s->len = loglen;
 }
 
 /* ------------------------------------------------------------- timers */
@@ -669,6 +710,7 @@ static void raft_start(struct node *n)
     struct raft_state *s = st(n);
     const struct raft_params *p = prm(n);
     s->nn = node_count(n);
+    s->self = node_id(n);
     size_t slots = (size_t)s->nn + 1;
     s->votes = rsm_xcalloc(slots, 1);
     s->inflight = rsm_xcalloc(slots, 1);
@@ -699,7 +741,7 @@ static void apply_committed(struct node *n)
      * state machine runs the same commands in the same order (§5.4.3). */
     while (s->last_applied < s->commit_index) {
         uint64_t i = ++s->last_applied;
-        const struct entry *e = &s->log[i - 1];
+        const struct entry *e = entry_at(s, i);
         struct result res;
         memset(&res, 0, sizeof res);
         if (e->type == ENTRY_CMD)
@@ -708,7 +750,7 @@ static void apply_committed(struct node *n)
         struct obs *o = observe(n, OB_APPLY);
         o->index = i;
         o->term = e->term;
-        o->chain = s->chain[i - 1];
+        o->chain = chain_at(s, i);
         o->e = *e;
         /* Only the leader that appended the command answers it (§6.2). */
         if (e->type == ENTRY_CMD && s->role == LEADER && e->term == s->term)
@@ -728,7 +770,7 @@ static void commit_to(struct node *n, uint64_t upto)
     struct obs *o = observe(n, OB_COMMIT);
     o->index = upto;
     o->term = term_at(s, upto);
-    o->chain = s->chain[upto - 1];
+    o->chain = chain_at(s, upto);
     o->aux = s->term;
     apply_committed(n);
 }
@@ -789,7 +831,7 @@ static void send_append(struct node *n, int peer)
     ae.n_entries = (uint32_t)count;
     memcpy(s->buf, &ae, sizeof ae);
     if (count)
-        memcpy(s->buf + sizeof ae, &s->log[next - 1], (size_t)count * sizeof(struct entry));
+        memcpy(s->buf + sizeof ae, entry_at(s, next), (size_t)count * sizeof(struct entry));
     node_send(n, peer, MSG_APPEND_ENTRIES, s->buf, sizeof ae + (size_t)count * sizeof(struct entry));
     s->inflight[peer] = count > 0;
 }
@@ -821,11 +863,13 @@ static void append_command(struct node *n, const struct request *req)
     advance_commit(n);
 }
 
-static void handle_append(struct node *n, int src, const struct append_req *ae,
+static void handle_append(struct node *n, int src, const struct append_req *req,
                           const struct entry *entries)
 {
     struct raft_state *s = st(n);
     const struct raft_params *p = prm(n);
+    struct append_req hdr = *req;
+    const struct append_req *ae = &hdr;
     struct append_reply rep;
     memset(&rep, 0, sizeof rep);
     rep.round = ae->round;
@@ -846,6 +890,23 @@ static void handle_append(struct node *n, int src, const struct append_req *ae,
     s->leader_contact = node_now(n);
     arm_election(n);             /* §5.2: a follower stays one while it hears a leader */
     rep.term = s->term;
+    if (hdr.prev_log_index < s->base) {
+        /* Thesis ch. 5: entries up to the snapshot are committed, so they
+         * match the leader's (Leader Completeness); skip them. */
+        uint64_t skip = s->base - hdr.prev_log_index;
+        if (skip >= hdr.n_entries) {
+            if (s->term != term_before)
+                persist_sync(n);
+            rep.success = 1;
+            rep.match_index = s->base;
+            node_send(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+            return;
+        }
+        entries += skip;
+        hdr.n_entries -= (uint32_t)skip;
+        hdr.prev_log_index = s->base;
+        hdr.prev_log_term = s->snap_term;
+    }
 
     /* Figure 2, receiver 2: "Reply false if log doesn't contain an entry at
      * prevLogIndex whose term matches prevLogTerm" (§5.3 consistency check). */
@@ -859,7 +920,7 @@ static void handle_append(struct node *n, int src, const struct append_req *ae,
             /* §5.3: "the follower can include the term of the conflicting entry
              * and the first index it stores for that term" */
             uint64_t t = term_at(s, ae->prev_log_index), i = ae->prev_log_index;
-            while (i > 1 && term_at(s, i - 1) == t)
+            while (i > s->base + 1 && term_at(s, i - 1) == t)
                 i--;
             rep.conflict_term = t;
             rep.conflict_index = i;
@@ -949,7 +1010,8 @@ static void handle_append_reply(struct node *n, int src, const struct append_rep
         /* §5.3, last paragraphs: skip a whole conflicting term per round trip. */
         next = r->conflict_index;
         if (r->conflict_term) {
-            for (uint64_t i = r->prev_log_index; i >= 1; i--) {
+            uint64_t from = r->prev_log_index < last_index(s) ? r->prev_log_index : last_index(s);
+            for (uint64_t i = from; i >= 1 && i >= s->base; i--) {
                 if (term_at(s, i) == r->conflict_term) {
                     next = i + 1;
                     break;
@@ -1299,12 +1361,14 @@ static void raft_inspect(const struct node *n, struct inspector *in)
     char buf[400];
     size_t len = 0;
     uint64_t from = s->len > 32 ? s->len - 32 : 0;
+    if (from < s->base)
+        from = s->base;
     buf[0] = 0;
     if (from)
         len += (size_t)snprintf(buf, sizeof buf, "...");
-    for (uint64_t i = from; i < s->len && len < sizeof buf - 24; i++)
+    for (uint64_t i = from + 1; i <= s->len && len < sizeof buf - 24; i++)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%" PRIu64,
-                                i > from || from ? "," : "", s->log[i].term);
+                                i > from + 1 || from ? "," : "", entry_at(s, i)->term);
     inspect_str(in, "log_terms", buf);
     /* The state machine's view of a few keys is read with c:state(i).kv_<key>
      * elsewhere; here, how many keys it holds. */
@@ -1535,9 +1599,22 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
 
 /* Leader Completeness for one leader: its log holds the committed entry at
  * `index` (the chain hash covers every entry before it too). */
-static int lacks(const struct raft_state *s, uint64_t index, uint64_t chain)
+static int lacks(const struct raft_ghost *g, const struct raft_state *s, uint64_t index, uint64_t chain)
 {
-    return s->len < index || s->chain[index - 1] != chain;
+    if (s->len < index)
+        return 1;
+    if (index >= s->base)
+        return chain_at(s, index) != chain;
+    /* Compacted (thesis ch. 5): the snapshot holds the entry if its last
+     * entry is the committed one there, whose chain covers all before it. */
+    const struct gindex *gi = s->base < g->capidx ? &g->idx[s->base] : NULL;
+    return gi && gi->chain && gi->chain != s->snap_chain;
+}
+
+/* The node's chain hash and term at index, or 0 when compacted away. */
+static uint64_t view_chain(const struct raft_state *s, uint64_t i)
+{
+    return i < s->base || i > s->len ? 0 : chain_at(s, i);
 }
 
 static int check_one(const struct cluster *c, struct raft_ghost *g, const struct obs *o,
@@ -1562,9 +1639,9 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         uint64_t hw = g->commit_hw;
         while (hw > 0 && g->idx[hw].commit_term >= o->term)
             hw--;
-        if (s && hw > 0 && lacks(s, hw, g->idx[hw].chain)) {
+        if (s && hw > 0 && lacks(g, s, hw, g->idx[hw].chain)) {
             uint64_t i = 1;      /* report the first committed entry it lacks */
-            while (i < hw && !lacks(s, i, g->idx[i].chain))
+            while (i < hw && !lacks(g, s, i, g->idx[i].chain))
                 i++;
             return rsm_fail(v, "leader_completeness",
                         "node %d leads term %" PRIu64 " without committed entry %" PRIu64
@@ -1613,9 +1690,9 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         if (o->node >= 1 && o->node <= g->nodes && o->index < g->held[o->node]) {
             uint64_t h = g->held[o->node];
             const struct raft_state *s = node_view(c, o->node);
-            if (s && g->idx[h].chain && lacks(s, h, g->idx[h].chain)) {
+            if (s && g->idx[h].chain && lacks(g, s, h, g->idx[h].chain)) {
                 uint64_t i = o->index + 1;      /* the first committed entry it lacks */
-                while (i < h && !lacks(s, i, g->idx[i].chain))
+                while (i < h && !lacks(g, s, i, g->idx[i].chain))
                     i++;
                 return rsm_fail(v, "committed_entry_deleted",
                             "node %d deleted entries %" PRIu64 "..%" PRIu64 " of its log in term %" PRIu64
@@ -1636,12 +1713,13 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             /* The node's log now, for the entries below o->index: the same as
              * when it committed unless checks are thinned (--check-every) and
              * it crashed or its log changed since; then only o->index is known. */
-            if (s && (s->len < o->index || s->chain[o->index - 1] != o->chain))
+            if (s && view_chain(s, o->index) != o->chain)
                 s = NULL;
             for (uint64_t i = g->commit_hw + 1; i <= o->index; i++) {
                 struct gindex *gi = gindex(g, i);
-                gi->chain = s ? s->chain[i - 1] : i == o->index ? o->chain : 0;
-                gi->term = s ? s->log[i - 1].term : i == o->index ? o->term : 0;
+                uint64_t ch = s ? view_chain(s, i) : 0;   /* 0: compacted before this check */
+                gi->chain = i == o->index ? o->chain : ch;
+                gi->term = i == o->index ? o->term : ch ? term_at(s, i) : 0;
                 gi->commit_term = o->aux;
                 gi->committed_by = o->node;
             }
@@ -1650,7 +1728,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
              * later term (a stale leader may still commit what it replicated). */
             for (int id = 1; id <= cluster_size(c); id++) {
                 const struct raft_state *l = node_view(c, id);
-                if (l && l->role == LEADER && l->term > o->aux && lacks(l, o->index, o->chain))
+                if (l && l->role == LEADER && l->term > o->aux && lacks(g, l, o->index, o->chain))
                     return rsm_fail(v, "leader_completeness",
                                 "node %d leads term %" PRIu64 " without entry %" PRIu64
                                 " committed by node %d in term %" PRIu64,
