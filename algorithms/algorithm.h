@@ -66,6 +66,9 @@ struct algorithm {
      * size, and a function that frees what it owns (may be NULL). */
     size_t shared_size;
     void (*shared_free)(void *shared);
+    /* c:transfer_leadership(to), may be NULL: called on the node leader()
+     * names; returns 0, or -1 with err filled when it refuses. */
+    int  (*transfer_leadership)(struct node *leader, int to, struct error *err);
 };
 
 const struct algorithm *algorithm_find(const char *name);

@@ -53,15 +53,17 @@ static const char *const role_names[] = { "follower", "precandidate", "candidate
 
 enum {
     MSG_REQUEST_VOTE = 0, MSG_REQUEST_VOTE_REPLY, MSG_PRE_VOTE, MSG_PRE_VOTE_REPLY,
-    MSG_APPEND_ENTRIES, MSG_APPEND_ENTRIES_REPLY, MSG_COUNT
+    MSG_APPEND_ENTRIES, MSG_APPEND_ENTRIES_REPLY, MSG_TIMEOUT_NOW, MSG_COUNT
 };
 static const char *const raft_msg_names[] = {
     "RequestVote", "RequestVoteReply", "PreVote", "PreVoteReply",
-    "AppendEntries", "AppendEntriesReply",
+    "AppendEntries", "AppendEntriesReply", "TimeoutNow",
 };
 
-enum { T_ELECTION = 0, T_HEARTBEAT = 1, T_QUORUM = 2 };
+enum { T_ELECTION = 0, T_HEARTBEAT = 1, T_QUORUM = 2, T_TRANSFER = 3 };
 enum { ENTRY_NOOP = 0, ENTRY_CMD = 1 };
+enum { READ_LOG = 0, READ_INDEX, READ_LEASE };
+static const char *const read_names[] = { "log", "index", "lease", NULL };
 
 /* ------------------------------------------------------------ options */
 
@@ -69,6 +71,9 @@ struct raft_params {
     sim_time election[2];        /* election timeout range, local time */
     sim_time heartbeat;
     int prevote, check_quorum, fast_backoff, read_index;
+    int read_mode;               /* READ_LOG, READ_INDEX or READ_LEASE */
+    double drift_bound;          /* lease reads: the assumed bound on clock drift */
+    sim_time lease;              /* election_timeout_min / (1 + drift_bound), local time */
     int max_batch;               /* entries per AppendEntries */
     /* seeded bugs */
     int bug_commit_previous_term, bug_no_persist_vote, bug_vote_without_log_check,
@@ -101,8 +106,16 @@ static int raft_configure(struct config *c, void *params, struct error *err)
         config_bool(c, "check_quorum", 0, &p->check_quorum, err) ||
         config_bool(c, "fast_backoff", 0, &p->fast_backoff, err) ||
         config_bool(c, "read_index", 0, &p->read_index, err) ||
+        config_choice(c, "read", read_names, p->read_index ? READ_INDEX : READ_LOG, &p->read_mode, err) ||
+        config_double(c, "drift_bound", 0.01, 0, 10, &p->drift_bound, err) ||
         config_int(c, "max_batch", 64, 1, 100000, &batch, err))
         return -1;
+    if (p->read_index && p->read_mode != READ_INDEX) {
+        snprintf(err->msg, sizeof err->msg, "option 'read_index' = true contradicts read = '%s' (read_index is the old name of read = 'index')",
+                 read_names[p->read_mode]);
+        return -1;
+    }
+    p->read_index = p->read_mode == READ_INDEX;
     /* Each server keeps per-peer replication state and the checker a
      * per-node view: memory grows with the square of the cluster size. */
     if (config_nodes(c) > RAFT_MAX_NODES) {
@@ -115,6 +128,7 @@ static int raft_configure(struct config *c, void *params, struct error *err)
         return -1;
     }
     p->max_batch = (int)batch;
+    p->lease = (sim_time)((double)p->election[0] / (1 + p->drift_bound));
     p->bug_commit_previous_term = config_bug(c, "raft.commit_previous_term");
     p->bug_no_persist_vote = config_bug(c, "raft.no_persist_vote");
     p->bug_vote_without_log_check = config_bug(c, "raft.vote_without_log_check");
@@ -137,8 +151,11 @@ struct entry {
 struct vote_req {                /* RequestVote and PreVote (Figure 2; thesis §9.6) */
     uint64_t term;               /* PreVote: the term the sender would campaign in */
     uint64_t last_log_index, last_log_term;
-    int32_t candidate, pad;
+    int32_t candidate;
+    int32_t transfer;            /* §3.10: sent after TimeoutNow; voters do not ignore it (§4.2.3) */
 };
+
+struct timeout_now { uint64_t term; };   /* §3.10: start an election now */
 
 struct vote_reply {
     uint64_t term;               /* the voter's current term */
@@ -215,7 +232,7 @@ struct raft_ghost {
     struct gread reads[GREADS];
     /* metrics */
     uint64_t elections, prevotes, leaders, stepdowns, quorum_stepdowns, truncated,
-             redirects, log_reads, index_reads, local_reads, max_term, appended;
+             redirects, log_reads, index_reads, local_reads, lease_reads, max_term, appended;
 };
 
 #define OBS_BATCH 1024
@@ -246,6 +263,8 @@ struct pending_read {            /* ReadIndex (thesis §6.4) */
     int confirmed;
 };
 
+#define LEASE_RING 64
+
 struct raft_state {
     /* persistent on all servers (Figure 2), mirrored in the durable store */
     uint64_t term;
@@ -267,10 +286,14 @@ struct raft_state {
     /* volatile on leaders, reinitialised after election (Figure 2) */
     uint64_t *next_index, *match_index, *acked_round, *sorted;
     unsigned char *inflight, *heard;
-    uint64_t round;              /* heartbeat round (ReadIndex) */
+    uint64_t round;              /* heartbeat round (ReadIndex, leases) */
+    sim_time round_sent[LEASE_RING];  /* lease reads: local time round r was sent, at r % LEASE_RING */
+    sim_time lease_until;        /* lease reads: local time the lease ends (§6.4.1) */
     uint64_t term_start;         /* index of this leader's no-op */
     struct pending_read *reads;
     int nreads, capreads;
+    int transfer_to;             /* §3.10: leadership being handed to this server (0: none) */
+    int timeout_now_sent;
     /* the state machine (§6.3 sessions inside) */
     struct kv kv;
     /* scratch for outgoing AppendEntries: sized once, no malloc per message */
@@ -546,6 +569,8 @@ static void become_follower(struct node *n, uint64_t term, int leader)
         ((struct raft_ghost *)node_ghost(n))->stepdowns++;
         node_cancel(n, T_HEARTBEAT);
         node_cancel(n, T_QUORUM);
+        node_cancel(n, T_TRANSFER);
+        s->transfer_to = 0;
         drop_reads(n);
     }
     if (was != FOLLOWER)
@@ -556,12 +581,18 @@ static void become_follower(struct node *n, uint64_t term, int leader)
 
 static void send_append(struct node *n, int peer);
 static void advance_commit(struct node *n);
-static void start_election(struct node *n);
+static void start_election(struct node *n, int transfer);
 static void serve_reads(struct node *n);
 
 static void broadcast_append(struct node *n)
 {
     struct raft_state *s = st(n);
+    if (prm(n)->read_mode == READ_LEASE) {
+        /* §6.4.1: every broadcast is a round whose acknowledgement by a
+         * majority extends the lease from the moment it was sent. */
+        s->round++;
+        s->round_sent[s->round % LEASE_RING] = node_now(n);
+    }
     for (int i = 1; i <= s->nn; i++)
         if (i != node_id(n))
             send_append(n, i);
@@ -590,6 +621,7 @@ static void become_leader(struct node *n)
     }
     s->round = 0;
     s->nreads = 0;
+    s->lease_until = INT64_MIN;
     /* Figure 2, leaders: "Upon election: send initial empty AppendEntries RPCs
      * (heartbeat) to each server". Then the no-op: each follower gets it as
      * soon as it answers the heartbeat (the reply finds nextIndex behind). */
@@ -618,18 +650,19 @@ static void count_votes(struct node *n)
     if (granted < majority(s))
         return;
     if (s->role == PRECANDIDATE) {
-        start_election(n);
+        start_election(n, 0);
     } else if (s->role == CANDIDATE) {
         become_leader(n);
     }
 }
 
-static void send_votes(struct node *n, int type, uint64_t term)
+static void send_votes(struct node *n, int type, uint64_t term, int transfer)
 {
     struct raft_state *s = st(n);
     struct vote_req rv;
     memset(&rv, 0, sizeof rv);
     rv.term = term;
+    rv.transfer = transfer;
     rv.candidate = node_id(n);
     rv.last_log_index = last_index(s);
     rv.last_log_term = last_term(s);
@@ -641,7 +674,7 @@ static void send_votes(struct node *n, int type, uint64_t term)
 /* §5.2: "To begin an election, a follower increments its current term and
  * transitions to candidate state. It then votes for itself and issues
  * RequestVote RPCs in parallel to each of the other servers." */
-static void start_election(struct node *n)
+static void start_election(struct node *n, int transfer)
 {
     struct raft_state *s = st(n);
     struct raft_ghost *g = node_ghost(n);
@@ -662,7 +695,7 @@ static void start_election(struct node *n)
     s->votes[node_id(n)] = 1;
     s->vote_term = s->term;
     arm_election(n);             /* §5.2: a split vote times out into a new election */
-    send_votes(n, MSG_REQUEST_VOTE, s->term);
+    send_votes(n, MSG_REQUEST_VOTE, s->term, transfer);
     count_votes(n);
 }
 
@@ -682,7 +715,7 @@ static void start_prevote(struct node *n)
     s->votes[node_id(n)] = 1;
     s->vote_term = s->term + 1;
     arm_election(n);
-    send_votes(n, MSG_PRE_VOTE, s->term + 1);
+    send_votes(n, MSG_PRE_VOTE, s->term + 1, 0);
     count_votes(n);
 }
 
@@ -969,6 +1002,101 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
     node_send(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
 }
 
+/* Thesis §6.4.1: once a majority acknowledged a round, no other server can
+ * win an election until an election timeout after it received it (each of
+ * them ignores RequestVote for that long, §4.2.3), so the leader may answer
+ * reads from its own state until the round's send time plus the minimum
+ * election timeout, shortened by the drift bound because the followers'
+ * clocks, not the leader's, time those elections. */
+static void extend_lease(struct node *n)
+{
+    struct raft_state *s = st(n);
+    if (s->transfer_to)
+        return;
+    for (int i = 1; i <= s->nn; i++)
+        s->sorted[i - 1] = i == node_id(n) ? s->round : s->acked_round[i];
+    qsort(s->sorted, (size_t)s->nn, sizeof *s->sorted, cmp_desc);
+    uint64_t r = s->sorted[majority(s) - 1];
+    if (r == 0 || s->round - r >= LEASE_RING)
+        return;
+    sim_time until = s->round_sent[r % LEASE_RING] + prm(n)->lease;
+    if (until > s->lease_until)
+        s->lease_until = until;
+}
+
+/* ------------------------------------------------ leadership transfer */
+
+static void note_transfer(struct node *n, const char *phase)
+{
+    struct raft_state *s = st(n);
+    struct record *r = node_note_begin(n, "transfer", 1);
+    record_int(r, "to", s->transfer_to);
+    record_int(r, "term", (int64_t)s->term);
+    record_str(r, "phase", phase);
+    node_note_end(n, r);
+}
+
+/* §3.10 step 3: once the target's log matches ours, it may campaign at once. */
+static void maybe_timeout_now(struct node *n)
+{
+    struct raft_state *s = st(n);
+    int to = s->transfer_to;
+    if (!to || s->timeout_now_sent || s->match_index[to] < last_index(s))
+        return;
+    struct timeout_now m = { s->term };
+    node_send(n, to, MSG_TIMEOUT_NOW, &m, sizeof m);
+    s->timeout_now_sent = 1;
+    note_transfer(n, "timeout_now");
+}
+
+/* c:transfer_leadership(to), thesis §3.10: "1. The prior leader stops
+ * accepting new client requests. 2. The prior leader fully updates the
+ * target server's log to match its own [...] 3. The prior leader sends a
+ * TimeoutNow request to the target server." It gives up after an election
+ * timeout and accepts requests again. */
+static int raft_transfer(struct node *n, int to, struct error *err)
+{
+    struct raft_state *s = st(n);
+    if (s->role != LEADER) {
+        snprintf(err->msg, sizeof err->msg, "node %d is not the leader", node_id(n));
+        return -1;
+    }
+    if (to == node_id(n)) {
+        snprintf(err->msg, sizeof err->msg, "node %d already leads term %" PRIu64, to, s->term);
+        return -1;
+    }
+    if (to < 1 || to > s->nn || !node_is_member(n, to)) {
+        snprintf(err->msg, sizeof err->msg, "node %d is not in the configuration", to);
+        return -1;
+    }
+    if (s->transfer_to) {
+        snprintf(err->msg, sizeof err->msg, "a transfer to node %d is already in progress", s->transfer_to);
+        return -1;
+    }
+    s->transfer_to = to;
+    s->timeout_now_sent = 0;
+    /* The target's RequestVote will not be ignored (§4.2.3), so the lease
+     * no longer keeps other leaders out. */
+    s->lease_until = INT64_MIN;
+    note_transfer(n, "start");
+    node_timer(n, T_TRANSFER, prm(n)->election[1]);
+    send_append(n, to);
+    maybe_timeout_now(n);
+    return 0;
+}
+
+static void handle_timeout_now(struct node *n, const struct timeout_now *m)
+{
+    struct raft_state *s = st(n);
+    if (m->term < s->term || s->role == LEADER)
+        return;
+    if (m->term > s->term)
+        become_follower(n, m->term, 0);
+    /* §3.10: "the target server starts an election" — no PreVote: the
+     * leader asked for it. */
+    start_election(n, 1);
+}
+
 static void handle_append_reply(struct node *n, int src, const struct append_reply *r)
 {
     struct raft_state *s = st(n);
@@ -986,8 +1114,11 @@ static void handle_append_reply(struct node *n, int src, const struct append_rep
     if (s->role != LEADER || r->term != s->term || r->req_term != s->term || src < 1 || src > s->nn)
         return;
     s->heard[src] = 1;
-    if (r->round > s->acked_round[src])
+    if (r->round > s->acked_round[src]) {
         s->acked_round[src] = r->round;
+        if (p->read_mode == READ_LEASE)
+            extend_lease(n);
+    }
     s->inflight[src] = 0;
     if (r->success) {
         /* Figure 2, leaders: "If successful: update nextIndex and matchIndex
@@ -998,6 +1129,8 @@ static void handle_append_reply(struct node *n, int src, const struct append_rep
             s->next_index[src] = s->match_index[src] + 1;
         advance_commit(n);
         serve_reads(n);
+        if (s->role == LEADER && src == s->transfer_to)
+            maybe_timeout_now(n);
         if (s->role == LEADER && s->next_index[src] <= last_index(s))
             send_append(n, src);
         return;
@@ -1069,7 +1202,8 @@ static void handle_request_vote(struct node *n, int src, const struct vote_req *
     struct vote_reply rep;
     memset(&rep, 0, sizeof rep);
     rep.vote_term = rv->term;
-    if (p->check_quorum && rv->term > s->term && leader_is_alive(n)) {
+    if ((p->check_quorum || p->read_mode == READ_LEASE) && !rv->transfer && rv->term > s->term &&
+        leader_is_alive(n)) {
         /* §4.2.3: "if a server receives a RequestVote request within the
          * minimum election timeout of hearing from a current leader, it does
          * not update its term or grant its vote". */
@@ -1145,15 +1279,28 @@ static int leader_ready(const struct raft_state *s)
     return s->commit_index >= s->term_start;
 }
 
+/* A read answered outside the log, from the state applied so far. */
+static void answer_read(struct node *n, const struct request *req)
+{
+    struct raft_state *s = st(n);
+    struct result res;
+    memset(&res, 0, sizeof res);
+    res.status = RESULT_OK;
+    res.found = kv_read(&s->kv, req->key, res.value);
+    reply_client(n, req, &res, 0, s->last_applied);
+}
+
 static void start_read(struct node *n, struct pending_read *r)
 {
     struct raft_state *s = st(n);
     /* §6.4 steps 2-3: remember commitIndex as the readIndex, then confirm
      * leadership with a fresh round of heartbeats. */
     r->read_index = s->commit_index;
-    r->round = ++s->round;
+    if (prm(n)->read_mode != READ_LEASE)
+        ++s->round;
+    broadcast_append(n);         /* with leases, a new round by itself */
+    r->round = s->round;
     r->confirmed = 0;
-    broadcast_append(n);
 }
 
 /* §6.4 steps 3-4: a read is answered once a majority acknowledged a heartbeat
@@ -1178,12 +1325,8 @@ static void serve_reads(struct node *n)
             r->confirmed = acks >= majority(s);
         }
         if (r->confirmed && s->last_applied >= r->read_index) {
-            struct result res;
-            memset(&res, 0, sizeof res);
-            res.status = RESULT_OK;
-            res.found = kv_read(&s->kv, r->req.key, res.value);
             ((struct raft_ghost *)node_ghost(n))->index_reads++;
-            reply_client(n, &r->req, &res, 0, s->last_applied);
+            answer_read(n, &r->req);
             continue;
         }
         s->reads[kept++] = *r;
@@ -1210,19 +1353,33 @@ static void raft_on_request(struct node *n, const struct request *req)
         redirect(n, req);
         return;
     }
+    if (s->transfer_to) {
+        /* §3.10 step 1: no new requests while handing over; the client
+         * tries the target, which should lead shortly. */
+        struct result res;
+        memset(&res, 0, sizeof res);
+        res.status = RESULT_REDIRECT;
+        res.leader = s->transfer_to;
+        snprintf(res.error, sizeof res.error, "transferring leadership");
+        ((struct raft_ghost *)node_ghost(n))->redirects++;
+        node_reply(n, req, &res);
+        return;
+    }
     struct raft_ghost *g = node_ghost(n);
-    if (is_get && (p->read_index || p->bug_stale_leader_read)) {
+    if (is_get && (p->read_mode != READ_LOG || p->bug_stale_leader_read)) {
         struct obs *o = observe(n, OB_READ);
         o->req = *req;
+        if (p->read_mode == READ_LEASE && leader_ready(s) && node_now(n) < s->lease_until) {
+            /* §6.4.1: within the lease no other leader can exist. */
+            g->lease_reads++;
+            answer_read(n, req);
+            return;
+        }
         if (p->bug_stale_leader_read) {
             /* Bug raft.stale_leader_read: answer from local state at once. A
              * leader that was deposed without knowing it answers from the past. */
-            struct result res;
-            memset(&res, 0, sizeof res);
-            res.status = RESULT_OK;
-            res.found = kv_read(&s->kv, req->key, res.value);
             g->local_reads++;
-            reply_client(n, req, &res, 0, s->last_applied);
+            answer_read(n, req);
             return;
         }
         if (s->nreads == s->capreads) {
@@ -1290,6 +1447,14 @@ static void raft_on_message(struct node *n, const struct message *m)
         handle_append_reply(n, m->src, &r);
         break;
     }
+    case MSG_TIMEOUT_NOW: {
+        struct timeout_now t;
+        if (m->len != sizeof t)
+            return;
+        memcpy(&t, m->payload, sizeof t);
+        handle_timeout_now(n, &t);
+        break;
+    }
     default:
         break;
     }
@@ -1309,7 +1474,7 @@ static void raft_on_timer(struct node *n, int id)
         if (p->prevote)
             start_prevote(n);
         else
-            start_election(n);
+            start_election(n, 0);
         break;
     case T_HEARTBEAT:
         /* §5.2: leaders send periodic heartbeats (AppendEntries, possibly with
@@ -1338,6 +1503,15 @@ static void raft_on_timer(struct node *n, int id)
         node_timer(n, T_QUORUM, p->election[0]);
         break;
     }
+    case T_TRANSFER:
+        /* §3.10: "If the transfer does not complete after about an election
+         * timeout, the prior leader aborts the transfer and resumes
+         * accepting client requests." */
+        if (s->role != LEADER || !s->transfer_to)
+            return;
+        note_transfer(n, "abort");
+        s->transfer_to = 0;
+        break;
     default:
         break;
     }
@@ -1387,6 +1561,8 @@ static void raft_describe(int type, const void *payload, size_t len, struct reco
         record_int(args, "term", (int64_t)rv.term);
         record_int(args, "last_log_index", (int64_t)rv.last_log_index);
         record_int(args, "last_log_term", (int64_t)rv.last_log_term);
+        if (rv.transfer)
+            record_bool(args, "transfer", 1);
         break;
     }
     case MSG_REQUEST_VOTE_REPLY:
@@ -1414,6 +1590,14 @@ static void raft_describe(int type, const void *payload, size_t len, struct reco
             memcpy(&first, (const unsigned char *)payload + sizeof ae, sizeof first);
             record_int(args, "first_term", (int64_t)first.term);
         }
+        break;
+    }
+    case MSG_TIMEOUT_NOW: {
+        struct timeout_now t;
+        if (len != sizeof t)
+            return;
+        memcpy(&t, payload, sizeof t);
+        record_int(args, "term", (int64_t)t.term);
         break;
     }
     case MSG_APPEND_ENTRIES_REPLY: {
@@ -1858,6 +2042,7 @@ static void raft_metrics(const struct cluster *c, struct inspector *in)
     inspect_int(in, "log_reads", (int64_t)g->log_reads);
     inspect_int(in, "read_index_reads", (int64_t)g->index_reads);
     inspect_int(in, "local_reads", (int64_t)g->local_reads);
+    inspect_int(in, "lease_reads", (int64_t)g->lease_reads);
     inspect_int(in, "duplicates", (int64_t)g->ref.duplicates);
 }
 
@@ -1884,4 +2069,5 @@ const struct algorithm raft_algorithm = {
     .ghost_free = ghost_free,
     .state_free = raft_state_free,
     .metrics = raft_metrics,
+    .transfer_leadership = raft_transfer,
 };

@@ -1009,6 +1009,29 @@ int sim_remove_node(struct sim *s, int id, struct error *err)
     return 0;
 }
 
+int sim_transfer_leadership(struct sim *s, int to, struct error *err)
+{
+    if (check_node(s, to, err))
+        return -1;
+    if (!s->alg->transfer_leadership) {
+        snprintf(err->msg, sizeof err->msg, "algorithm '%s' does not support leadership transfer", s->alg->name);
+        return -1;
+    }
+    int from = s->alg->leader ? s->alg->leader(&s->cluster) : 0;
+    if (from <= 0) {
+        snprintf(err->msg, sizeof err->msg, "no leader to transfer from");
+        return -1;
+    }
+    if (s->nodes[from]->paused) {
+        snprintf(err->msg, sizeof err->msg, "the leader, node %d, is paused", from);
+        return -1;
+    }
+    s->in_node++;
+    int rc = s->alg->transfer_leadership(s->nodes[from], to, err);
+    s->in_node--;
+    return rc;
+}
+
 /* The groups as JSON ("[[1,2],[3,4,5]]"), or 0 when they do not fit. */
 static int groups_json(char *buf, size_t cap, int ngroups, const int *const *groups, const int *counts)
 {

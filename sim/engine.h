@@ -233,6 +233,8 @@ int sim_clock_step(struct sim *s, int id, sim_time delta);
 int sim_clock_offset(struct sim *s, int id, sim_time offset);
 int sim_add_node(struct sim *s, struct error *err);  /* returns the new id, or -1 */
 int sim_remove_node(struct sim *s, int id, struct error *err);
+/* Ask the current leader to hand leadership to `to` (algorithms that support it). */
+int sim_transfer_leadership(struct sim *s, int to, struct error *err);
 void sim_partition(struct sim *s, int ngroups, const int *const *groups, const int *counts);
 void sim_block(struct sim *s, int src, int dst);
 void sim_heal(struct sim *s);

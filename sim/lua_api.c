@@ -1079,6 +1079,13 @@ static int c_remove_node(lua_State *L)
     return fault_result(L, sim_remove_node(S(L), id, &err), &err, "remove_node");
 }
 
+static int c_transfer_leadership(lua_State *L)
+{
+    struct error err;
+    int id = check_node_arg(L, 2);
+    return fault_result(L, sim_transfer_leadership(S(L), id, &err), &err, "transfer_leadership");
+}
+
 static int c_tostring(lua_State *L)
 {
     struct sim *s = S(L);
@@ -1676,6 +1683,7 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
         { "size", c_size }, { "node", c_node }, { "crash", c_crash }, { "restart", c_restart },
         { "pause", c_pause }, { "resume", c_resume }, { "clock", c_clock }, { "state", c_state },
         { "leader", c_leader }, { "add_node", c_add_node }, { "remove_node", c_remove_node },
+        { "transfer_leadership", c_transfer_leadership },
         { "up", c_up }, { NULL, NULL },
     };
     new_class(L, CLUSTER_MT, "cluster:", cluster_m, c_tostring);
