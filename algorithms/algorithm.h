@@ -69,6 +69,10 @@ struct algorithm {
     /* c:transfer_leadership(to), may be NULL: called on the node leader()
      * names; returns 0, or -1 with err filled when it refuses. */
     int  (*transfer_leadership)(struct node *leader, int to, struct error *err);
+    /* A sync begun with node_store_sync_begin completed (every ticket up to
+     * `ticket`). Algorithms that set it may run with a disk model
+     * (sim.cluster{disk =}); NULL: syncs are instant for them. */
+    void (*on_sync)(struct node *, uint64_t ticket);
 };
 
 const struct algorithm *algorithm_find(const char *name);

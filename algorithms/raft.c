@@ -264,6 +264,16 @@ struct pending_read {            /* ReadIndex (thesis §6.4) */
 };
 
 #define LEASE_RING 64
+#define SYNC_RING 64
+
+/* An answer waiting for the disk (send_durable). */
+struct outmsg {
+    uint64_t ticket;
+    int dst, type;
+    size_t len;
+    union { struct vote_req v; struct vote_reply vr; struct append_reply ar; } data;
+};
+struct len_at { uint64_t ticket, len; };
 
 struct raft_state {
     /* persistent on all servers (Figure 2), mirrored in the durable store */
@@ -293,6 +303,12 @@ struct raft_state {
     struct pending_read *reads;
     int nreads, capreads;
     int transfer_to;             /* §3.10: leadership being handed to this server (0: none) */
+    /* a disk that takes time (persist_sync) */
+    uint64_t sync_ticket;        /* the last sync asked for */
+    uint64_t durable;            /* log length known durable */
+    struct len_at len_at[SYNC_RING];   /* log length when ticket t was asked for */
+    struct outmsg *outbox;
+    int nout, capout;
     int timeout_now_sent;
     /* the state machine (§6.3 sessions inside) */
     struct kv kv;
@@ -425,8 +441,45 @@ static void persist_entry(struct node *n, uint64_t i)
     node_store_put(n, key, entry_at(st(n), i), sizeof(struct entry));
 }
 
-/* §5.1, Figure 2: "updated on stable storage before responding to RPCs". */
-static void persist_sync(struct node *n) { node_store_sync(n); }
+/* §5.1, Figure 2: "updated on stable storage before responding to RPCs".
+ * With a disk model (sim.cluster{disk =}) the sync takes time: answers wait
+ * in the outbox for it (send_durable), and a leader counts its own log
+ * towards a majority only as far as it is durable (thesis §10.2.1: the
+ * leader writes its log in parallel with replicating it). */
+static void persist_sync(struct node *n)
+{
+    struct raft_state *s = st(n);
+    s->sync_ticket = node_store_sync_begin(n);
+    s->len_at[s->sync_ticket % SYNC_RING] = (struct len_at){ s->sync_ticket, s->len };
+}
+
+/* The last index of this server's log that is on disk. */
+static uint64_t durable_len(struct node *n)
+{
+    const struct raft_state *s = st(n);
+    return node_store_synced(n, s->sync_ticket) ? s->len : s->durable;
+}
+
+/* Send once everything written so far is durable: now, without a disk model. */
+static void send_durable(struct node *n, int dst, int type, const void *payload, size_t len)
+{
+    struct raft_state *s = st(n);
+    assert(len <= sizeof s->outbox[0].data);
+    if (node_store_synced(n, s->sync_ticket)) {
+        node_send(n, dst, type, payload, len);
+        return;
+    }
+    if (s->nout == s->capout) {
+        s->capout = s->capout ? s->capout * 2 : 16;
+        s->outbox = rsm_xrealloc(s->outbox, (size_t)s->capout * sizeof *s->outbox);
+    }
+    struct outmsg *o = &s->outbox[s->nout++];
+    o->ticket = s->sync_ticket;
+    o->dst = dst;
+    o->type = type;
+    o->len = len;
+    memcpy(&o->data, payload, len);
+}
 
 static void log_reserve(struct raft_state *s, uint64_t want)
 {
@@ -474,6 +527,12 @@ static void log_truncate(struct node *n, uint64_t keep)
     o->term = s->term;
     s->len = keep;
     persist_len(n);
+    /* A sync asked for before now no longer covers what follows keep. */
+    for (int k = 0; k < SYNC_RING; k++)
+        if (s->len_at[k].len > keep)
+            s->len_at[k].len = keep;
+    if (s->durable > keep)
+        s->durable = keep;
 }
 
 static void restore(struct node *n)
@@ -632,7 +691,7 @@ static void become_leader(struct node *n)
     e.type = ENTRY_NOOP;
     log_append(n, &e);
     s->term_start = last_index(s);
-    s->match_index[node_id(n)] = last_index(s);
+    s->match_index[node_id(n)] = durable_len(n);
     persist_sync(n);
     g->appended++;
     node_timer(n, T_HEARTBEAT, prm(n)->heartbeat);
@@ -668,7 +727,7 @@ static void send_votes(struct node *n, int type, uint64_t term, int transfer)
     rv.last_log_term = last_term(s);
     for (int i = 1; i <= s->nn; i++)
         if (i != node_id(n))
-            node_send(n, i, type, &rv, sizeof rv);
+            send_durable(n, i, type, &rv, sizeof rv);   /* our vote for ourselves is on disk */
 }
 
 /* §5.2: "To begin an election, a follower increments its current term and
@@ -735,6 +794,7 @@ static void raft_state_free(struct node *n)
     free(s->heard);
     free(s->reads);
     free(s->buf);
+    free(s->outbox);
     kv_free(&s->kv);
 }
 
@@ -824,7 +884,7 @@ static void advance_commit(struct node *n)
     struct raft_state *s = st(n);
     if (s->role != LEADER)
         return;
-    s->match_index[node_id(n)] = last_index(s);
+    s->match_index[node_id(n)] = durable_len(n);
     for (int i = 1; i <= s->nn; i++)
         s->sorted[i - 1] = s->match_index[i];
     qsort(s->sorted, (size_t)s->nn, sizeof *s->sorted, cmp_desc);
@@ -912,7 +972,7 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
     if (ae->term < s->term) {
         rep.term = s->term;
         rep.prev_log_index = ae->prev_log_index;
-        node_send(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+        send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
         return;
     }
     /* §5.1 (newer term) and §5.2 (a candidate or pre-candidate that hears
@@ -932,7 +992,7 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
                 persist_sync(n);
             rep.success = 1;
             rep.match_index = s->base;
-            node_send(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+            send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
             return;
         }
         entries += skip;
@@ -959,7 +1019,7 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
             rep.conflict_index = i;
         }
         persist_sync(n);
-        node_send(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+        send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
         return;
     }
 
@@ -999,7 +1059,7 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
     }
     rep.success = 1;
     rep.match_index = index;
-    node_send(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+    send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
 }
 
 /* Thesis §6.4.1: once a majority acknowledged a round, no other server can
@@ -1209,7 +1269,7 @@ static void handle_request_vote(struct node *n, int src, const struct vote_req *
          * not update its term or grant its vote". */
         rep.term = s->term;
         note_vote(n, "vote", rv->candidate, rv->term, 0);
-        node_send(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
+        send_durable(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
         return;
     }
     if (rv->term > s->term)
@@ -1229,7 +1289,7 @@ static void handle_request_vote(struct node *n, int src, const struct vote_req *
     rep.term = s->term;
     rep.granted = granted;
     note_vote(n, "vote", rv->candidate, rv->term, granted);
-    node_send(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
+    send_durable(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
 }
 
 static void handle_pre_vote(struct node *n, int src, const struct vote_req *rv)
@@ -1247,7 +1307,7 @@ static void handle_pre_vote(struct node *n, int src, const struct vote_req *rv)
     rep.term = s->term;
     rep.granted = granted;
     note_vote(n, "prevote", rv->candidate, rv->term, granted);
-    node_send(n, src, MSG_PRE_VOTE_REPLY, &rep, sizeof rep);
+    send_durable(n, src, MSG_PRE_VOTE_REPLY, &rep, sizeof rep);
 }
 
 static void handle_vote_reply(struct node *n, int src, const struct vote_reply *r, int pre)
@@ -1402,6 +1462,25 @@ static void raft_on_request(struct node *n, const struct request *req)
 }
 
 /* ------------------------------------------------------------ dispatch */
+
+/* The disk finished every sync up to `ticket`: what waited for it leaves. */
+static void raft_on_sync(struct node *n, uint64_t ticket)
+{
+    struct raft_state *s = st(n);
+    const struct len_at *la = &s->len_at[ticket % SYNC_RING];
+    if (la->ticket == ticket && la->len > s->durable)
+        s->durable = la->len < s->len ? la->len : s->len;
+    int kept = 0;
+    for (int k = 0; k < s->nout; k++) {
+        struct outmsg *o = &s->outbox[k];
+        if (o->ticket <= ticket)
+            node_send(n, o->dst, o->type, &o->data, o->len);
+        else
+            s->outbox[kept++] = *o;
+    }
+    s->nout = kept;
+    advance_commit(n);           /* a leader's own entries may complete a majority */
+}
 
 static void raft_on_message(struct node *n, const struct message *m)
 {
@@ -2070,4 +2149,5 @@ const struct algorithm raft_algorithm = {
     .state_free = raft_state_free,
     .metrics = raft_metrics,
     .transfer_leadership = raft_transfer,
+    .on_sync = raft_on_sync,
 };

@@ -162,10 +162,15 @@ static struct node *node_new(struct sim *s, int id)
     n->clock.base_true = s->now;
     n->clock.base_local = s->now;
     rng_init(&n->rng, s->seed, RNG_NODE, (uint64_t)id);
+    rng_init(&n->disk_rng, s->seed, RNG_DISK, (uint64_t)id);
+    n->disk = s->disk;
+    n->has_disk = s->has_disk;
     n->state = xcalloc(1, s->alg->state_size);
     store_init(&n->store);
     return n;
 }
+
+static void sync_done(struct sim *s, struct node *n, struct event *e);
 
 static void call_start(struct sim *s, struct node *n)
 {
@@ -210,6 +215,11 @@ int sim_cluster(struct sim *s, const struct algorithm *alg, int nodes, struct co
                      bad, alg->name, known[0] ? known : "none");
         }
         free(params);     /* no half-built cluster: the script may try again */
+        return -1;
+    }
+    if (s->has_disk && !alg->on_sync) {
+        snprintf(err->msg, sizeof err->msg, "option 'disk': algorithm '%s' does not model disk latency", alg->name);
+        free(params);
         return -1;
     }
     s->alg = alg;
@@ -708,6 +718,17 @@ int sim_step(struct sim *s, sim_time until)
             keep = 1;
         }
         break;
+    case EV_SYNC: {
+        struct node *n = s->nodes[e->target];
+        assert(n && n->up);
+        if (n->paused) {
+            defer(n, e);
+            keep = 1;
+        } else {
+            sync_done(s, n, e);
+        }
+        break;
+    }
     case EV_RESUME: {
         struct error err;
         struct node *n = s->nodes[e->target];
@@ -791,6 +812,12 @@ static void cancel_all(struct sim *s, struct node *n, int trace_drops)
             release_event(s, e);
         }
     }
+    if (n->sync_ev && n->sync_ev->heap_idx != HEAP_DEFERRED) {   /* deferred: released below */
+        queue_remove(&s->q, n->sync_ev);
+        release_event(s, n->sync_ev);
+    }
+    n->sync_ev = NULL;
+    n->sync_req = n->sync_done = 0;
     struct event *e;
     while ((e = n->deferred_head)) {
         n->deferred_head = e->next;
@@ -1243,6 +1270,64 @@ const void *node_store_get(const struct node *n, const char *key, size_t *len)
 
 int node_store_del(struct node *n, const char *key) { return store_del(&n->store, key); }
 void node_store_sync(struct node *n) { store_sync(&n->store); }
+
+static void start_flush(struct sim *s, struct node *n)
+{
+    struct event *e = queue_alloc(&s->q);
+    e->kind = EV_SYNC;
+    e->target = n->id;
+    e->aux = (int64_t)n->sync_req;
+    n->sync_ev = e;
+    queue_push(&s->q, e, s->now + dist_sample(&n->disk, &n->disk_rng));
+}
+
+uint64_t node_store_sync_begin(struct node *n)
+{
+    struct sim *s = n->sim;
+    uint64_t t = ++n->sync_req;
+    if (!n->has_disk) {
+        store_sync(&n->store);
+        n->sync_done = t;
+    } else if (!n->sync_ev) {
+        start_flush(s, n);
+    }
+    return t;
+}
+
+int node_store_synced(const struct node *n, uint64_t ticket) { return ticket <= n->sync_done; }
+
+/* The flush of ticket e->aux is done: what was written is durable (writes
+ * that came during the flush too: the model errs on the durable side). */
+static void sync_done(struct sim *s, struct node *n, struct event *e)
+{
+    n->sync_ev = NULL;
+    store_sync(&n->store);
+    n->sync_done = (uint64_t)e->aux;
+    if (n->sync_req > n->sync_done)
+        start_flush(s, n);
+    s->in_node++;
+    s->alg->on_sync(n, n->sync_done);
+    s->in_node--;
+}
+
+int sim_disk(struct sim *s, int id, const struct dist *d, struct error *err)
+{
+    if (id && check_node(s, id, err))
+        return -1;
+    if (id == 0) {
+        s->disk = d ? *d : (struct dist){ 0 };
+        s->has_disk = d != NULL;
+        return 0;
+    }
+    if (d && !s->alg->on_sync) {
+        snprintf(err->msg, sizeof err->msg, "algorithm '%s' does not model disk latency", s->alg->name);
+        return -1;
+    }
+    struct node *n = s->nodes[id];
+    n->disk = d ? *d : (struct dist){ 0 };
+    n->has_disk = d != NULL;
+    return 0;
+}
 
 void node_reply(struct node *n, const struct request *req, const struct result *res)
 {

@@ -62,6 +62,13 @@ struct node {
     struct store store;
     uint64_t restarts;
     sim_time down_since;     /* true time of the last crash */
+    /* The disk (sim.cluster{disk =}, c:disk): a sync takes a drawn time.
+     * One flush at a time; writes that arrive meanwhile go in the next. */
+    struct dist disk;
+    int has_disk;
+    struct rng disk_rng;
+    struct event *sync_ev;   /* the flush in progress */
+    uint64_t sync_req, sync_done;   /* tickets asked for, completed (volatile) */
 };
 
 struct cluster { struct sim *sim; };
@@ -163,6 +170,8 @@ struct sim {
     int nnodes, nodes_cap;
     struct cluster cluster;
     int lose_unsynced;
+    struct dist disk;        /* sim.cluster{disk =}: the default for nodes */
+    int has_disk;
 
     struct msg *msg_free;
     struct msg **msg_blocks;
@@ -235,6 +244,8 @@ int sim_add_node(struct sim *s, struct error *err);  /* returns the new id, or -
 int sim_remove_node(struct sim *s, int id, struct error *err);
 /* Ask the current leader to hand leadership to `to` (algorithms that support it). */
 int sim_transfer_leadership(struct sim *s, int to, struct error *err);
+/* Node id's disk model (d NULL: syncs are instant again); id 0: every node. */
+int sim_disk(struct sim *s, int id, const struct dist *d, struct error *err);
 void sim_partition(struct sim *s, int ngroups, const int *const *groups, const int *counts);
 void sim_block(struct sim *s, int src, int dst);
 void sim_heal(struct sim *s);

@@ -629,21 +629,27 @@ static int dist_sample_l(lua_State *L)
     return 1;
 }
 
-static struct dist get_latency(lua_State *L, int idx, const char *fname)
+/* A distribution argument (`what` names it in errors: "latency", "disk"). */
+static struct dist get_dist(lua_State *L, int idx, const char *fname, const char *what)
 {
     /* a number means a constant */
     if (lua_isnumber(L, idx)) {
         double v = lua_tonumber(L, idx);
         if (!(v >= 0 && v <= MAX_MS))
-            luaL_error(L, "%s: latency must be from 0 to 1e12 ms", fname);
+            luaL_error(L, "%s: %s must be from 0 to 1e12 ms", fname, what);
         struct dist d = { DIST_CONST, v, 0 };
         return d;
     }
     struct dist *d = luaL_testudata(L, idx, DIST_MT);
     if (!d)
-        luaL_error(L, "%s: latency must be a distribution (sim.uniform(5, 15), ...) or a number of ms, got %s",
-                   fname, luaL_typename(L, idx));
+        luaL_error(L, "%s: %s must be a distribution (sim.uniform(5, 15), ...) or a number of ms, got %s",
+                   fname, what, luaL_typename(L, idx));
     return *d;
+}
+
+static struct dist get_latency(lua_State *L, int idx, const char *fname)
+{
+    return get_dist(L, idx, fname, "latency");
 }
 
 /* ------------------------------------------------------------ network */
@@ -849,7 +855,7 @@ static void read_config(lua_State *L, int idx, struct config *cfg)
 
 static int l_cluster(lua_State *L)
 {
-    static const char *const opts[] = { "algorithm", "nodes", "config", "lose_unsynced", NULL };
+    static const char *const opts[] = { "algorithm", "nodes", "config", "lose_unsynced", "disk", NULL };
     struct lua_ctx *cx = ctx_of(L);
     struct sim *s = cx->sim;
     if (cx->opts->help)
@@ -875,6 +881,13 @@ static int l_cluster(lua_State *L)
         return luaL_error(L, "sim.cluster: unknown algorithm '%s' (known: %s)", name, algorithm_names());
     int nodes = (int)opt_number(L, 1, "sim.cluster", "nodes", 3, 1, SIM_MAX_NODES);
     s->lose_unsynced = opt_bool(L, 1, "sim.cluster", "lose_unsynced", 0);
+    if (opt_field(L, 1, "disk")) {
+        /* Durable writes take a drawn time (the algorithm continues from on_sync). */
+        struct dist d = get_dist(L, -1, "sim.cluster", "disk");
+        lua_pop(L, 1);
+        struct error derr;
+        sim_disk(s, 0, &d, &derr);
+    }
     struct config *cfg = lua_newuserdatauv(L, sizeof *cfg, 0);   /* freed by its __gc if reading fails */
     config_init(cfg);
     luaL_setmetatable(L, CONFIG_MT);
@@ -1077,6 +1090,18 @@ static int c_remove_node(lua_State *L)
     struct error err;
     int id = check_node_arg(L, 2);
     return fault_result(L, sim_remove_node(S(L), id, &err), &err, "remove_node");
+}
+
+/* c:disk(i, dist): node i's syncs take a drawn time; c:disk(i, nil): instant again. */
+static int c_disk(lua_State *L)
+{
+    struct error err;
+    int id = check_node_arg(L, 2);
+    struct dist d;
+    int has = !lua_isnoneornil(L, 3);
+    if (has)
+        d = get_dist(L, 3, "disk", "disk");
+    return fault_result(L, sim_disk(S(L), id, has ? &d : NULL, &err), &err, "disk");
 }
 
 static int c_transfer_leadership(lua_State *L)
@@ -1683,7 +1708,7 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
         { "size", c_size }, { "node", c_node }, { "crash", c_crash }, { "restart", c_restart },
         { "pause", c_pause }, { "resume", c_resume }, { "clock", c_clock }, { "state", c_state },
         { "leader", c_leader }, { "add_node", c_add_node }, { "remove_node", c_remove_node },
-        { "transfer_leadership", c_transfer_leadership },
+        { "transfer_leadership", c_transfer_leadership }, { "disk", c_disk },
         { "up", c_up }, { NULL, NULL },
     };
     new_class(L, CLUSTER_MT, "cluster:", cluster_m, c_tostring);

@@ -116,6 +116,14 @@ int         node_store_put(struct node *n, const char *key, const void *data, si
 const void *node_store_get(const struct node *n, const char *key, size_t *len);
 int         node_store_del(struct node *n, const char *key);
 void        node_store_sync(struct node *n);
+/* Durable writes that take time (sim.cluster{disk = dist}, c:disk): begin a
+ * sync of everything written so far and get its ticket; the algorithm's
+ * on_sync(n, ticket) runs when the disk is done (a drawn delay later, one
+ * flush at a time, later writes joining the next flush). Without a disk
+ * model the sync is done before this returns, no callback follows, and
+ * node_store_synced(n, ticket) is already true. */
+uint64_t    node_store_sync_begin(struct node *n);
+int         node_store_synced(const struct node *n, uint64_t ticket);
 
 /* ---- clients ---- */
 void node_reply(struct node *n, const struct request *req, const struct result *res);

@@ -18,7 +18,8 @@ enum event_kind {
     EV_RESUME,       /* node `target` resumes from a pause */
     EV_CLIENT,       /* client `target`: aux says what (client.c) */
     EV_NEMESIS,      /* nemesis step (aux says which) */
-    EV_CANCELLED     /* cancelled while waiting in a paused node's deferred list */
+    EV_CANCELLED,    /* cancelled while waiting in a paused node's deferred list */
+    EV_SYNC          /* node `target`'s disk finished the sync with ticket `aux` */
 };
 
 #define HEAP_NONE     UINT32_MAX

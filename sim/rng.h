@@ -14,7 +14,7 @@ struct rng { uint64_t s[4]; };
 /* Well-known stream families; a stream is (family, index). */
 enum rng_family {
     RNG_NODE = 1, RNG_NET = 2, RNG_CLIENT = 3, RNG_NEMESIS = 4, RNG_SCRIPT = 5,
-    RNG_ALGO = 6, RNG_TOOL = 7
+    RNG_ALGO = 6, RNG_TOOL = 7, RNG_DISK = 8
 };
 
 uint64_t rng_splitmix64(uint64_t *state);

@@ -16,4 +16,10 @@ expect_exit 65 "read = 'log' with read_index = true" -- $R "$TMP/bad.lua"
 expect_err "option 'read_index' = true contradicts read = 'log'" "  ... says they contradict"
 expect_exit 0 "leadership transfer" -- $R scenarios/raft_transfer.lua
 expect_out "handed leadership to node [0-9] in [0-9.]+ ms" "  ... says how long it took"
+echo 'sim.cluster{ algorithm = "paxos", nodes = 3, disk = sim.uniform(2, 8) }' >"$TMP/bad.lua"
+expect_exit 65 "disk latency for an algorithm without on_sync" -- $R "$TMP/bad.lua"
+expect_err "option 'disk': algorithm 'paxos' does not model disk latency" "  ... says so"
+echo 'sim.cluster{ algorithm = "raft", nodes = 3, disk = "slow" }' >"$TMP/bad.lua"
+expect_exit 65 "disk = 'slow'" -- $R "$TMP/bad.lua"
+expect_err "sim.cluster: disk must be a distribution" "  ... asks for a distribution"
 done_testing
