@@ -1,6 +1,8 @@
 /* The replicated key-value state machine (see kv.h). */
 #include "algorithms/kv.h"
 
+#include "algorithms/machine.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,9 +93,6 @@ void kv_free(struct kv *kv)
     kv_table_free(&kv->table);
     free(kv->values);
     free(kv->present);
-    for (int i = 0; i < kv->nsessions; i++)
-        free(kv->sessions[i]);
-    free(kv->sessions);
     memset(kv, 0, sizeof *kv);
 }
 
@@ -154,61 +153,6 @@ int kv_exec(struct kv *kv, const struct request *cmd, struct result *out)
     return 0;
 }
 
-static struct kv_session *session(struct kv *kv, int client)
-{
-    if (client >= kv->nsessions) {
-        int n = client + 1;
-        kv->sessions = xrealloc(kv->sessions, (size_t)n * sizeof *kv->sessions);
-        memset(kv->sessions + kv->nsessions, 0, (size_t)(n - kv->nsessions) * sizeof *kv->sessions);
-        kv->nsessions = n;
-    }
-    if (!kv->sessions[client]) {
-        kv->sessions[client] = calloc(1, sizeof **kv->sessions);
-        if (!kv->sessions[client])
-            abort();
-    }
-    return kv->sessions[client];
-}
-
-int kv_apply(struct kv *kv, const struct request *cmd, struct result *out)
-{
-    kv->applied++;
-    if (cmd->client <= 0)                 /* not from a client session */
-        return kv_exec(kv, cmd, out);
-    struct kv_session *s = session(kv, cmd->client);
-    /* §6.3: a command whose (client, seq) was applied before answers with
-     * the result of the first application and changes nothing. */
-    for (int i = 0; i < s->count; i++)
-        if (s->ring[i].seq == cmd->seq) {
-            kv->duplicates++;
-            *out = s->ring[i].res;
-            return 0;
-        }
-    if (cmd->seq <= s->evicted_max) {
-        /* Older than the window: it may have been applied; applying it again
-         * could break exactly-once, so it is refused (deterministically, on
-         * every replica). */
-        kv->expired++;
-        memset(out, 0, sizeof *out);
-        out->status = RESULT_UNKNOWN;
-        snprintf(out->error, sizeof out->error, "session expired");
-        return 0;
-    }
-    int changed = kv_exec(kv, cmd, out);
-    struct kv_cached *c;
-    if (s->count < KV_SESSION_WINDOW) {
-        c = &s->ring[s->count++];
-    } else {
-        c = &s->ring[s->head];
-        s->head = (s->head + 1) % KV_SESSION_WINDOW;
-        if (c->seq > s->evicted_max)
-            s->evicted_max = c->seq;
-    }
-    c->seq = cmd->seq;
-    c->res = *out;
-    return changed;
-}
-
 uint64_t kv_result_digest(const struct result *r)
 {
     uint64_t h = KV_FNV_INIT;
@@ -220,3 +164,98 @@ uint64_t kv_result_digest(const struct result *r)
     h = kv_fnv(h, r->error, strnlen(r->error, REQ_STR));
     return h;
 }
+
+/* ------------------------------------------------ as a replicated machine */
+
+static void m_init(void *st) { kv_init(st); }
+static void m_free(void *st) { kv_free(st); }
+
+static int m_kind(const char *op)
+{
+    if (strcmp(op, "get") == 0)
+        return MACHINE_OP_READ;
+    if (strcmp(op, "put") == 0 || strcmp(op, "cas") == 0)
+        return MACHINE_OP_UPDATE;
+    return MACHINE_OP_UNKNOWN;
+}
+
+static int m_exec(void *st, const struct request *cmd, uint64_t index, struct result *out)
+{
+    (void)index;
+    return kv_exec(st, cmd, out);
+}
+
+static void m_query(const void *st, const struct request *cmd, struct result *out)
+{
+    out->status = RESULT_OK;
+    out->found = kv_read(st, cmd->key, out->value);
+}
+
+/* Present keys in slot order (insertion order, the same on every replica):
+ * count, then key and value, each as its C string with the terminator. */
+static void m_save(const void *st, struct machine_buf *b)
+{
+    const struct kv *kv = st;
+    uint32_t n = 0;
+    for (size_t i = 0; i < kv->table.len; i++)
+        n += i < kv->values_cap && kv->present[i];
+    machine_buf_put(b, &n, sizeof n);
+    for (size_t i = 0; i < kv->table.len; i++)
+        if (i < kv->values_cap && kv->present[i]) {
+            machine_buf_put(b, kv->table.keys[i], strnlen(kv->table.keys[i], REQ_STR - 1) + 1);
+            machine_buf_put(b, kv->values[i], strnlen(kv->values[i], REQ_STR - 1) + 1);
+        }
+}
+
+static void read_str(struct machine_reader *r, char out[REQ_STR])
+{
+    size_t k = 0;
+    for (;;) {
+        char c;
+        machine_read(r, &c, 1);
+        if (r->bad || !c)
+            break;
+        if (k == REQ_STR - 1) {
+            r->bad = 1;
+            break;
+        }
+        out[k++] = c;
+    }
+    out[k] = 0;
+}
+
+static void m_load(void *st, struct machine_reader *r)
+{
+    struct kv *kv = st;
+    uint32_t n;
+    machine_read(r, &n, sizeof n);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        char key[REQ_STR], value[REQ_STR];
+        read_str(r, key);
+        read_str(r, value);
+        if (r->bad)
+            return;
+        size_t slot = slot_for(kv, key);
+        memcpy(kv->values[slot], value, REQ_STR);
+        kv->present[slot] = 1;
+    }
+}
+
+static void m_inspect(const void *st, struct inspector *in)
+{
+    inspect_int(in, "keys", (int64_t)((const struct kv *)st)->table.len);
+}
+
+const struct machine_ops machine_kv = {
+    .name = "kv",
+    .ops = "get, put, cas",
+    .state_size = sizeof(struct kv),
+    .init = m_init,
+    .free = m_free,
+    .kind = m_kind,
+    .exec = m_exec,
+    .query = m_query,
+    .save = m_save,
+    .load = m_load,
+    .inspect = m_inspect,
+};

@@ -7,14 +7,8 @@
  *   cas(key, expect, value)  -> ok when the current value is `expect`
  *                               (a missing key never matches), else fail "cas mismatch"
  *
- * Sessions (Raft thesis §6.3): a command carries (client, seq); a retried
- * command keeps its seq, so a command that reaches the log twice is applied
- * once and the duplicate answers with the first result. Clients may have
- * several operations outstanding, so each session remembers the results of
- * its last KV_SESSION_WINDOW commands; a duplicate older than that window
- * cannot be told apart from a new command any more, and is answered with
- * RESULT_UNKNOWN "session expired" without being applied (§6.3: "the server
- * responds with an error when the session has expired").
+ * Client sessions (dedup) and snapshots are the replicated-machine layer's
+ * (machine.h); this file is the bare store, and `machine_kv` wraps it.
  *
  * Ownership: kv_init / kv_free; the struct owns its arrays. */
 #ifndef ALGORITHMS_KV_H
@@ -23,8 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sim/node.h"
-
-#define KV_SESSION_WINDOW 64
 
 /* A string -> slot table (open addressing, insertion-ordered slots), shared
  * by the state machine and by checkers that track per-key histories. */
@@ -40,33 +32,18 @@ void kv_table_free(struct kv_table *t);
 long kv_table_find(const struct kv_table *t, const char *key);   /* slot, or -1 */
 size_t kv_table_add(struct kv_table *t, const char *key);       /* slot (existing or new) */
 
-struct kv_cached { uint64_t seq; struct result res; };
-
-struct kv_session {
-    struct kv_cached ring[KV_SESSION_WINDOW];
-    int count, head;
-    uint64_t evicted_max;    /* highest seq pushed out of the window */
-};
-
 struct kv {
     struct kv_table table;
     char (*values)[REQ_STR];
     unsigned char *present;
     size_t values_cap;
-    struct kv_session **sessions;   /* by client id; NULL until the client's first command */
-    int nsessions;
-    uint64_t applied, duplicates, expired;
 };
 
 void kv_init(struct kv *kv);
 void kv_free(struct kv *kv);
 
-/* Apply one command (with session dedupe) and fill *out. Returns 1 when the
- * state changed (a put, or a cas that matched), 0 otherwise. */
-int kv_apply(struct kv *kv, const struct request *cmd, struct result *out);
-
-/* Apply one command with no session bookkeeping (a read served outside the
- * log, or a checker's reference). */
+/* Execute one command and fill *out. Returns 1 when the state changed (a
+ * put, or a cas that matched), 0 otherwise. */
 int kv_exec(struct kv *kv, const struct request *cmd, struct result *out);
 
 /* Local read of the current state: 1 and the value when present, else 0. */

@@ -82,8 +82,15 @@ static int paxos_configure(struct config *c, void *params, struct error *err)
         config_range_ms(c, "election_timeout", 150, 300, p->election, err) ||
         config_ms(c, "heartbeat", 50, 0.001, 1e9, &p->heartbeat, err) ||
         config_bool(c, "backoff", 1, &p->backoff, err) ||
-        config_int(c, "max_batch", 64, 1, 100000, &batch, err))
+        config_int(c, "max_batch", 64, 1, 100000, &batch, err) ||
+        config_choice(c, "machine", machine_names, 0, &p->machine, err))
         return -1;
+    if (p->mode == MODE_SINGLE && p->machine != 0) {
+        snprintf(err->msg, sizeof err->msg,
+                 "option 'machine': single-decree mode chooses one put, so it runs the kv machine only (got '%s')",
+                 machine_names[p->machine]);
+        return -1;
+    }
     if (config_nodes(c) > PAXOS_MAX_NODES) {
         snprintf(err->msg, sizeof err->msg,
                  "paxos supports at most %d nodes (got %d): acknowledgement sets are 64-bit masks",
@@ -144,7 +151,7 @@ struct paxos_state {
     uint64_t promises;           /* mask of promises for our ballot */
     uint64_t *peer_chosen;       /* [1..nn] leader: each peer's commit point as it reported */
     int preempts;                /* preemptions in a row (the back-off exponent) */
-    struct kv kv;
+    struct machine m;            /* the replicated state machine (config.machine) */
     /* single mode */
     int has_own;
     struct value own;            /* the value this proposer wants chosen */
@@ -469,7 +476,7 @@ static void apply_chosen(struct node *n)
         struct result res;
         memset(&res, 0, sizeof res);
         if (sl->val.type == V_CMD)
-            kv_apply(&s->kv, &sl->val.cmd, &res);
+            machine_apply(&s->m, &sl->val.cmd, i, &res);
         note_slot(n, "apply", i, &sl->val);
         struct pobs *o = paxos_observe(n, PO_APPLY);
         o->slot = i;
@@ -1023,7 +1030,7 @@ static void single_request(struct node *n, const struct request *req)
         memset(&res, 0, sizeof res);
         res.status = RESULT_OK;
         if (is_get) {
-            res.found = kv_read(&s->kv, req->key, res.value);
+            machine_query(&s->m, req, &res);
         } else if (!(c->type == V_CMD && c->cmd.client == req->client && c->cmd.seq == req->seq)) {
             res.status = RESULT_FAIL;
             snprintf(res.error, sizeof res.error, "another value was chosen");
@@ -1093,7 +1100,7 @@ static void paxos_state_free(struct node *n)
     free(s->slots);
     free(s->peer_chosen);
     free(s->buf);
-    kv_free(&s->kv);
+    machine_free(&s->m);
 }
 
 static void paxos_start(struct node *n)
@@ -1101,7 +1108,7 @@ static void paxos_start(struct node *n)
     struct paxos_state *s = st(n);
     s->nn = node_count(n);
     s->peer_chosen = rsm_xcalloc((size_t)s->nn + 1, sizeof *s->peer_chosen);
-    kv_init(&s->kv);
+    machine_init(&s->m, machine_by_index(prm(n)->machine));
     /* Lamport §2.2: an acceptor remembers its promise and what it accepted
      * across a restart; the rest (roles, proposals, counts) starts afresh. */
     restore(n);
@@ -1281,7 +1288,7 @@ static void paxos_inspect(const struct node *n, struct inspector *in)
     inspect_int(in, "chosen_upto", (int64_t)s->chosen_upto);
     inspect_int(in, "applied", (int64_t)s->applied);
     inspect_int(in, "slots", (int64_t)s->top);
-    inspect_int(in, "keys", (int64_t)s->kv.table.len);
+    machine_inspect(&s->m, in);
     if (((const struct paxos_params *)node_params(n))->mode == MODE_SINGLE) {
         /* The decree: "client:seq key=value" once learned, "" before. */
         char v[160] = "";

@@ -87,7 +87,7 @@ void paxos_ghost_init(void *ghost, const void *params, int nodes)
     g->mode = p->mode;
     g->max_promise = rsm_xcalloc((size_t)nodes + 1, sizeof *g->max_promise);
     g->last_applied = rsm_xcalloc((size_t)nodes + 1, sizeof *g->last_applied);
-    kv_init(&g->ref);
+    machine_init(&g->ref, machine_by_index(((const struct paxos_params *)params)->machine));
 }
 
 void paxos_ghost_free(void *ghost)
@@ -99,7 +99,7 @@ void paxos_ghost_free(void *ghost)
     free(g->max_promise);
     free(g->last_applied);
     free(g->proposed);
-    kv_free(&g->ref);
+    machine_free(&g->ref);
 }
 
 static struct pgslot *gslot(struct paxos_ghost *g, uint64_t i)
@@ -301,7 +301,7 @@ static int check_one(struct paxos_ghost *g, const struct pobs *o, struct violati
         struct result res;
         memset(&res, 0, sizeof res);
         if (o->v.type == V_CMD)
-            kv_apply(&g->ref, &o->v.cmd, &res);
+            machine_apply(&g->ref, &o->v.cmd, o->slot, &res);
         gs->result = kv_result_digest(&res);
         return 0;
     }

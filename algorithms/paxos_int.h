@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "algorithms/algorithm.h"
 #include "algorithms/kv.h"
+#include "algorithms/machine.h"
 
 /* A ballot is (round, node), totally ordered by round then node, packed so
  * that integer comparison is ballot comparison. 0 is "no ballot". */
@@ -34,6 +35,7 @@ struct paxos_params {
     sim_time heartbeat;
     int backoff;
     int max_batch;
+    int machine;                 /* index into machine_names */
     int bug_ignore_accepted_value, bug_accept_lower_ballot, bug_no_persist_promise,
         bug_learn_without_quorum;
 };
@@ -79,7 +81,7 @@ struct paxos_ghost {
     uint64_t *proposed;          /* open-addressing set of client command digests */
     size_t nproposed, capproposed;
     uint64_t chosen_hw, applied_hw;
-    struct kv ref;               /* reference state machine, applied in slot order */
+    struct machine ref;          /* reference state machine, applied in slot order */
     /* metrics */
     uint64_t phase1, leaders, preemptions, max_round, noops, redirects, nacks, chosen_slots;
 };

@@ -46,6 +46,7 @@
 
 #include "algorithms/algorithm.h"
 #include "algorithms/kv.h"
+#include "algorithms/machine.h"
 #include "algorithms/rsm.h"
 
 enum role { FOLLOWER = 0, PRECANDIDATE, CANDIDATE, LEADER };
@@ -75,6 +76,7 @@ struct raft_params {
     double drift_bound;          /* lease reads: the assumed bound on clock drift */
     sim_time lease;              /* election_timeout_min / (1 + drift_bound), local time */
     int max_batch;               /* entries per AppendEntries */
+    int machine;                 /* index into machine_names */
     /* seeded bugs */
     int bug_commit_previous_term, bug_no_persist_vote, bug_vote_without_log_check,
         bug_stale_leader_read, bug_truncate_on_every_append;
@@ -108,7 +110,8 @@ static int raft_configure(struct config *c, void *params, struct error *err)
         config_bool(c, "read_index", 0, &p->read_index, err) ||
         config_choice(c, "read", read_names, p->read_index ? READ_INDEX : READ_LOG, &p->read_mode, err) ||
         config_double(c, "drift_bound", 0.01, 0, 10, &p->drift_bound, err) ||
-        config_int(c, "max_batch", 64, 1, 100000, &batch, err))
+        config_int(c, "max_batch", 64, 1, 100000, &batch, err) ||
+        config_choice(c, "machine", machine_names, 0, &p->machine, err))
         return -1;
     if (p->read_index && p->read_mode != READ_INDEX) {
         snprintf(err->msg, sizeof err->msg, "option 'read_index' = true contradicts read = '%s' (read_index is the old name of read = 'index')",
@@ -225,7 +228,7 @@ struct raft_ghost {
     uint64_t *held;              /* [node]: highest committed index it committed */
     struct lm_slot *lm;          /* (index, term) -> chain */
     size_t caplm, nlm;
-    struct kv ref;               /* reference state machine, applied in commit order */
+    struct machine ref;          /* reference state machine, applied in commit order */
     struct kv_table keys;
     struct vlist *versions;
     size_t capversions;
@@ -311,7 +314,7 @@ struct raft_state {
     int nout, capout;
     int timeout_now_sent;
     /* the state machine (§6.3 sessions inside) */
-    struct kv kv;
+    struct machine m;            /* the replicated state machine (config.machine) */
     /* scratch for outgoing AppendEntries: sized once, no malloc per message */
     unsigned char *buf;
     size_t bufcap;
@@ -795,7 +798,7 @@ static void raft_state_free(struct node *n)
     free(s->reads);
     free(s->buf);
     free(s->outbox);
-    kv_free(&s->kv);
+    machine_free(&s->m);
 }
 
 static void raft_start(struct node *n)
@@ -814,7 +817,7 @@ static void raft_start(struct node *n)
     s->sorted = rsm_xcalloc(slots, sizeof(uint64_t));
     s->bufcap = sizeof(struct append_req) + (size_t)p->max_batch * sizeof(struct entry);
     s->buf = rsm_xcalloc(1, s->bufcap);
-    kv_init(&s->kv);
+    machine_init(&s->m, machine_by_index(prm(n)->machine));
     s->leader_contact = INT64_MIN / 2;
     /* §5.1: a server starts (and restarts) as a follower, with the durable
      * currentTerm, votedFor and log; commitIndex and lastApplied start at 0. */
@@ -838,7 +841,7 @@ static void apply_committed(struct node *n)
         struct result res;
         memset(&res, 0, sizeof res);
         if (e->type == ENTRY_CMD)
-            kv_apply(&s->kv, &e->cmd, &res);
+            machine_apply(&s->m, &e->cmd, i, &res);
         note_index(n, "apply", i, e->term);
         struct obs *o = observe(n, OB_APPLY);
         o->index = i;
@@ -1344,9 +1347,7 @@ static void answer_read(struct node *n, const struct request *req)
 {
     struct raft_state *s = st(n);
     struct result res;
-    memset(&res, 0, sizeof res);
-    res.status = RESULT_OK;
-    res.found = kv_read(&s->kv, req->key, res.value);
+    machine_query(&s->m, req, &res);
     reply_client(n, req, &res, 0, s->last_applied);
 }
 
@@ -1398,12 +1399,13 @@ static void raft_on_request(struct node *n, const struct request *req)
 {
     struct raft_state *s = st(n);
     const struct raft_params *p = prm(n);
-    int is_get = strcmp(req->op, "get") == 0;
-    if (!is_get && strcmp(req->op, "put") != 0 && strcmp(req->op, "cas") != 0) {
+    int kind = machine_kind(&s->m, req->op);
+    int is_get = kind == MACHINE_OP_READ;
+    if (kind == MACHINE_OP_UNKNOWN) {
         struct result res;
         memset(&res, 0, sizeof res);
         res.status = RESULT_FAIL;
-        snprintf(res.error, sizeof res.error, "unknown op");
+        snprintf(res.error, sizeof res.error, "unknown op (%s: %s)", s->m.ops->name, s->m.ops->ops);
         node_reply(n, req, &res);
         return;
     }
@@ -1623,9 +1625,7 @@ static void raft_inspect(const struct node *n, struct inspector *in)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%" PRIu64,
                                 i > from + 1 || from ? "," : "", entry_at(s, i)->term);
     inspect_str(in, "log_terms", buf);
-    /* The state machine's view of a few keys is read with c:state(i).kv_<key>
-     * elsewhere; here, how many keys it holds. */
-    inspect_int(in, "keys", (int64_t)s->kv.table.len);
+    machine_inspect(&s->m, in);
 }
 
 static void raft_describe(int type, const void *payload, size_t len, struct record *args)
@@ -1727,7 +1727,7 @@ static void ghost_init(void *ghost, const void *params, int nodes)
     struct raft_ghost *g = ghost;
     g->nodes = nodes;
     g->held = rsm_xcalloc((size_t)nodes + 1, sizeof *g->held);
-    kv_init(&g->ref);
+    machine_init(&g->ref, machine_by_index(((const struct raft_params *)params)->machine));
     kv_table_init(&g->keys);
 }
 
@@ -1739,7 +1739,7 @@ static void ghost_free(void *ghost)
     free(g->terms);
     free(g->idx);
     free(g->lm);
-    kv_free(&g->ref);
+    machine_free(&g->ref);
     for (size_t i = 0; i < g->keys.len; i++)
         free(g->versions[i].v);
     free(g->versions);
@@ -1840,7 +1840,7 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
 {
     struct result res;
     memset(&res, 0, sizeof res);
-    if (e->type == ENTRY_CMD && kv_apply(&g->ref, &e->cmd, &res)) {
+    if (e->type == ENTRY_CMD && machine_apply(&g->ref, &e->cmd, index, &res)) {
         size_t k = kv_table_add(&g->keys, e->cmd.key);
         if (g->keys.len > g->capversions) {
             size_t cap = g->keys.cap;
