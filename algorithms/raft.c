@@ -44,43 +44,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algorithms/algorithm.h"
-#include "algorithms/kv.h"
-#include "algorithms/machine.h"
-#include "algorithms/rsm.h"
+#include "algorithms/raft_int.h"
 
-enum role { FOLLOWER = 0, PRECANDIDATE, CANDIDATE, LEADER };
 static const char *const role_names[] = { "follower", "precandidate", "candidate", "leader" };
-
-enum {
-    MSG_REQUEST_VOTE = 0, MSG_REQUEST_VOTE_REPLY, MSG_PRE_VOTE, MSG_PRE_VOTE_REPLY,
-    MSG_APPEND_ENTRIES, MSG_APPEND_ENTRIES_REPLY, MSG_TIMEOUT_NOW, MSG_COUNT
-};
 static const char *const raft_msg_names[] = {
     "RequestVote", "RequestVoteReply", "PreVote", "PreVoteReply",
     "AppendEntries", "AppendEntriesReply", "TimeoutNow",
 };
-
-enum { T_ELECTION = 0, T_HEARTBEAT = 1, T_QUORUM = 2, T_TRANSFER = 3 };
-enum { ENTRY_NOOP = 0, ENTRY_CMD = 1 };
-enum { READ_LOG = 0, READ_INDEX, READ_LEASE };
 static const char *const read_names[] = { "log", "index", "lease", NULL };
-
-/* ------------------------------------------------------------ options */
-
-struct raft_params {
-    sim_time election[2];        /* election timeout range, local time */
-    sim_time heartbeat;
-    int prevote, check_quorum, fast_backoff, read_index;
-    int read_mode;               /* READ_LOG, READ_INDEX or READ_LEASE */
-    double drift_bound;          /* lease reads: the assumed bound on clock drift */
-    sim_time lease;              /* election_timeout_min / (1 + drift_bound), local time */
-    int max_batch;               /* entries per AppendEntries */
-    int machine;                 /* index into machine_names */
-    /* seeded bugs */
-    int bug_commit_previous_term, bug_no_persist_vote, bug_vote_without_log_check,
-        bug_stale_leader_read, bug_truncate_on_every_append;
-};
 
 static const struct bug_def raft_bugs[] = {
     { "raft.commit_previous_term",
@@ -95,8 +66,6 @@ static const struct bug_def raft_bugs[] = {
       "a follower truncates after prevLogIndex on every AppendEntries: a reordered old one erases committed entries (§5.3)", NULL, 0 },
     { NULL, NULL, NULL, 0 },
 };
-
-#define RAFT_MAX_NODES 1000
 
 static int raft_configure(struct config *c, void *params, struct error *err)
 {
@@ -140,107 +109,17 @@ static int raft_configure(struct config *c, void *params, struct error *err)
     return 0;
 }
 
-/* ------------------------------------------------------ log and messages */
+/* Node code that reads outside its own log is a bug in this file: say where,
+ * rather than read past the array. */
+_Noreturn void raft_log_bounds(const struct raft_state *s, uint64_t i, const char *what)
+{
+    fprintf(stderr, "raft: node %d (term %" PRIu64 ") reads %s at index %" PRIu64
+            " outside its log (entries %" PRIu64 "..%" PRIu64 ")\n",
+            s->self, s->term, what, i, s->base + 1, s->len);
+    abort();
+}
 
-/* A log entry, as stored and as sent. A client command keeps the request it
- * came from (with the attempt id the leader answers). */
-struct entry {
-    uint64_t term;
-    int32_t type;                /* ENTRY_NOOP or ENTRY_CMD */
-    int32_t pad;
-    struct request cmd;
-};
-
-struct vote_req {                /* RequestVote and PreVote (Figure 2; thesis §9.6) */
-    uint64_t term;               /* PreVote: the term the sender would campaign in */
-    uint64_t last_log_index, last_log_term;
-    int32_t candidate;
-    int32_t transfer;            /* §3.10: sent after TimeoutNow; voters do not ignore it (§4.2.3) */
-};
-
-struct timeout_now { uint64_t term; };   /* §3.10: start an election now */
-
-struct vote_reply {
-    uint64_t term;               /* the voter's current term */
-    uint64_t vote_term;          /* the term the vote is for (matches the request) */
-    int32_t granted, pad;
-};
-
-struct append_req {              /* AppendEntries (Figure 2); entries follow */
-    uint64_t term, prev_log_index, prev_log_term, leader_commit;
-    uint64_t round;              /* heartbeat round, echoed back (ReadIndex, §6.4) */
-    int32_t leader;
-    uint32_t n_entries;
-};
-
-struct append_reply {
-    uint64_t term;
-    uint64_t req_term;           /* the term of the AppendEntries answered: a
-                                  * reply counts for the leader only in that term */
-    uint64_t match_index;        /* success: last index known to match */
-    uint64_t prev_log_index;     /* failure: the prevLogIndex that did not match */
-    uint64_t conflict_index, conflict_term;   /* failure: back-off hints (§5.3) */
-    uint64_t round;
-    int32_t success, pad;
-};
-
-/* ------------------------------------------------------------ the ghost */
-
-enum obs_kind { OB_LEADER, OB_CANDIDATE, OB_WRITE, OB_TRUNCATE, OB_COMMIT, OB_APPLY, OB_REPLY, OB_READ };
-
-struct obs {                     /* one observation a node made, for check() */
-    enum obs_kind kind;
-    int node, flag;
-    uint64_t index, term, chain, aux;
-    struct entry e;              /* OB_APPLY: the entry */
-    struct request req;          /* OB_REPLY, OB_READ */
-    struct result res;           /* OB_REPLY */
-};
-
-struct gindex {                  /* what the checker knows of one log index */
-    uint64_t chain;              /* committed entry (with its whole prefix), 0 if none */
-    uint64_t term;               /* its term */
-    uint64_t commit_term;        /* term of the node that first marked it committed */
-    int committed_by, applied_by;
-    uint64_t applied_chain;
-    uint64_t result;             /* digest of the reference state machine's result */
-};
-
-struct lm_slot { uint64_t index, term, chain; int node, used; };
-
-struct version { uint64_t index; char value[REQ_STR]; };
-struct vlist { struct version *v; size_t len, cap; };
-
-struct gterm { int leader; unsigned char campaigned; };
-
-#define GREADS 4096
-struct gread { uint64_t req_id, commit_at_recv; };
-
-struct raft_ghost {
-    int nodes;
-    struct obs *q;               /* observations since the last check */
-    size_t nq, capq;
-    struct gterm *terms;
-    size_t nterms;
-    struct gindex *idx;          /* [index], index 0 unused */
-    size_t capidx;
-    uint64_t commit_hw, applied_hw;
-    uint64_t *held;              /* [node]: highest committed index it committed */
-    struct lm_slot *lm;          /* (index, term) -> chain */
-    size_t caplm, nlm;
-    struct machine ref;          /* reference state machine, applied in commit order */
-    struct kv_table keys;
-    struct vlist *versions;
-    size_t capversions;
-    struct gread reads[GREADS];
-    /* metrics */
-    uint64_t elections, prevotes, leaders, stepdowns, quorum_stepdowns, truncated,
-             redirects, log_reads, index_reads, local_reads, lease_reads, max_term, appended;
-};
-
-#define OBS_BATCH 1024
-
-static struct obs *observe(struct node *n, enum obs_kind kind)
+struct obs *raft_observe(struct node *n, enum obs_kind kind)
 {
     struct raft_ghost *g = node_ghost(n);
     if (g->nq == g->capq) {
@@ -255,133 +134,6 @@ static struct obs *observe(struct node *n, enum obs_kind kind)
     o->flag = 0;
     o->index = o->term = o->chain = o->aux = 0;
     return o;
-}
-
-/* ------------------------------------------------------- volatile state */
-
-struct pending_read {            /* ReadIndex (thesis §6.4) */
-    struct request req;
-    uint64_t read_index;         /* 0 until the leader has committed in its term */
-    uint64_t round;
-    int confirmed;
-};
-
-#define LEASE_RING 64
-#define SYNC_RING 64
-
-/* An answer waiting for the disk (send_durable). */
-struct outmsg {
-    uint64_t ticket;
-    int dst, type;
-    size_t len;
-    union { struct vote_req v; struct vote_reply vr; struct append_reply ar; } data;
-};
-struct len_at { uint64_t ticket, len; };
-
-struct raft_state {
-    /* persistent on all servers (Figure 2), mirrored in the durable store */
-    uint64_t term;
-    int voted_for;
-    struct entry *log;           /* log[k] is index base + 1 + k */
-    uint64_t *chain;             /* checker: hash of entry i and all before it */
-    uint64_t len, cap;           /* len: the last log index (not a count) */
-    /* thesis ch. 5: the snapshot replaces every entry up to base */
-    uint64_t base, snap_term, snap_chain;
-    int self;                    /* node id, for assertion messages */
-    /* volatile on all servers */
-    enum role role;
-    int leader;                  /* who we believe leads our term (0: unknown) */
-    uint64_t commit_index, last_applied;
-    sim_time leader_contact;     /* local time we last heard from a current leader */
-    int nn;                      /* cluster size */
-    unsigned char *votes;        /* [1..nn] granted to us in the current (pre)election */
-    uint64_t vote_term;          /* the term those votes are for */
-    /* volatile on leaders, reinitialised after election (Figure 2) */
-    uint64_t *next_index, *match_index, *acked_round, *sorted;
-    unsigned char *inflight, *heard;
-    uint64_t round;              /* heartbeat round (ReadIndex, leases) */
-    sim_time round_sent[LEASE_RING];  /* lease reads: local time round r was sent, at r % LEASE_RING */
-    sim_time lease_until;        /* lease reads: local time the lease ends (§6.4.1) */
-    uint64_t term_start;         /* index of this leader's no-op */
-    struct pending_read *reads;
-    int nreads, capreads;
-    int transfer_to;             /* §3.10: leadership being handed to this server (0: none) */
-    /* a disk that takes time (persist_sync) */
-    uint64_t sync_ticket;        /* the last sync asked for */
-    uint64_t durable;            /* log length known durable */
-    struct len_at len_at[SYNC_RING];   /* log length when ticket t was asked for */
-    struct outmsg *outbox;
-    int nout, capout;
-    int timeout_now_sent;
-    /* the state machine (§6.3 sessions inside) */
-    struct machine m;            /* the replicated state machine (config.machine) */
-    /* scratch for outgoing AppendEntries: sized once, no malloc per message */
-    unsigned char *buf;
-    size_t bufcap;
-};
-
-static struct raft_state *st(struct node *n) { return node_state(n); }
-static const struct raft_params *prm(const struct node *n) { return node_params(n); }
-
-static uint64_t last_index(const struct raft_state *s) { return s->len; }
-
-/* Node code that reads outside its own log is a bug in this file: say where,
- * rather than read past the array. */
-static void log_bounds(const struct raft_state *s, uint64_t i, const char *what)
-{
-    fprintf(stderr, "raft: node %d (term %" PRIu64 ") reads %s at index %" PRIu64
-            " outside its log (entries %" PRIu64 "..%" PRIu64 ")\n",
-            s->self, s->term, what, i, s->base + 1, s->len);
-    abort();
-}
-
-static struct entry *entry_at(const struct raft_state *s, uint64_t i)
-{
-    if (i <= s->base || i > s->len)
-        log_bounds(s, i, "an entry");
-    return &s->log[i - s->base - 1];
-}
-
-/* The chain hash of index i (0 for index 0), including the snapshot's last entry. */
-static uint64_t chain_at(const struct raft_state *s, uint64_t i)
-{
-    if (i == s->base)
-        return s->snap_chain;
-    if (i < s->base || i > s->len)
-        log_bounds(s, i, "a chain hash");
-    return s->chain[i - s->base - 1];
-}
-
-/* The term of index i: 0 past the end (and for index 0), the snapshot's term
- * at its last index. Below that the term is gone (thesis §5.1), and asking
- * for it is a bug. */
-static uint64_t term_at(const struct raft_state *s, uint64_t i)
-{
-    if (i > s->len)
-        return 0;
-    if (i == s->base)
-        return s->snap_term;
-    return entry_at(s, i)->term;
-}
-static uint64_t last_term(const struct raft_state *s) { return term_at(s, s->len); }
-static int majority(const struct raft_state *s) { return s->nn / 2 + 1; }
-
-static uint64_t entry_digest(const struct entry *e)
-{
-    uint64_t h = KV_FNV_INIT;
-    h = kv_fnv(h, &e->term, sizeof e->term);
-    h = kv_fnv(h, &e->type, sizeof e->type);
-    if (e->type == ENTRY_CMD)
-        h = rsm_request_digest(h, &e->cmd, 1);
-    return h;
-}
-
-static uint64_t chain_of(uint64_t prev, const struct entry *e)
-{
-    uint64_t d = entry_digest(e);
-    uint64_t h = kv_fnv(KV_FNV_INIT, &prev, sizeof prev);
-    h = kv_fnv(h, &d, sizeof d);
-    return h ? h : 1;            /* 0 means "no entry" to the checker */
 }
 
 /* ------------------------------------------------------------ notes */
@@ -507,7 +259,7 @@ static void log_append(struct node *n, const struct entry *e)
     s->chain[i - s->base - 1] = chain_of(prev, e);
     persist_entry(n, i);
     persist_len(n);
-    struct obs *o = observe(n, OB_WRITE);
+    struct obs *o = raft_observe(n, OB_WRITE);
     o->index = i;
     o->term = e->term;
     o->chain = chain_at(s, i);
@@ -520,10 +272,10 @@ static void log_truncate(struct node *n, uint64_t keep)
     if (keep >= s->len)
         return;
     if (keep < s->base)
-        log_bounds(s, keep, "a truncation point");   /* the snapshot is committed */
+        raft_log_bounds(s, keep, "a truncation point");   /* the snapshot is committed */
     struct raft_ghost *g = node_ghost(n);
     g->truncated += s->len - keep;
-    struct obs *o = observe(n, OB_TRUNCATE);
+    struct obs *o = raft_observe(n, OB_TRUNCATE);
     o->index = keep;
     o->aux = s->len;
     o->flag = s->role == LEADER;
@@ -581,7 +333,7 @@ static void reply_client(struct node *n, const struct request *req, const struct
                          uint64_t index, uint64_t applied_at)
 {
     if (res->status == RESULT_OK || res->status == RESULT_FAIL) {
-        struct obs *o = observe(n, OB_REPLY);
+        struct obs *o = raft_observe(n, OB_REPLY);
         o->index = index;        /* the log entry answered, or 0 for a read outside the log */
         o->aux = applied_at;     /* the state the answer was read from */
         o->req = *req;
@@ -672,7 +424,7 @@ static void become_leader(struct node *n)
     node_cancel(n, T_ELECTION);
     note_role(n);
     g->leaders++;
-    struct obs *o = observe(n, OB_LEADER);
+    struct obs *o = raft_observe(n, OB_LEADER);
     o->term = s->term;
     for (int i = 1; i <= s->nn; i++) {
         s->next_index[i] = last_index(s) + 1;
@@ -751,7 +503,7 @@ static void start_election(struct node *n, int transfer)
     g->elections++;
     if (s->term > g->max_term)
         g->max_term = s->term;
-    struct obs *o = observe(n, OB_CANDIDATE);
+    struct obs *o = raft_observe(n, OB_CANDIDATE);
     o->term = s->term;
     memset(s->votes, 0, (size_t)s->nn + 1);
     s->votes[node_id(n)] = 1;
@@ -843,7 +595,7 @@ static void apply_committed(struct node *n)
         if (e->type == ENTRY_CMD)
             machine_apply(&s->m, &e->cmd, i, &res);
         note_index(n, "apply", i, e->term);
-        struct obs *o = observe(n, OB_APPLY);
+        struct obs *o = raft_observe(n, OB_APPLY);
         o->index = i;
         o->term = e->term;
         o->chain = chain_at(s, i);
@@ -863,7 +615,7 @@ static void commit_to(struct node *n, uint64_t upto)
     for (uint64_t i = s->commit_index + 1; i <= upto; i++)
         note_index(n, "commit", i, term_at(s, i));
     s->commit_index = upto;
-    struct obs *o = observe(n, OB_COMMIT);
+    struct obs *o = raft_observe(n, OB_COMMIT);
     o->index = upto;
     o->term = term_at(s, upto);
     o->chain = chain_at(s, upto);
@@ -1429,7 +1181,7 @@ static void raft_on_request(struct node *n, const struct request *req)
     }
     struct raft_ghost *g = node_ghost(n);
     if (is_get && (p->read_mode != READ_LOG || p->bug_stale_leader_read)) {
-        struct obs *o = observe(n, OB_READ);
+        struct obs *o = raft_observe(n, OB_READ);
         o->req = *req;
         if (p->read_mode == READ_LEASE && leader_ready(s) && node_now(n) < s->lease_until) {
             /* §6.4.1: within the lease no other leader can exist. */
@@ -1719,412 +1471,6 @@ static int raft_leader(const struct cluster *c)
     return best;
 }
 
-/* ============================================================ checker */
-
-static void ghost_init(void *ghost, const void *params, int nodes)
-{
-    (void)params;
-    struct raft_ghost *g = ghost;
-    g->nodes = nodes;
-    g->held = rsm_xcalloc((size_t)nodes + 1, sizeof *g->held);
-    machine_init(&g->ref, machine_by_index(((const struct raft_params *)params)->machine));
-    kv_table_init(&g->keys);
-}
-
-static void ghost_free(void *ghost)
-{
-    struct raft_ghost *g = ghost;
-    free(g->q);
-    free(g->held);
-    free(g->terms);
-    free(g->idx);
-    free(g->lm);
-    machine_free(&g->ref);
-    for (size_t i = 0; i < g->keys.len; i++)
-        free(g->versions[i].v);
-    free(g->versions);
-    kv_table_free(&g->keys);
-}
-
-/* Grow *arr (of *cap elements of size elem, zero-filled) by doubling from
- * first until index i fits. */
-static void grow_zeroed(void **arr, size_t *cap, uint64_t i, size_t elem, size_t first)
-{
-    if (i < *cap)
-        return;
-    size_t n = *cap ? *cap : first;
-    while (n <= i)
-        n *= 2;
-    *arr = rsm_xrealloc(*arr, n * elem);
-    memset((char *)*arr + *cap * elem, 0, (n - *cap) * elem);
-    *cap = n;
-}
-
-static struct gterm *gterm(struct raft_ghost *g, uint64_t term)
-{
-    void *a = g->terms;
-    grow_zeroed(&a, &g->nterms, term, sizeof *g->terms, 64);
-    g->terms = a;
-    return &g->terms[term];
-}
-
-static struct gindex *gindex(struct raft_ghost *g, uint64_t index)
-{
-    void *a = g->idx;
-    grow_zeroed(&a, &g->capidx, index, sizeof *g->idx, 1024);
-    g->idx = a;
-    return &g->idx[index];
-}
-
-static uint64_t mix(uint64_t index, uint64_t term)
-{
-    uint64_t h = index * 0x9E3779B97F4A7C15ULL ^ (term + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
-    return h ^ (h >> 29);
-}
-
-/* The (index, term) -> chain table of Log Matching: returns the slot, new or old. */
-static struct lm_slot *lm_find(struct raft_ghost *g, uint64_t index, uint64_t term)
-{
-    if ((g->nlm + 1) * 2 > g->caplm) {
-        size_t cap = g->caplm ? g->caplm * 2 : 1024;
-        struct lm_slot *t = rsm_xcalloc(cap, sizeof *t);
-        for (size_t i = 0; i < g->caplm; i++) {
-            if (!g->lm[i].used)
-                continue;
-            size_t j = (size_t)mix(g->lm[i].index, g->lm[i].term) & (cap - 1);
-            while (t[j].used)
-                j = (j + 1) & (cap - 1);
-            t[j] = g->lm[i];
-        }
-        free(g->lm);
-        g->lm = t;
-        g->caplm = cap;
-    }
-    size_t j = (size_t)mix(index, term) & (g->caplm - 1);
-    while (g->lm[j].used && (g->lm[j].index != index || g->lm[j].term != term))
-        j = (j + 1) & (g->caplm - 1);
-    return &g->lm[j];
-}
-
-static const struct raft_state *node_view(const struct cluster *c, int id)
-{
-    return cluster_node_state(c, id);
-}
-
-/* The value of key at the reference state after index (found = 0: missing). */
-static int ref_value_at(const struct raft_ghost *g, const char *key, uint64_t index,
-                        char value[REQ_STR], uint64_t *written_at)
-{
-    long k = kv_table_find(&g->keys, key);
-    *written_at = 0;
-    value[0] = 0;
-    if (k < 0)
-        return 0;
-    const struct vlist *vl = &g->versions[k];
-    size_t lo = 0, hi = vl->len;          /* first version with index > `index` */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (vl->v[mid].index <= index)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
-        return 0;
-    memcpy(value, vl->v[lo - 1].value, REQ_STR);
-    *written_at = vl->v[lo - 1].index;
-    return 1;
-}
-
-static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *e, struct gindex *gi)
-{
-    struct result res;
-    memset(&res, 0, sizeof res);
-    if (e->type == ENTRY_CMD && machine_apply(&g->ref, &e->cmd, index, &res)) {
-        size_t k = kv_table_add(&g->keys, e->cmd.key);
-        if (g->keys.len > g->capversions) {
-            size_t cap = g->keys.cap;
-            g->versions = rsm_xrealloc(g->versions, cap * sizeof *g->versions);
-            memset(g->versions + g->capversions, 0, (cap - g->capversions) * sizeof *g->versions);
-            g->capversions = cap;
-        }
-        struct vlist *vl = &g->versions[k];
-        if (vl->len == vl->cap) {
-            vl->cap = vl->cap ? vl->cap * 2 : 16;
-            vl->v = rsm_xrealloc(vl->v, vl->cap * sizeof *vl->v);
-        }
-        vl->v[vl->len].index = index;
-        memcpy(vl->v[vl->len].value, e->cmd.value, REQ_STR);
-        vl->len++;
-    }
-    gi->result = kv_result_digest(&res);
-}
-
-/* Leader Completeness for one leader: its log holds the committed entry at
- * `index` (the chain hash covers every entry before it too). */
-static int lacks(const struct raft_ghost *g, const struct raft_state *s, uint64_t index, uint64_t chain)
-{
-    if (s->len < index)
-        return 1;
-    if (index >= s->base)
-        return chain_at(s, index) != chain;
-    /* Compacted (thesis ch. 5): the snapshot holds the entry if its last
-     * entry is the committed one there, whose chain covers all before it. */
-    const struct gindex *gi = s->base < g->capidx ? &g->idx[s->base] : NULL;
-    return gi && gi->chain && gi->chain != s->snap_chain;
-}
-
-/* The node's chain hash and term at index, or 0 when compacted away. */
-static uint64_t view_chain(const struct raft_state *s, uint64_t i)
-{
-    return i < s->base || i > s->len ? 0 : chain_at(s, i);
-}
-
-static int check_one(const struct cluster *c, struct raft_ghost *g, const struct obs *o,
-                     struct violation *v)
-{
-    switch (o->kind) {
-    case OB_CANDIDATE:
-        gterm(g, o->term)->campaigned = 1;
-        return 0;
-
-    case OB_LEADER: {
-        /* Election Safety (Figure 3): at most one leader per term. */
-        struct gterm *t = gterm(g, o->term);
-        if (t->leader && t->leader != o->node)
-            return rsm_fail(v, "election_safety", "nodes %d and %d both lead term %" PRIu64,
-                        t->leader, o->node, o->term);
-        t->leader = o->node;
-        /* Leader Completeness (Figure 3, §5.4.3): a leader's log holds every
-         * entry committed in an earlier term. The highest such index suffices:
-         * its chain hash covers all before it. */
-        const struct raft_state *s = node_view(c, o->node);
-        uint64_t hw = g->commit_hw;
-        while (hw > 0 && g->idx[hw].commit_term >= o->term)
-            hw--;
-        if (s && hw > 0 && lacks(g, s, hw, g->idx[hw].chain)) {
-            uint64_t i = 1;      /* report the first committed entry it lacks */
-            while (i < hw && !lacks(g, s, i, g->idx[i].chain))
-                i++;
-            return rsm_fail(v, "leader_completeness",
-                        "node %d leads term %" PRIu64 " without committed entry %" PRIu64
-                        " (term %" PRIu64 ", committed by node %d in term %" PRIu64 "); its log has %s",
-                        o->node, o->term, i, g->idx[i].term, g->idx[i].committed_by, g->idx[i].commit_term,
-                        s->len < i ? "no such entry" : "a different one there");
-        }
-        return 0;
-    }
-
-    case OB_WRITE: {
-        /* Log Matching (Figure 3, §5.3): two entries with the same index and
-         * term have identical logs up to there. Writes are where logs change,
-         * so each new (index, term) is compared with the first one seen. */
-        struct lm_slot *sl = lm_find(g, o->index, o->term);
-        if (!sl->used) {
-            sl->used = 1;
-            sl->index = o->index;
-            sl->term = o->term;
-            sl->chain = o->chain;
-            sl->node = o->node;
-            g->nlm++;
-            return 0;
-        }
-        if (sl->chain != o->chain)
-            return rsm_fail(v, "log_matching",
-                        "nodes %d and %d both hold an entry at index %" PRIu64 " with term %" PRIu64
-                        ", but their logs differ at or before it", sl->node, o->node, o->index, o->term);
-        return 0;
-    }
-
-    case OB_TRUNCATE:
-        /* Leader Append-Only (Figure 3): a leader never overwrites or deletes
-         * entries in its log. */
-        if (o->flag)
-            return rsm_fail(v, "leader_append_only",
-                        "node %d, leader of term %" PRIu64 ", deleted entries %" PRIu64 "..%" PRIu64 " of its log",
-                        o->node, o->term, o->index + 1, o->aux);
-        /* No server deletes a committed entry: Figure 2's receiver rule 3
-         * deletes only entries that conflict with the leader's, and by Leader
-         * Completeness (§5.4.3) the leader holds every committed entry. This
-         * catches the loss when it happens, before a leader lacking the entry
-         * is elected. held[] is the highest committed index the node is known
-         * to hold (it committed it); the node may have rewritten identical
-         * entries in the same event, so its log after the event is what counts. */
-        if (o->node >= 1 && o->node <= g->nodes && o->index < g->held[o->node]) {
-            uint64_t h = g->held[o->node];
-            const struct raft_state *s = node_view(c, o->node);
-            if (s && g->idx[h].chain && lacks(g, s, h, g->idx[h].chain)) {
-                uint64_t i = o->index + 1;      /* the first committed entry it lacks */
-                while (i < h && !lacks(g, s, i, g->idx[i].chain))
-                    i++;
-                return rsm_fail(v, "committed_entry_deleted",
-                            "node %d deleted entries %" PRIu64 "..%" PRIu64 " of its log in term %" PRIu64
-                            ", losing entry %" PRIu64 " (term %" PRIu64 ") committed by node %d in term %" PRIu64,
-                            o->node, o->index + 1, o->aux, o->term, i, g->idx[i].term,
-                            g->idx[i].committed_by, g->idx[i].commit_term);
-            }
-        }
-        return 0;
-
-    case OB_COMMIT: {
-        if (o->node >= 1 && o->node <= g->nodes && o->index > g->held[o->node])
-            g->held[o->node] = o->index;
-        /* Record what is committed: the first node to mark an index committed
-         * fixes its entry; State Machine Safety compares every apply with it. */
-        if (o->index > g->commit_hw) {
-            const struct raft_state *s = node_view(c, o->node);
-            /* The node's log now, for the entries below o->index: the same as
-             * when it committed unless checks are thinned (--check-every) and
-             * it crashed or its log changed since; then only o->index is known. */
-            if (s && view_chain(s, o->index) != o->chain)
-                s = NULL;
-            for (uint64_t i = g->commit_hw + 1; i <= o->index; i++) {
-                struct gindex *gi = gindex(g, i);
-                uint64_t ch = s ? view_chain(s, i) : 0;   /* 0: compacted before this check */
-                gi->chain = i == o->index ? o->chain : ch;
-                gi->term = i == o->index ? o->term : ch ? term_at(s, i) : 0;
-                gi->commit_term = o->aux;
-                gi->committed_by = o->node;
-            }
-            g->commit_hw = o->index;
-            /* Leader Completeness for leaders elected before this commit, in a
-             * later term (a stale leader may still commit what it replicated). */
-            for (int id = 1; id <= cluster_size(c); id++) {
-                const struct raft_state *l = node_view(c, id);
-                if (l && l->role == LEADER && l->term > o->aux && lacks(g, l, o->index, o->chain))
-                    return rsm_fail(v, "leader_completeness",
-                                "node %d leads term %" PRIu64 " without entry %" PRIu64
-                                " committed by node %d in term %" PRIu64,
-                                id, l->term, o->index, o->node, o->aux);
-            }
-        }
-        return 0;
-    }
-
-    case OB_APPLY: {
-        /* State Machine Safety (Figure 3, §5.4.3): no two servers apply
-         * different entries at the same index. */
-        struct gindex *gi = gindex(g, o->index);
-        if (gi->applied_by) {
-            if (gi->applied_chain != o->chain)
-                return rsm_fail(v, "state_machine_safety",
-                            "node %d applied entry %" PRIu64 " (term %" PRIu64 ") but node %d applied a different entry at that index",
-                            o->node, o->index, o->term, gi->applied_by);
-            return 0;
-        }
-        if (o->index != g->applied_hw + 1)
-            return rsm_fail(v, "state_machine_safety",
-                        "node %d applied entry %" PRIu64 " before any node applied entry %" PRIu64,
-                        o->node, o->index, g->applied_hw + 1);
-        if (gi->chain && gi->chain != o->chain)
-            return rsm_fail(v, "state_machine_safety",
-                        "node %d applied entry %" PRIu64 " (term %" PRIu64 ") but the entry committed there has term %" PRIu64,
-                        o->node, o->index, o->term, gi->term);
-        gi->applied_by = o->node;
-        gi->applied_chain = o->chain;
-        g->applied_hw = o->index;
-        ref_apply(g, o->index, &o->e, gi);
-        return 0;
-    }
-
-    case OB_READ: {
-        /* The network may deliver one request twice; the first arrival
-         * counts: either copy may be the one answered, and a read that was
-         * confirmed before a later copy arrived need not show what was
-         * committed in between (the read is still in progress then). */
-        struct gread *r = &g->reads[o->req.id % GREADS];
-        if (r->req_id == o->req.id)
-            return 0;
-        r->req_id = o->req.id;
-        r->commit_at_recv = g->commit_hw;
-        return 0;
-    }
-
-    case OB_REPLY: {
-        /* No client reply contradicts the applied state. */
-        if (o->index) {
-            struct gindex *gi = gindex(g, o->index);
-            if (gi->applied_by && gi->result != kv_result_digest(&o->res))
-                return rsm_fail(v, "client_reply",
-                            "node %d answered client %d op %" PRIu64 " (%s %s) at index %" PRIu64
-                            " with a result the committed state does not give",
-                            o->node, o->req.client, o->req.seq, o->req.op, o->req.key, o->index);
-            return 0;
-        }
-        /* A read served outside the log: it must show the state at the index
-         * the node had applied, and (thesis §6.4) that state must include every
-         * write committed before the read reached the node. */
-        char want[REQ_STR];
-        uint64_t written = 0;
-        int found = ref_value_at(g, o->req.key, o->aux, want, &written);
-        if (found != o->res.found || (found && strncmp(want, o->res.value, REQ_STR) != 0))
-            return rsm_fail(v, "client_reply",
-                        "node %d answered get(%s) = %s, but the committed state at index %" PRIu64 " has %s",
-                        o->node, o->req.key, o->res.found ? o->res.value : "nil", o->aux,
-                        found ? want : "nil");
-        const struct gread *r = &g->reads[o->req.id % GREADS];
-        if (r->req_id == o->req.id) {
-            char newer[REQ_STR];
-            uint64_t newer_at = 0;
-            int nf = ref_value_at(g, o->req.key, r->commit_at_recv, newer, &newer_at);
-            /* Only a different value is observable: an ABA write is not stale. */
-            if (newer_at > o->aux && (nf != o->res.found || (nf && strncmp(newer, o->res.value, REQ_STR) != 0)))
-                return rsm_fail(v, "stale_read",
-                            "node %d answered get(%s) = %s from its state at index %" PRIu64
-                            ", but index %" PRIu64 " (%s = %s) was committed before the request arrived",
-                            o->node, o->req.key, o->res.found ? o->res.value : "nil", o->aux,
-                            newer_at, o->req.key, newer);
-        }
-        return 0;
-    }
-    }
-    return 0;
-}
-
-static int raft_check(const struct cluster *c, struct violation *v)
-{
-    struct raft_ghost *g = cluster_ghost(c);
-    int bad = 0;
-    for (size_t i = 0; i < g->nq && !bad; i++)
-        bad = check_one(c, g, &g->q[i], v);
-    g->nq = 0;
-    return bad;
-}
-
-static void raft_metrics(const struct cluster *c, struct inspector *in)
-{
-    struct raft_ghost *g = cluster_ghost(c);
-    uint64_t campaigned = 0, elected = 0, last = 0;
-    for (size_t t = 0; t < g->nterms; t++)
-        if (g->terms[t].campaigned) {
-            campaigned++;
-            elected += g->terms[t].leader != 0;
-            last = t;
-        }
-    /* A term still being fought over at the end is not (yet) a split vote. */
-    uint64_t split = campaigned - elected;
-    if (campaigned && last < g->nterms && !g->terms[last].leader && split)
-        split--;
-    inspect_int(in, "elections", (int64_t)g->elections);
-    inspect_int(in, "prevotes", (int64_t)g->prevotes);
-    inspect_int(in, "leaders", (int64_t)g->leaders);
-    inspect_int(in, "split_votes", (int64_t)split);
-    inspect_int(in, "terms_campaigned", (int64_t)campaigned);
-    inspect_int(in, "max_term", (int64_t)g->max_term);
-    inspect_int(in, "stepdowns", (int64_t)g->stepdowns);
-    inspect_int(in, "check_quorum_stepdowns", (int64_t)g->quorum_stepdowns);
-    inspect_int(in, "appended", (int64_t)g->appended);
-    inspect_int(in, "committed", (int64_t)g->commit_hw);
-    inspect_int(in, "applied", (int64_t)g->applied_hw);
-    inspect_int(in, "truncated", (int64_t)g->truncated);
-    inspect_int(in, "redirects", (int64_t)g->redirects);
-    inspect_int(in, "log_reads", (int64_t)g->log_reads);
-    inspect_int(in, "read_index_reads", (int64_t)g->index_reads);
-    inspect_int(in, "local_reads", (int64_t)g->local_reads);
-    inspect_int(in, "lease_reads", (int64_t)g->lease_reads);
-    inspect_int(in, "duplicates", (int64_t)g->ref.duplicates);
-}
-
 const struct algorithm raft_algorithm = {
     .name = "raft",
     .summary = "Raft consensus (paper + thesis): elections, PreVote, CheckQuorum, replication, KV state machine",
@@ -2144,8 +1490,8 @@ const struct algorithm raft_algorithm = {
     .bugs = raft_bugs,
     .supports_membership = 0,
     .leader = raft_leader,
-    .ghost_init = ghost_init,
-    .ghost_free = ghost_free,
+    .ghost_init = raft_ghost_init,
+    .ghost_free = raft_ghost_free,
     .state_free = raft_state_free,
     .metrics = raft_metrics,
     .transfer_leadership = raft_transfer,
