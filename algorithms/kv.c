@@ -221,7 +221,9 @@ static void read_str(struct machine_reader *r, char out[REQ_STR])
         }
         out[k++] = c;
     }
-    out[k] = 0;
+    /* Every byte defined: values are copied whole into results, results
+     * into sessions, sessions byte for byte into the next snapshot. */
+    memset(out + k, 0, REQ_STR - k);
 }
 
 static void m_load(void *st, struct machine_reader *r)

@@ -50,6 +50,7 @@ static const char *const role_names[] = { "follower", "precandidate", "candidate
 static const char *const raft_msg_names[] = {
     "RequestVote", "RequestVoteReply", "PreVote", "PreVoteReply",
     "AppendEntries", "AppendEntriesReply", "TimeoutNow",
+    "InstallSnapshot", "InstallSnapshotReply",
 };
 static const char *const read_names[] = { "log", "index", "lease", NULL };
 
@@ -64,6 +65,9 @@ static const struct bug_def raft_bugs[] = {
       "a leader answers reads from local state: a deposed leader returns stale values (thesis §6.4)", NULL, 0 },
     { "raft.truncate_on_every_append",
       "a follower truncates after prevLogIndex on every AppendEntries: a reordered old one erases committed entries (§5.3)", NULL, 0 },
+    { "raft.snapshot_without_sessions",
+      "snapshots hold the state but not the client sessions: after a restart or an install a retried command applies twice (thesis §6.3, ch. 5)",
+      "scenarios/raft_snapshot.lua", 100 },
     { NULL, NULL, NULL, 0 },
 };
 
@@ -80,7 +84,9 @@ static int raft_configure(struct config *c, void *params, struct error *err)
         config_choice(c, "read", read_names, p->read_index ? READ_INDEX : READ_LOG, &p->read_mode, err) ||
         config_double(c, "drift_bound", 0.01, 0, 10, &p->drift_bound, err) ||
         config_int(c, "max_batch", 64, 1, 100000, &batch, err) ||
-        config_choice(c, "machine", machine_names, 0, &p->machine, err))
+        config_choice(c, "machine", machine_names, 0, &p->machine, err) ||
+        config_int(c, "snapshot_entries", 1000, 0, 1000000000, &p->snapshot_entries, err) ||
+        config_int(c, "snapshot_chunk", 4096, 16, 1 << 24, &p->snapshot_chunk, err))
         return -1;
     if (p->read_index && p->read_mode != READ_INDEX) {
         snprintf(err->msg, sizeof err->msg, "option 'read_index' = true contradicts read = '%s' (read_index is the old name of read = 'index')",
@@ -106,6 +112,7 @@ static int raft_configure(struct config *c, void *params, struct error *err)
     p->bug_vote_without_log_check = config_bug(c, "raft.vote_without_log_check");
     p->bug_stale_leader_read = config_bug(c, "raft.stale_leader_read");
     p->bug_truncate_on_every_append = config_bug(c, "raft.truncate_on_every_append");
+    p->bug_snapshot_without_sessions = config_bug(c, "raft.snapshot_without_sessions");
     return 0;
 }
 
@@ -183,7 +190,7 @@ static void persist_meta(struct node *n)
     node_store_put(n, "meta", &m, sizeof m);
 }
 
-static void persist_len(struct node *n)
+void raft_persist_len(struct node *n)
 {
     uint64_t len = st(n)->len;
     node_store_put(n, "len", &len, sizeof len);
@@ -201,7 +208,7 @@ static void persist_entry(struct node *n, uint64_t i)
  * in the outbox for it (send_durable), and a leader counts its own log
  * towards a majority only as far as it is durable (thesis §10.2.1: the
  * leader writes its log in parallel with replicating it). */
-static void persist_sync(struct node *n)
+void raft_persist_sync(struct node *n)
 {
     struct raft_state *s = st(n);
     s->sync_ticket = node_store_sync_begin(n);
@@ -216,7 +223,7 @@ static uint64_t durable_len(struct node *n)
 }
 
 /* Send once everything written so far is durable: now, without a disk model. */
-static void send_durable(struct node *n, int dst, int type, const void *payload, size_t len)
+void raft_send_durable(struct node *n, int dst, int type, const void *payload, size_t len)
 {
     struct raft_state *s = st(n);
     assert(len <= sizeof s->outbox[0].data);
@@ -236,7 +243,7 @@ static void send_durable(struct node *n, int dst, int type, const void *payload,
     memcpy(&o->data, payload, len);
 }
 
-static void log_reserve(struct raft_state *s, uint64_t want)
+void raft_log_reserve(struct raft_state *s, uint64_t want)
 {
     if (want <= s->cap)
         return;
@@ -252,13 +259,13 @@ static void log_reserve(struct raft_state *s, uint64_t want)
 static void log_append(struct node *n, const struct entry *e)
 {
     struct raft_state *s = st(n);
-    log_reserve(s, s->len - s->base + 1);
+    raft_log_reserve(s, s->len - s->base + 1);
     uint64_t prev = chain_at(s, s->len);
     uint64_t i = ++s->len;
     *entry_at(s, i) = *e;
     s->chain[i - s->base - 1] = chain_of(prev, e);
     persist_entry(n, i);
-    persist_len(n);
+    raft_persist_len(n);
     struct obs *o = raft_observe(n, OB_WRITE);
     o->index = i;
     o->term = e->term;
@@ -281,7 +288,7 @@ static void log_truncate(struct node *n, uint64_t keep)
     o->flag = s->role == LEADER;
     o->term = s->term;
     s->len = keep;
-    persist_len(n);
+    raft_persist_len(n);
     /* A sync asked for before now no longer covers what follows keep. */
     for (int k = 0; k < SYNC_RING; k++)
         if (s->len_at[k].len > keep)
@@ -301,11 +308,12 @@ static void restore(struct node *n)
         s->term = m.term;
         s->voted_for = m.voted_for;
     }
+    raft_restore_snapshot(n);    /* thesis ch. 5: the snapshot, then the suffix */
     uint64_t loglen = 0;
     p = node_store_get(n, "len", &len);
     if (p && len == sizeof loglen)
         memcpy(&loglen, p, sizeof loglen);
-    log_reserve(s, loglen - s->base);
+    raft_log_reserve(s, loglen - s->base);
     s->len = loglen;
     for (uint64_t i = s->base + 1; i <= loglen; i++) {
         char key[32];
@@ -320,7 +328,7 @@ static void restore(struct node *n)
 
 /* ------------------------------------------------------------- timers */
 
-static void arm_election(struct node *n)
+void raft_arm_election(struct node *n)
 {
     const struct raft_params *p = prm(n);
     /* §5.2: "election timeouts are chosen randomly from a fixed interval" */
@@ -367,7 +375,7 @@ static void drop_reads(struct node *n)
 /* §5.1: "If RPC request or response contains term T > currentTerm: set
  * currentTerm = T, convert to follower." Also used when a candidate learns
  * of a leader of its own term (§5.2) and by CheckQuorum (§6.2). */
-static void become_follower(struct node *n, uint64_t term, int leader)
+void raft_become_follower(struct node *n, uint64_t term, int leader)
 {
     struct raft_state *s = st(n);
     enum role was = s->role;
@@ -388,13 +396,11 @@ static void become_follower(struct node *n, uint64_t term, int leader)
         drop_reads(n);
     }
     if (was != FOLLOWER)
-        arm_election(n);
+        raft_arm_election(n);
     if (was != FOLLOWER || was_term != s->term)
         note_role(n);
 }
 
-static void send_append(struct node *n, int peer);
-static void advance_commit(struct node *n);
 static void start_election(struct node *n, int transfer);
 static void serve_reads(struct node *n);
 
@@ -409,7 +415,7 @@ static void broadcast_append(struct node *n)
     }
     for (int i = 1; i <= s->nn; i++)
         if (i != node_id(n))
-            send_append(n, i);
+            raft_send_append(n, i);
 }
 
 /* §5.2: a candidate that receives votes from a majority becomes leader;
@@ -447,12 +453,12 @@ static void become_leader(struct node *n)
     log_append(n, &e);
     s->term_start = last_index(s);
     s->match_index[node_id(n)] = durable_len(n);
-    persist_sync(n);
+    raft_persist_sync(n);
     g->appended++;
     node_timer(n, T_HEARTBEAT, prm(n)->heartbeat);
     if (prm(n)->check_quorum)
         node_timer(n, T_QUORUM, prm(n)->election[0]);
-    advance_commit(n);           /* a one-node cluster commits at once */
+    raft_advance_commit(n);           /* a one-node cluster commits at once */
 }
 
 static void count_votes(struct node *n)
@@ -482,7 +488,7 @@ static void send_votes(struct node *n, int type, uint64_t term, int transfer)
     rv.last_log_term = last_term(s);
     for (int i = 1; i <= s->nn; i++)
         if (i != node_id(n))
-            send_durable(n, i, type, &rv, sizeof rv);   /* our vote for ourselves is on disk */
+            raft_send_durable(n, i, type, &rv, sizeof rv);   /* our vote for ourselves is on disk */
 }
 
 /* §5.2: "To begin an election, a follower increments its current term and
@@ -497,7 +503,7 @@ static void start_election(struct node *n, int transfer)
     s->role = CANDIDATE;
     s->leader = 0;
     persist_meta(n);
-    persist_sync(n);
+    raft_persist_sync(n);
     note_role(n);
     note_vote(n, "vote", node_id(n), s->term, 1);
     g->elections++;
@@ -508,7 +514,7 @@ static void start_election(struct node *n, int transfer)
     memset(s->votes, 0, (size_t)s->nn + 1);
     s->votes[node_id(n)] = 1;
     s->vote_term = s->term;
-    arm_election(n);             /* §5.2: a split vote times out into a new election */
+    raft_arm_election(n);             /* §5.2: a split vote times out into a new election */
     send_votes(n, MSG_REQUEST_VOTE, s->term, transfer);
     count_votes(n);
 }
@@ -528,7 +534,7 @@ static void start_prevote(struct node *n)
     memset(s->votes, 0, (size_t)s->nn + 1);
     s->votes[node_id(n)] = 1;
     s->vote_term = s->term + 1;
-    arm_election(n);
+    raft_arm_election(n);
     send_votes(n, MSG_PRE_VOTE, s->term + 1, 0);
     count_votes(n);
 }
@@ -550,6 +556,9 @@ static void raft_state_free(struct node *n)
     free(s->reads);
     free(s->buf);
     free(s->outbox);
+    free(s->snap_offset);
+    free(s->snap_sent);
+    machine_buf_free(&s->recv);
     machine_free(&s->m);
 }
 
@@ -568,6 +577,10 @@ static void raft_start(struct node *n)
     s->acked_round = rsm_xcalloc(slots, sizeof(uint64_t));
     s->sorted = rsm_xcalloc(slots, sizeof(uint64_t));
     s->bufcap = sizeof(struct append_req) + (size_t)p->max_batch * sizeof(struct entry);
+    if (s->bufcap < sizeof(struct snap_req) + (size_t)p->snapshot_chunk)
+        s->bufcap = sizeof(struct snap_req) + (size_t)p->snapshot_chunk;
+    s->snap_offset = rsm_xcalloc(slots, sizeof(uint64_t));
+    s->snap_sent = rsm_xcalloc(slots, sizeof(uint64_t));
     s->buf = rsm_xcalloc(1, s->bufcap);
     machine_init(&s->m, machine_by_index(prm(n)->machine));
     s->leader_contact = INT64_MIN / 2;
@@ -576,7 +589,7 @@ static void raft_start(struct node *n)
     restore(n);
     s->role = FOLLOWER;
     note_role(n);
-    arm_election(n);
+    raft_arm_election(n);
 }
 
 /* ------------------------------------------------------------ commit */
@@ -599,11 +612,13 @@ static void apply_committed(struct node *n)
         o->index = i;
         o->term = e->term;
         o->chain = chain_at(s, i);
+        o->digest = kv_result_digest(&res);
         o->e = *e;
         /* Only the leader that appended the command answers it (§6.2). */
         if (e->type == ENTRY_CMD && s->role == LEADER && e->term == s->term)
             reply_client(n, &e->cmd, &res, i, i);
     }
+    raft_maybe_snapshot(n);
     serve_reads(n);
 }
 
@@ -634,7 +649,7 @@ static int cmp_desc(const void *a, const void *b)
  * currentTerm: set commitIndex = N." Entries of earlier terms are committed
  * only indirectly, by the Log Matching Property, when a current-term entry
  * after them is (Figure 8). */
-static void advance_commit(struct node *n)
+void raft_advance_commit(struct node *n)
 {
     struct raft_state *s = st(n);
     if (s->role != LEADER)
@@ -656,7 +671,7 @@ static void advance_commit(struct node *n)
 
 /* Figure 2, AppendEntries: entries from nextIndex on, with the index and term
  * of the entry just before them for the consistency check (§5.3). */
-static void send_append(struct node *n, int peer)
+void raft_send_append(struct node *n, int peer)
 {
     struct raft_state *s = st(n);
     const struct raft_params *p = prm(n);
@@ -665,6 +680,11 @@ static void send_append(struct node *n, int peer)
         next = 1;
     if (next > last_index(s) + 1)
         next = last_index(s) + 1;
+    if (next <= s->base) {
+        /* Thesis ch. 5: the entries it needs are compacted away. */
+        raft_send_snapshot(n, peer);
+        return;
+    }
     uint64_t count = last_index(s) + 1 - next;
     if (count > (uint64_t)p->max_batch)
         count = (uint64_t)p->max_batch;
@@ -691,7 +711,7 @@ static void replicate(struct node *n)
     struct raft_state *s = st(n);
     for (int i = 1; i <= s->nn; i++)
         if (i != node_id(n) && !s->inflight[i])
-            send_append(n, i);
+            raft_send_append(n, i);
 }
 
 /* A client asks the leader to run a command (thesis §6.2): append it, then
@@ -706,9 +726,9 @@ static void append_command(struct node *n, const struct request *req)
     rsm_copy_request(&e.cmd, req);
     log_append(n, &e);
     ((struct raft_ghost *)node_ghost(n))->appended++;
-    persist_sync(n);
+    raft_persist_sync(n);
     replicate(n);
-    advance_commit(n);
+    raft_advance_commit(n);
 }
 
 static void handle_append(struct node *n, int src, const struct append_req *req,
@@ -727,16 +747,16 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
     if (ae->term < s->term) {
         rep.term = s->term;
         rep.prev_log_index = ae->prev_log_index;
-        send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+        raft_send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
         return;
     }
     /* §5.1 (newer term) and §5.2 (a candidate or pre-candidate that hears
      * from the leader of its term returns to follower). */
     if (ae->term > s->term || s->role != FOLLOWER)
-        become_follower(n, ae->term, src);
+        raft_become_follower(n, ae->term, src);
     s->leader = src;
     s->leader_contact = node_now(n);
-    arm_election(n);             /* §5.2: a follower stays one while it hears a leader */
+    raft_arm_election(n);             /* §5.2: a follower stays one while it hears a leader */
     rep.term = s->term;
     if (hdr.prev_log_index < s->base) {
         /* Thesis ch. 5: entries up to the snapshot are committed, so they
@@ -744,10 +764,10 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
         uint64_t skip = s->base - hdr.prev_log_index;
         if (skip >= hdr.n_entries) {
             if (s->term != term_before)
-                persist_sync(n);
+                raft_persist_sync(n);
             rep.success = 1;
             rep.match_index = s->base;
-            send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+            raft_send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
             return;
         }
         entries += skip;
@@ -773,8 +793,8 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
             rep.conflict_term = t;
             rep.conflict_index = i;
         }
-        persist_sync(n);
-        send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+        raft_persist_sync(n);
+        raft_send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
         return;
     }
 
@@ -805,7 +825,7 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
     /* Figure 2: currentTerm and the log are on stable storage before the
      * reply leaves (a heartbeat that only raised our term must sync too). */
     if (changed || s->term != term_before)
-        persist_sync(n);
+        raft_persist_sync(n);
     /* Figure 2, receiver 5: "If leaderCommit > commitIndex, set commitIndex =
      * min(leaderCommit, index of last new entry)". */
     if (ae->leader_commit > s->commit_index) {
@@ -814,7 +834,7 @@ static void handle_append(struct node *n, int src, const struct append_req *req,
     }
     rep.success = 1;
     rep.match_index = index;
-    send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
+    raft_send_durable(n, src, MSG_APPEND_ENTRIES_REPLY, &rep, sizeof rep);
 }
 
 /* Thesis §6.4.1: once a majority acknowledged a round, no other server can
@@ -895,7 +915,7 @@ static int raft_transfer(struct node *n, int to, struct error *err)
     s->lease_until = INT64_MIN;
     note_transfer(n, "start");
     node_timer(n, T_TRANSFER, prm(n)->election[1]);
-    send_append(n, to);
+    raft_send_append(n, to);
     maybe_timeout_now(n);
     return 0;
 }
@@ -906,48 +926,62 @@ static void handle_timeout_now(struct node *n, const struct timeout_now *m)
     if (m->term < s->term || s->role == LEADER)
         return;
     if (m->term > s->term)
-        become_follower(n, m->term, 0);
+        raft_become_follower(n, m->term, 0);
     /* §3.10: "the target server starts an election" — no PreVote: the
      * leader asked for it. */
     start_election(n, 1);
+}
+
+int raft_reply_counts(struct node *n, int src, uint64_t term, uint64_t req_term)
+{
+    struct raft_state *s = st(n);
+    if (term > s->term) {
+        raft_become_follower(n, term, 0);
+        raft_persist_sync(n);
+        return 0;
+    }
+    /* Stale: an answer to a request of an earlier term. Checking the reply's
+     * term is not enough: a follower rejects an old-term request with its
+     * own term, which may be ours now, and echoes that request's heartbeat
+     * round, numbered in the old term; counted here it would acknowledge a
+     * ReadIndex round (thesis §6.4) or CheckQuorum it never saw. */
+    if (s->role != LEADER || term != s->term || req_term != s->term || src < 1 || src > s->nn)
+        return 0;
+    s->heard[src] = 1;
+    s->inflight[src] = 0;
+    return 1;
+}
+
+void raft_matched(struct node *n, int src, uint64_t index)
+{
+    struct raft_state *s = st(n);
+    /* Figure 2, leaders: "If successful: update nextIndex and matchIndex
+     * for follower". Replies may arrive out of order: only move forward. */
+    if (index > s->match_index[src])
+        s->match_index[src] = index;
+    if (s->next_index[src] < s->match_index[src] + 1)
+        s->next_index[src] = s->match_index[src] + 1;
+    raft_advance_commit(n);
 }
 
 static void handle_append_reply(struct node *n, int src, const struct append_reply *r)
 {
     struct raft_state *s = st(n);
     const struct raft_params *p = prm(n);
-    if (r->term > s->term) {
-        become_follower(n, r->term, 0);
-        persist_sync(n);
+    if (!raft_reply_counts(n, src, r->term, r->req_term))
         return;
-    }
-    /* Stale: an answer to an AppendEntries of an earlier term. Checking
-     * r->term is not enough: a follower rejects an old-term request with its
-     * own term, which may be ours now, and echoes that request's heartbeat
-     * round, numbered in the old term; counted here it would acknowledge a
-     * ReadIndex round (thesis §6.4) or CheckQuorum it never saw. */
-    if (s->role != LEADER || r->term != s->term || r->req_term != s->term || src < 1 || src > s->nn)
-        return;
-    s->heard[src] = 1;
     if (r->round > s->acked_round[src]) {
         s->acked_round[src] = r->round;
         if (p->read_mode == READ_LEASE)
             extend_lease(n);
     }
-    s->inflight[src] = 0;
     if (r->success) {
-        /* Figure 2, leaders: "If successful: update nextIndex and matchIndex
-         * for follower". Replies may arrive out of order: only move forward. */
-        if (r->match_index > s->match_index[src])
-            s->match_index[src] = r->match_index;
-        if (s->next_index[src] < s->match_index[src] + 1)
-            s->next_index[src] = s->match_index[src] + 1;
-        advance_commit(n);
+        raft_matched(n, src, r->match_index);
         serve_reads(n);
         if (s->role == LEADER && src == s->transfer_to)
             maybe_timeout_now(n);
         if (s->role == LEADER && s->next_index[src] <= last_index(s))
-            send_append(n, src);
+            raft_send_append(n, src);
         return;
     }
     /* Figure 2, leaders: "If AppendEntries fails because of log inconsistency:
@@ -984,7 +1018,7 @@ static void handle_append_reply(struct node *n, int src, const struct append_rep
     if (next < 1)
         next = 1;
     s->next_index[src] = next;
-    send_append(n, src);
+    raft_send_append(n, src);
 }
 
 /* ------------------------------------------------------------ voting */
@@ -1024,11 +1058,11 @@ static void handle_request_vote(struct node *n, int src, const struct vote_req *
          * not update its term or grant its vote". */
         rep.term = s->term;
         note_vote(n, "vote", rv->candidate, rv->term, 0);
-        send_durable(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
+        raft_send_durable(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
         return;
     }
     if (rv->term > s->term)
-        become_follower(n, rv->term, 0);          /* §5.1 */
+        raft_become_follower(n, rv->term, 0);          /* §5.1 */
     /* Figure 2, RequestVote receiver: "1. Reply false if term < currentTerm.
      * 2. If votedFor is null or candidateId, and candidate's log is at least
      * as up-to-date as receiver's log, grant vote" (§5.2, §5.4). */
@@ -1038,13 +1072,13 @@ static void handle_request_vote(struct node *n, int src, const struct vote_req *
     if (granted) {
         s->voted_for = rv->candidate;
         persist_meta(n);
-        arm_election(n);         /* §5.2: granting a vote resets the election timer */
+        raft_arm_election(n);         /* §5.2: granting a vote resets the election timer */
     }
-    persist_sync(n);             /* term and vote are on disk before the answer leaves */
+    raft_persist_sync(n);             /* term and vote are on disk before the answer leaves */
     rep.term = s->term;
     rep.granted = granted;
     note_vote(n, "vote", rv->candidate, rv->term, granted);
-    send_durable(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
+    raft_send_durable(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
 }
 
 static void handle_pre_vote(struct node *n, int src, const struct vote_req *rv)
@@ -1062,7 +1096,7 @@ static void handle_pre_vote(struct node *n, int src, const struct vote_req *rv)
     rep.term = s->term;
     rep.granted = granted;
     note_vote(n, "prevote", rv->candidate, rv->term, granted);
-    send_durable(n, src, MSG_PRE_VOTE_REPLY, &rep, sizeof rep);
+    raft_send_durable(n, src, MSG_PRE_VOTE_REPLY, &rep, sizeof rep);
 }
 
 static void handle_vote_reply(struct node *n, int src, const struct vote_reply *r, int pre)
@@ -1071,8 +1105,8 @@ static void handle_vote_reply(struct node *n, int src, const struct vote_reply *
     if (r->term > s->term) {
         /* §5.1. (A pre-vote refusal from a newer term tells us that term too.) */
         if (!pre || !r->granted) {
-            become_follower(n, r->term, 0);
-            persist_sync(n);
+            raft_become_follower(n, r->term, 0);
+            raft_persist_sync(n);
             return;
         }
     }
@@ -1233,7 +1267,7 @@ static void raft_on_sync(struct node *n, uint64_t ticket)
             s->outbox[kept++] = *o;
     }
     s->nout = kept;
-    advance_commit(n);           /* a leader's own entries may complete a majority */
+    raft_advance_commit(n);           /* a leader's own entries may complete a majority */
 }
 
 static void raft_on_message(struct node *n, const struct message *m)
@@ -1288,6 +1322,24 @@ static void raft_on_message(struct node *n, const struct message *m)
         handle_timeout_now(n, &t);
         break;
     }
+    case MSG_INSTALL_SNAPSHOT: {
+        struct snap_req r;
+        if (m->len < sizeof r)
+            return;
+        memcpy(&r, m->payload, sizeof r);
+        if (m->len != sizeof r + r.bytes || r.offset + r.bytes > r.total)
+            return;
+        raft_handle_snapshot(n, m->src, &r, (const unsigned char *)m->payload + sizeof r);
+        break;
+    }
+    case MSG_INSTALL_SNAPSHOT_REPLY: {
+        struct snap_reply r;
+        if (m->len != sizeof r)
+            return;
+        memcpy(&r, m->payload, sizeof r);
+        raft_handle_snapshot_reply(n, m->src, &r);
+        break;
+    }
     default:
         break;
     }
@@ -1330,7 +1382,7 @@ static void raft_on_timer(struct node *n, int id)
             }
         if (heard < majority(s)) {
             ((struct raft_ghost *)node_ghost(n))->quorum_stepdowns++;
-            become_follower(n, s->term, 0);
+            raft_become_follower(n, s->term, 0);
             return;
         }
         node_timer(n, T_QUORUM, p->election[0]);
@@ -1362,6 +1414,7 @@ static void raft_inspect(const struct node *n, struct inspector *in)
     inspect_int(in, "commit_index", (int64_t)s->commit_index);
     inspect_int(in, "last_applied", (int64_t)s->last_applied);
     inspect_int(in, "log_length", (int64_t)s->len);
+    inspect_int(in, "snapshot_index", (int64_t)s->base);
     inspect_int(in, "last_log_term", (int64_t)last_term(s));
     /* The terms of the log, "1,1,2,4", for scenarios that compare logs
      * (Figure 8); the last 32 entries of a longer log, after "...". */
@@ -1431,6 +1484,10 @@ static void raft_describe(int type, const void *payload, size_t len, struct reco
         record_int(args, "term", (int64_t)t.term);
         break;
     }
+    case MSG_INSTALL_SNAPSHOT:
+    case MSG_INSTALL_SNAPSHOT_REPLY:
+        raft_describe_snapshot(type, payload, len, args);
+        break;
     case MSG_APPEND_ENTRIES_REPLY: {
         struct append_reply r;
         if (len != sizeof r)

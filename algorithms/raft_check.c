@@ -301,6 +301,13 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
                 return rsm_fail(v, "state_machine_safety",
                             "node %d applied entry %" PRIu64 " (term %" PRIu64 ") but node %d applied a different entry at that index",
                             o->node, o->index, o->term, gi->applied_by);
+            /* The same command on the same state gives the same result; a
+             * different one means the states differ (a command applied
+             * twice: sessions lost in a snapshot, thesis §6.3 and ch. 5). */
+            if (gi->node_result != o->digest)
+                return rsm_fail(v, "state_machine_safety",
+                            "node %d applied entry %" PRIu64 " (client %d op %" PRIu64 ", %s %s) with a different result than node %d: their states differ",
+                            o->node, o->index, o->e.cmd.client, o->e.cmd.seq, o->e.cmd.op, o->e.cmd.key, gi->applied_by);
             return 0;
         }
         if (o->index != g->applied_hw + 1)
@@ -313,8 +320,29 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
                         o->node, o->index, o->term, gi->term);
         gi->applied_by = o->node;
         gi->applied_chain = o->chain;
+        gi->node_result = o->digest;
         g->applied_hw = o->index;
         ref_apply(g, o->index, &o->e, gi);
+        return 0;
+    }
+
+    case OB_SNAPSHOT: {
+        /* Thesis ch. 5: a snapshot replaces committed entries only, ending
+         * in the committed entry at its index; every snapshot at one index
+         * holds the same state (the machine is deterministic). */
+        struct gindex *gi = gindex(g, o->index);
+        if (o->index > g->commit_hw || (gi->chain && gi->chain != o->chain))
+            return rsm_fail(v, "state_machine_safety",
+                        "node %d %s a snapshot up to index %" PRIu64 " (term %" PRIu64 ") that is not the committed log there",
+                        o->node, o->flag ? "installed" : "took", o->index, o->term);
+        if (!gi->snap_by) {
+            gi->snap_by = o->node;
+            gi->snap_digest = o->digest;
+        } else if (gi->snap_digest != o->digest) {
+            return rsm_fail(v, "state_machine_safety",
+                        "node %d %s a snapshot at index %" PRIu64 " whose state differs from node %d's there",
+                        o->node, o->flag ? "installed" : "took", o->index, gi->snap_by);
+        }
         return 0;
     }
 
@@ -413,5 +441,8 @@ void raft_metrics(const struct cluster *c, struct inspector *in)
     inspect_int(in, "read_index_reads", (int64_t)g->index_reads);
     inspect_int(in, "local_reads", (int64_t)g->local_reads);
     inspect_int(in, "lease_reads", (int64_t)g->lease_reads);
+    inspect_int(in, "snapshots", (int64_t)g->snapshots);
+    inspect_int(in, "snapshots_installed", (int64_t)g->installs);
+    inspect_int(in, "snapshot_chunks", (int64_t)g->snapshot_chunks);
     inspect_int(in, "duplicates", (int64_t)g->ref.duplicates);
 }

@@ -14,7 +14,8 @@ enum role { FOLLOWER = 0, PRECANDIDATE, CANDIDATE, LEADER };
 
 enum {
     MSG_REQUEST_VOTE = 0, MSG_REQUEST_VOTE_REPLY, MSG_PRE_VOTE, MSG_PRE_VOTE_REPLY,
-    MSG_APPEND_ENTRIES, MSG_APPEND_ENTRIES_REPLY, MSG_TIMEOUT_NOW, MSG_COUNT
+    MSG_APPEND_ENTRIES, MSG_APPEND_ENTRIES_REPLY, MSG_TIMEOUT_NOW,
+    MSG_INSTALL_SNAPSHOT, MSG_INSTALL_SNAPSHOT_REPLY, MSG_COUNT
 };
 
 enum { T_ELECTION = 0, T_HEARTBEAT = 1, T_QUORUM = 2, T_TRANSFER = 3 };
@@ -32,9 +33,11 @@ struct raft_params {
     sim_time lease;              /* election_timeout_min / (1 + drift_bound), local time */
     int max_batch;               /* entries per AppendEntries */
     int machine;                 /* index into machine_names */
+    int64_t snapshot_entries;    /* applied entries past the snapshot before a new one (0: never) */
+    int64_t snapshot_chunk;      /* InstallSnapshot bytes per message */
     /* seeded bugs */
     int bug_commit_previous_term, bug_no_persist_vote, bug_vote_without_log_check,
-        bug_stale_leader_read, bug_truncate_on_every_append;
+        bug_stale_leader_read, bug_truncate_on_every_append, bug_snapshot_without_sessions;
 };
 
 #define RAFT_MAX_NODES 1000
@@ -58,6 +61,22 @@ struct vote_req {                /* RequestVote and PreVote (Figure 2; thesis §
 };
 
 struct timeout_now { uint64_t term; };   /* §3.10: start an election now */
+
+struct snap_req {                /* InstallSnapshot (thesis Figure 5.3); `bytes` of data follow */
+    uint64_t term;
+    uint64_t last_index, last_term;   /* lastIncludedIndex, lastIncludedTerm */
+    uint64_t chain;              /* checker only: the chain hash at last_index */
+    uint64_t offset, total;      /* this chunk's place in the snapshot, its whole size */
+    uint32_t bytes;
+    int32_t leader;
+};
+
+struct snap_reply {
+    uint64_t term, req_term;
+    uint64_t last_index;         /* the snapshot answered */
+    uint64_t offset;             /* bytes of it received so far */
+    int32_t done, pad;           /* done: installed (or already covered) */
+};
 
 struct vote_reply {
     uint64_t term;               /* the voter's current term */
@@ -85,12 +104,14 @@ struct append_reply {
 
 /* ------------------------------------------------------------ the ghost */
 
-enum obs_kind { OB_LEADER, OB_CANDIDATE, OB_WRITE, OB_TRUNCATE, OB_COMMIT, OB_APPLY, OB_REPLY, OB_READ };
+enum obs_kind { OB_LEADER, OB_CANDIDATE, OB_WRITE, OB_TRUNCATE, OB_COMMIT, OB_APPLY, OB_REPLY, OB_READ,
+                OB_SNAPSHOT };
 
 struct obs {                     /* one observation a node made, for check() */
     enum obs_kind kind;
     int node, flag;
     uint64_t index, term, chain, aux;
+    uint64_t digest;             /* OB_APPLY: the node's result; OB_SNAPSHOT: its bytes */
     struct entry e;              /* OB_APPLY: the entry */
     struct request req;          /* OB_REPLY, OB_READ */
     struct result res;           /* OB_REPLY */
@@ -103,6 +124,9 @@ struct gindex {                  /* what the checker knows of one log index */
     int committed_by, applied_by;
     uint64_t applied_chain;
     uint64_t result;             /* digest of the reference state machine's result */
+    uint64_t node_result;        /* digest of the first applier's result */
+    uint64_t snap_digest;        /* digest of the first snapshot taken at this index */
+    int snap_by;
 };
 
 struct lm_slot { uint64_t index, term, chain; int node, used; };
@@ -133,6 +157,7 @@ struct raft_ghost {
     size_t capversions;
     struct gread reads[GREADS];
     /* metrics */
+    uint64_t snapshots, installs, snapshot_chunks;
     uint64_t elections, prevotes, leaders, stepdowns, quorum_stepdowns, truncated,
              redirects, log_reads, index_reads, local_reads, lease_reads, max_term, appended;
 };
@@ -188,6 +213,11 @@ struct raft_state {
     struct pending_read *reads;
     int nreads, capreads;
     int transfer_to;             /* §3.10: leadership being handed to this server (0: none) */
+    /* thesis ch. 5: snapshot transfer. Leader: the offset each peer has of
+     * the snapshot at snap_sent[peer]; follower: the chunks received so far. */
+    uint64_t *snap_offset, *snap_sent;
+    struct machine_buf recv;
+    uint64_t recv_index;         /* the snapshot recv belongs to (0: none) */
     /* a disk that takes time (persist_sync) */
     uint64_t sync_ticket;        /* the last sync asked for */
     uint64_t durable;            /* log length known durable */
@@ -260,8 +290,29 @@ static inline uint64_t chain_of(uint64_t prev, const struct entry *e)
     return h ? h : 1;            /* 0 means "no entry" to the checker */
 }
 
-/* raft.c */
+/* raft.c, for raft_snapshot.c */
 struct obs *raft_observe(struct node *n, enum obs_kind kind);
+void raft_become_follower(struct node *n, uint64_t term, int leader);
+void raft_arm_election(struct node *n);
+void raft_persist_sync(struct node *n);
+void raft_persist_len(struct node *n);
+void raft_send_durable(struct node *n, int dst, int type, const void *payload, size_t len);
+void raft_send_append(struct node *n, int peer);
+void raft_advance_commit(struct node *n);
+/* A leader hears an answer from src to its request of req_term: steps down
+ * on a newer term; 1 when the answer counts (then src was heard from). */
+int  raft_reply_counts(struct node *n, int src, uint64_t term, uint64_t req_term);
+/* src's log matches the leader's up to index: matchIndex, nextIndex, commit. */
+void raft_matched(struct node *n, int src, uint64_t index);
+void raft_log_reserve(struct raft_state *s, uint64_t want);
+
+/* raft_snapshot.c: log compaction and InstallSnapshot (thesis ch. 5) */
+void raft_maybe_snapshot(struct node *n);
+void raft_restore_snapshot(struct node *n);
+void raft_send_snapshot(struct node *n, int peer);
+void raft_handle_snapshot(struct node *n, int src, const struct snap_req *r, const unsigned char *data);
+void raft_handle_snapshot_reply(struct node *n, int src, const struct snap_reply *r);
+void raft_describe_snapshot(int type, const void *payload, size_t len, struct record *args);
 
 /* raft_check.c: the omniscient side */
 void raft_ghost_init(void *ghost, const void *params, int nodes);

@@ -20,13 +20,21 @@ params = {
   prevote  = {false, "PreVote (thesis 9.6)"},
   check_quorum = {false, "CheckQuorum (thesis 6.2)"},
   read_index = {false, "ReadIndex reads instead of reads through the log"},
+  read = {"log", "how reads are served: log, index (ReadIndex) or lease (thesis 6.4)"},
   fast_backoff = {true, "accelerated log back-off"},
+  snapshot_entries = {1000, "applied entries before a server snapshots (thesis ch. 5; 0: never)"},
+  snapshot_chunk = {4096, "bytes per InstallSnapshot message"},
+  disk = {0, "ms a disk sync takes, uniform from 0 to this (0: instant)"},
 }
 
 local c = sim.cluster{ algorithm = "raft", nodes = params.nodes, lose_unsynced = true,
+                       disk = params.disk > 0 and sim.uniform(0, params.disk) or nil,
                        config = { election_timeout = {150, 300}, heartbeat = 50,
                                   prevote = params.prevote, check_quorum = params.check_quorum,
-                                  read_index = params.read_index, fast_backoff = params.fast_backoff } }
+                                  read = params.read_index and "index" or params.read,
+                                  fast_backoff = params.fast_backoff,
+                                  snapshot_entries = params.snapshot_entries,
+                                  snapshot_chunk = params.snapshot_chunk } }
 sim.network{ latency = sim.pareto(3, 2.5), loss = params.loss, duplicate = 0.05, fifo = false }
 sim.clients{ count = 3, closed = true, think = 5, keys = 4, read_ratio = 0.4, cas_ratio = 0.2,
              timeout = 400, retries = 5, stop = params.duration }

@@ -19,7 +19,13 @@
  *       keys (rendezvous, O(n) per key, on 10^4 keys), with build time and
  *       bytes per server of the placement structure;
  *   (e) the hashring store: 10,000 servers, 10^6 keys, 10^6 requests from
- *       client-routed open-loop clients, in simulated requests per second. */
+ *       client-routed open-loop clients, in simulated requests per second.
+ * Then Raft over long runs (thesis ch. 5, log compaction), from the
+ * scenario files (the source tree's, else the installed ones):
+ *   (f) scenarios/raft_long.lua at 50 s and at 1,000 s simulated: µs of
+ *       wall time per event, which with snapshots must stay within 1.5x;
+ *   (g) scenarios/raft_figure16.lua (150-155 ms) at 1,000 and 3,000
+ *       trials of crash-and-elect: 3x the trials within 4.5x the time. */
 #include "sim/bench.h"
 
 #include <inttypes.h>
@@ -182,6 +188,36 @@ static const char lua_heartbeat[] =
 /* In the child: write the script to a temporary file, run it with stdout
  * (where the sandbox's print writes) redirected to another, read back its
  * one line. */
+/* Run a scenario with stdout captured; the script's first output line,
+ * when `want` > 0, is "EVENTS DELIVERIES SIM_S" (read into r). */
+static int run_captured(struct run_opts *o, struct bench_result *r, int want)
+{
+    FILE *out = tmpfile();
+    if (!out)
+        return -1;
+    fflush(stdout);
+    int saved = dup(1);
+    dup2(fileno(out), 1);
+    double t0 = wall_now();
+    int rc = run_scenario(o);
+    r->wall_s = wall_now() - t0;
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(out);
+    double sim_s = 0;
+    int got = want ? fscanf(out, "%" SCNu64 " %" SCNu64 " %lf", &r->events, &r->deliveries, &sim_s) : 0;
+    fclose(out);
+    if (rc != 0 || got != want)
+        return -1;
+    r->sim_s = sim_s;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->peak_kb = ru.ru_maxrss;
+    r->ok = 1;
+    return 0;
+}
+
 static int run_lua_case(uint64_t deliveries, struct bench_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -194,8 +230,7 @@ static int run_lua_case(uint64_t deliveries, struct bench_result *r)
     size_t len = sizeof lua_heartbeat - 1;
     int wrote = write(fd, lua_heartbeat, len) == (ssize_t)len;
     close(fd);
-    FILE *out = tmpfile();
-    if (!wrote || !out) {
+    if (!wrote) {
         unlink(path);
         return -1;
     }
@@ -209,27 +244,76 @@ static int run_lua_case(uint64_t deliveries, struct bench_result *r)
     o.quiet = 1;
     o.args = args;
     o.nargs = 1;
-    fflush(stdout);
-    int saved = dup(1);
-    dup2(fileno(out), 1);
-    double t0 = wall_now();
-    int rc = run_scenario(&o);
-    r->wall_s = wall_now() - t0;
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
+    int rc = run_captured(&o, r, 3);
     unlink(path);
-    rewind(out);
-    double sim_s = 0;
-    int got = fscanf(out, "%" SCNu64 " %" SCNu64 " %lf", &r->events, &r->deliveries, &sim_s);
-    fclose(out);
-    if (rc != 0 || got != 3)
+    return rc;
+}
+
+/* ------------------------------------------------------ raft, long runs */
+
+struct raft_case { const char *scenario; const char *param[3]; int want; };
+
+static int child(int (*f)(void *, void *), void *arg, void *out, size_t len);
+
+static int find_scenario(const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "scenarios/%s", name);
+    if (access(path, R_OK) == 0)
+        return 0;
+    snprintf(path, cap, "%s/scenarios/%s", CLUSTERSIM_DATADIR, name);
+    return access(path, R_OK) == 0 ? 0 : -1;
+}
+
+static int run_raft(const struct raft_case *c, struct bench_result *r)
+{
+    memset(r, 0, sizeof *r);
+    char path[4096];
+    if (find_scenario(c->scenario, path, sizeof path) != 0)
         return -1;
-    r->sim_s = sim_s;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    r->peak_kb = ru.ru_maxrss;
-    r->ok = 1;
+    char param[3][64], arg[] = "bench";
+    char *params[3], *args[] = { arg };
+    int np = 0;
+    for (; np < 3 && c->param[np]; np++) {
+        snprintf(param[np], sizeof param[np], "%s", c->param[np]);
+        params[np] = param[np];
+    }
+    struct run_opts o;
+    run_opts_default(&o);
+    o.scenario = path;
+    o.seed = 1;
+    o.quiet = 1;
+    o.params = params;
+    o.nparams = np;
+    o.args = c->want ? args : NULL;
+    o.nargs = c->want ? 1 : 0;
+    return run_captured(&o, r, c->want);
+}
+
+static int raft_thunk(void *arg, void *out) { return run_raft(arg, out); }
+
+static int bench_raft(void)
+{
+    const struct raft_case cases[] = {
+        { "raft_long.lua", { "duration=50000" }, 3 },
+        { "raft_long.lua", { "duration=1000000" }, 3 },
+        { "raft_figure16.lua", { "trials=1000", "min=150", "max=155" }, 0 },
+        { "raft_figure16.lua", { "trials=3000", "min=150", "max=155" }, 0 },
+    };
+    struct bench_result r[4];
+    for (int i = 0; i < 4; i++)
+        if (child(raft_thunk, (void *)&cases[i], &r[i], sizeof r[i]) != 0) {
+            printf("\nraft: %s -P %s did not run (scenario missing or failed); skipped\n",
+                   cases[i].scenario, cases[i].param[0]);
+            return 0;
+        }
+    double us50 = 1e6 * r[0].wall_s / (double)r[0].events, us1000 = 1e6 * r[1].wall_s / (double)r[1].events;
+    printf("\n(f) raft_long.lua, 5 nodes, a crash every 4 s, snapshots every 1000 entries:\n"
+           "    50 s: %" PRIu64 " events, %.2f us/event, peak %.1f MB; 1000 s: %" PRIu64 " events, %.2f us/event, "
+           "peak %.1f MB; ratio %.2f (target <= 1.5)\n",
+           r[0].events, us50, (double)r[0].peak_kb / 1024.0, r[1].events, us1000, (double)r[1].peak_kb / 1024.0,
+           us1000 / us50);
+    printf("(g) raft_figure16.lua 150-155 ms: 1000 trials %.2f s, 3000 trials %.2f s: %.2fx the time for 3x the "
+           "trials (target <= 4.5x)\n", r[2].wall_s, r[3].wall_s, r[3].wall_s / r[2].wall_s);
     return 0;
 }
 
@@ -470,5 +554,6 @@ int cmd_bench(int argc, char **argv)
     printf("(a') is %.2fx slower than (a)%s; target: within 10x\n", da / dl,
            lr.events == res[0].events && lr.deliveries == res[0].deliveries
                ? " (the same events and deliveries: the same run)" : " (NOT the same events as (a))");
-    return bench_hashing();
+    int rc = bench_hashing();
+    return rc ? rc : bench_raft();
 }

@@ -1,5 +1,7 @@
-/* Durable store (see store.h). Entries are never removed from the table (a
- * delete clears `present`), so entry indices stay stable for the dirty list. */
+/* Durable store (see store.h). A delete clears `present`, so entry indices
+ * stay stable for the dirty list; once deleted entries make up half the
+ * table, a sync (which empties the dirty list) drops them, so a store whose
+ * keys come and go (a compacted log) stays the size of what it holds. */
 #include "sim/store.h"
 
 #include <stdlib.h>
@@ -36,9 +38,8 @@ static uint64_t hash(const char *k)
     return h;
 }
 
-static void reindex(struct store *s)
+static void index_to(struct store *s, size_t cap)
 {
-    size_t cap = s->index_cap ? s->index_cap * 2 : 64;
     uint32_t *idx = calloc(cap, sizeof *idx);
     if (!idx)
         abort();
@@ -51,6 +52,27 @@ static void reindex(struct store *s)
     free(s->index);
     s->index = idx;
     s->index_cap = cap;
+}
+
+static void reindex(struct store *s) { index_to(s, s->index_cap ? s->index_cap * 2 : 64); }
+
+/* Drop deleted entries (none is dirty: called right after a sync). */
+static void compact(struct store *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->len; i++) {
+        struct store_entry *e = &s->e[i];
+        if (!e->durable.present) {
+            free(e->key);
+            free(e->durable.data);
+            free(e->pending.data);
+            continue;
+        }
+        s->e[k++] = *e;
+    }
+    s->len = k;
+    s->ndead = 0;
+    index_to(s, s->index_cap);
 }
 
 static long find(const struct store *s, const char *key)
@@ -150,11 +172,20 @@ void store_sync(struct store *s)
     for (size_t k = 0; k < s->ndirty; k++) {
         struct store_entry *e = &s->e[s->dirty[k]];
         s->bytes -= e->durable.len;
+        if (e->durable.present && !e->pending.present) {
+            e->dead = 1;
+            s->ndead++;
+        } else if (e->dead && e->pending.present) {
+            e->dead = 0;
+            s->ndead--;
+        }
         set_val(&e->durable, e->pending.data, e->pending.len, e->pending.present);
         s->bytes += e->durable.len;
         e->dirty = 0;
     }
     s->ndirty = 0;
+    if (s->ndead > 64 && s->ndead * 2 > s->len)
+        compact(s);
 }
 
 size_t store_crash(struct store *s, int lose_unsynced)

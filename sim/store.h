@@ -15,6 +15,7 @@ struct store_entry {
     struct store_val durable;
     struct store_val pending;
     int dirty;              /* pending holds an unsynced write (or delete) */
+    int dead;               /* a sync deleted it (counted in ndead) */
 };
 
 struct store {
@@ -25,6 +26,7 @@ struct store {
     uint32_t *dirty;        /* entries with unsynced writes */
     size_t ndirty, dirty_cap;
     uint64_t bytes;         /* durable bytes, for metrics */
+    size_t ndead;           /* entries a sync deleted since the last compaction */
 };
 
 void store_init(struct store *s);

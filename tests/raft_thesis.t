@@ -22,4 +22,13 @@ expect_err "option 'disk': algorithm 'paxos' does not model disk latency" "  ...
 echo 'sim.cluster{ algorithm = "raft", nodes = 3, disk = "slow" }' >"$TMP/bad.lua"
 expect_exit 65 "disk = 'slow'" -- $R "$TMP/bad.lua"
 expect_err "sim.cluster: disk must be a distribution" "  ... asks for a distribution"
+expect_exit 0 "snapshot: a follower down for long catches up by InstallSnapshot" -- $R scenarios/raft_snapshot.lua
+expect_out "node 5 installed the snapshot up to index [0-9]+" "  ... from the leader's snapshot"
+expect_exit 1 "bug snapshot_without_sessions, seed 6" -- $R scenarios/raft_snapshot.lua --seed 6 --bug raft.snapshot_without_sessions
+expect_err "invariant violated at .*: state_machine_safety: node [0-9]+ applied entry [0-9]+ .* with a different result" "  ... a retried command applied twice"
+expect_exit 0 "long run, 60 s, with crashes: the retained log stays bounded" -- $R scenarios/raft_long.lua -P duration=60000
+expect_exit 0 "flaky, snapshots every 40 entries in 100-byte chunks" -- $R scenarios/raft_flaky.lua -P snapshot_entries=40 -P snapshot_chunk=100 --seed 2
+expect_exit 0 "flaky, lease reads" -- $R scenarios/raft_flaky.lua -P read=lease --seed 3
+expect_exit 0 "flaky, disk syncs 0-8 ms, snapshots, leases, PreVote, CheckQuorum" -- \
+    $R scenarios/raft_flaky.lua -P disk=8 -P snapshot_entries=40 -P read=lease -P prevote=true -P check_quorum=true --seed 4
 done_testing

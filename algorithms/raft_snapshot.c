@@ -1,0 +1,260 @@
+/* Raft log compaction (Ongaro's thesis, chapter 5): snapshots of the state
+ * machine, and InstallSnapshot for followers that fell behind the leader's
+ * first retained entry.
+ *
+ *   §5.1   each server snapshots independently, once `snapshot_entries`
+ *          applied entries have accumulated past its last snapshot; the
+ *          snapshot holds the machine's state AND its client sessions (§6.3:
+ *          otherwise a retried command applies twice after a restart or an
+ *          install; bug raft.snapshot_without_sessions), and the index and
+ *          term of the last entry it replaces. The durable store holds the
+ *          snapshot and the log suffix; a restart loads the snapshot and
+ *          replays only the suffix.
+ *   Figure 5.3  InstallSnapshot, in chunks of `snapshot_chunk` bytes at
+ *          increasing offsets; the follower keeps entries that follow the
+ *          snapshot if its log has the snapshot's last entry, else discards
+ *          its log, then resets its state machine from the snapshot.
+ *
+ * Store layout (beside raft.c's "meta", "len", "log/<i>"): "snap" = struct
+ * snap_meta, "snapdata" = the machine's bytes. Entries up to the snapshot's
+ * index are deleted. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algorithms/raft_int.h"
+
+struct snap_meta { uint64_t index, term, chain, bytes; };
+
+static void note_snapshot(struct node *n, const char *type, uint64_t index, uint64_t term, uint64_t bytes)
+{
+    struct record *r = node_note_begin(n, type, 1);
+    record_int(r, "index", (int64_t)index);
+    record_int(r, "term", (int64_t)term);
+    record_int(r, "bytes", (int64_t)bytes);
+    node_note_end(n, r);
+}
+
+/* The snapshot's bytes and meta are durable; entries up to `index` go from
+ * the store and from memory, and those after it stay (shifted down) when
+ * keep, else go too. */
+static void install_local(struct node *n, uint64_t index, uint64_t term, uint64_t chain,
+                          const unsigned char *data, size_t bytes, int keep)
+{
+    struct raft_state *s = st(n);
+    struct snap_meta m = { index, term, chain, bytes };
+    node_store_put(n, "snapdata", data, bytes);
+    node_store_put(n, "snap", &m, sizeof m);
+    uint64_t drop_to = index < s->len ? index : s->len;
+    for (uint64_t i = s->base + 1; i <= drop_to; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "log/%" PRIu64, i);
+        node_store_del(n, key);
+    }
+    if (keep && index < s->len) {
+        uint64_t after = s->len - index;
+        memmove(s->log, s->log + (index - s->base), (size_t)after * sizeof *s->log);
+        memmove(s->chain, s->chain + (index - s->base), (size_t)after * sizeof *s->chain);
+    } else {
+        s->len = index;
+        raft_persist_len(n);
+    }
+    s->base = index;
+    s->snap_term = term;
+    s->snap_chain = chain;
+    raft_persist_sync(n);
+}
+
+/* §5.1: once enough applied entries accumulated, the state machine's state
+ * at lastApplied replaces them. */
+void raft_maybe_snapshot(struct node *n)
+{
+    struct raft_state *s = st(n);
+    const struct raft_params *p = prm(n);
+    if (!p->snapshot_entries || s->last_applied - s->base < (uint64_t)p->snapshot_entries)
+        return;
+    uint64_t index = s->last_applied;
+    uint64_t term = term_at(s, index), chain = chain_at(s, index);
+    struct machine_buf b = { 0 };
+    /* Bug raft.snapshot_without_sessions: the state alone; whoever loads it
+     * has forgotten which commands it already ran. */
+    machine_save(&s->m, &b, !p->bug_snapshot_without_sessions);
+    install_local(n, index, term, chain, b.p, b.len, 1);
+    struct raft_ghost *g = node_ghost(n);
+    g->snapshots++;
+    struct obs *o = raft_observe(n, OB_SNAPSHOT);
+    o->index = index;
+    o->term = term;
+    o->chain = chain;
+    o->digest = kv_fnv(KV_FNV_INIT, b.p, b.len);
+    note_snapshot(n, "snapshot", index, term, b.len);
+    machine_buf_free(&b);
+}
+
+/* Restart: the snapshot first; raft.c then reads the log suffix after it. */
+void raft_restore_snapshot(struct node *n)
+{
+    struct raft_state *s = st(n);
+    size_t len, bytes;
+    const void *p = node_store_get(n, "snap", &len);
+    if (!p || len != sizeof(struct snap_meta))
+        return;
+    struct snap_meta m;
+    memcpy(&m, p, sizeof m);
+    const unsigned char *data = node_store_get(n, "snapdata", &bytes);
+    if (!data || bytes != m.bytes || machine_load(&s->m, data, bytes) != 0)
+        abort();                 /* the store lost or mangled a synced snapshot: an engine bug */
+    s->base = m.index;
+    s->snap_term = m.term;
+    s->snap_chain = m.chain;
+    /* A snapshot holds only committed, applied entries. */
+    s->commit_index = s->last_applied = m.index;
+}
+
+/* Figure 5.3: the next chunk of the leader's current snapshot for peer. */
+void raft_send_snapshot(struct node *n, int peer)
+{
+    struct raft_state *s = st(n);
+    const struct raft_params *p = prm(n);
+    size_t total;
+    const unsigned char *data = node_store_get(n, "snapdata", &total);
+    if (!data || s->base == 0)
+        return;
+    if (s->snap_sent[peer] != s->base) {      /* a newer snapshot: start over */
+        s->snap_sent[peer] = s->base;
+        s->snap_offset[peer] = 0;
+    }
+    uint64_t off = s->snap_offset[peer] < total ? s->snap_offset[peer] : total;
+    uint64_t bytes = total - off < (uint64_t)p->snapshot_chunk ? total - off : (uint64_t)p->snapshot_chunk;
+    struct snap_req r;
+    memset(&r, 0, sizeof r);
+    r.term = s->term;
+    r.leader = node_id(n);
+    r.last_index = s->base;
+    r.last_term = s->snap_term;
+    r.chain = s->snap_chain;
+    r.offset = off;
+    r.total = total;
+    r.bytes = (uint32_t)bytes;
+    memcpy(s->buf, &r, sizeof r);
+    memcpy(s->buf + sizeof r, data + off, (size_t)bytes);
+    node_send(n, peer, MSG_INSTALL_SNAPSHOT, s->buf, sizeof r + (size_t)bytes);
+    s->inflight[peer] = 1;
+    ((struct raft_ghost *)node_ghost(n))->snapshot_chunks++;
+}
+
+void raft_handle_snapshot(struct node *n, int src, const struct snap_req *r, const unsigned char *data)
+{
+    struct raft_state *s = st(n);
+    struct snap_reply rep;
+    memset(&rep, 0, sizeof rep);
+    rep.req_term = r->term;
+    rep.last_index = r->last_index;
+    /* Figure 5.3, receiver 1: "Reply immediately if term < currentTerm". */
+    if (r->term < s->term) {
+        rep.term = s->term;
+        raft_send_durable(n, src, MSG_INSTALL_SNAPSHOT_REPLY, &rep, sizeof rep);
+        return;
+    }
+    uint64_t term_before = s->term;
+    if (r->term > s->term || s->role != FOLLOWER)
+        raft_become_follower(n, r->term, src);
+    s->leader = src;
+    s->leader_contact = node_now(n);
+    raft_arm_election(n);
+    rep.term = s->term;
+    if (r->last_index <= s->commit_index) {
+        /* Already covered by what this server committed: nothing to do. */
+        if (s->term != term_before)
+            raft_persist_sync(n);
+        rep.done = 1;
+        rep.offset = r->total;
+        raft_send_durable(n, src, MSG_INSTALL_SNAPSHOT_REPLY, &rep, sizeof rep);
+        return;
+    }
+    /* Receivers 2-4: a new snapshot starts at offset 0; chunks are written
+     * at their offset, in order (an out-of-order or repeated one is
+     * answered with how far we are). */
+    if (r->offset == 0 || s->recv_index != r->last_index) {
+        s->recv.len = 0;
+        s->recv_index = r->offset == 0 ? r->last_index : 0;
+    }
+    if (s->recv_index == r->last_index && r->offset == s->recv.len)
+        machine_buf_put(&s->recv, data, r->bytes);
+    rep.offset = s->recv_index == r->last_index ? s->recv.len : 0;
+    if (s->recv_index != r->last_index || s->recv.len < r->total) {
+        if (s->term != term_before)
+            raft_persist_sync(n);
+        raft_send_durable(n, src, MSG_INSTALL_SNAPSHOT_REPLY, &rep, sizeof rep);
+        return;
+    }
+    /* Receiver 5-8: done. Keep the entries after the snapshot if our log
+     * has its last entry; else the whole log goes. Then the state machine
+     * is reset from the snapshot. */
+    int keep = r->last_index <= s->len && term_at(s, r->last_index) == r->last_term;
+    if (machine_load(&s->m, s->recv.p, s->recv.len) != 0)
+        abort();                 /* the leader's own bytes: a bug in this file */
+    install_local(n, r->last_index, r->last_term, r->chain, s->recv.p, s->recv.len, keep);
+    s->commit_index = s->last_applied = r->last_index;
+    struct raft_ghost *g = node_ghost(n);
+    g->installs++;
+    struct obs *o = raft_observe(n, OB_SNAPSHOT);
+    o->index = r->last_index;
+    o->term = r->last_term;
+    o->chain = r->chain;
+    o->digest = kv_fnv(KV_FNV_INIT, s->recv.p, s->recv.len);
+    o->flag = 1;                 /* installed from the leader */
+    note_snapshot(n, "install_snapshot", r->last_index, r->last_term, s->recv.len);
+    s->recv.len = 0;
+    s->recv_index = 0;
+    rep.done = 1;
+    rep.offset = r->total;
+    raft_send_durable(n, src, MSG_INSTALL_SNAPSHOT_REPLY, &rep, sizeof rep);
+}
+
+void raft_handle_snapshot_reply(struct node *n, int src, const struct snap_reply *r)
+{
+    struct raft_state *s = st(n);
+    if (!raft_reply_counts(n, src, r->term, r->req_term))
+        return;
+    if (r->done) {
+        raft_matched(n, src, r->last_index);
+        if (s->role == LEADER && s->next_index[src] <= last_index(s))
+            raft_send_append(n, src);
+        return;
+    }
+    if (r->last_index != s->snap_sent[src])
+        return;                  /* about a snapshot we no longer send */
+    uint64_t was = s->snap_offset[src];
+    s->snap_offset[src] = r->offset;
+    /* The next chunk when the follower moved on; a repeated answer waits
+     * for the heartbeat to resend, so duplicates do not multiply chunks. */
+    if (r->offset > was || r->offset == 0)
+        raft_send_snapshot(n, src);
+}
+
+void raft_describe_snapshot(int type, const void *payload, size_t len, struct record *args)
+{
+    if (type == MSG_INSTALL_SNAPSHOT) {
+        struct snap_req r;
+        if (len < sizeof r)
+            return;
+        memcpy(&r, payload, sizeof r);
+        record_int(args, "term", (int64_t)r.term);
+        record_int(args, "last_index", (int64_t)r.last_index);
+        record_int(args, "last_term", (int64_t)r.last_term);
+        record_int(args, "offset", (int64_t)r.offset);
+        record_int(args, "bytes", r.bytes);
+        record_bool(args, "done", r.offset + r.bytes >= r.total);
+    } else if (type == MSG_INSTALL_SNAPSHOT_REPLY) {
+        struct snap_reply r;
+        if (len != sizeof r)
+            return;
+        memcpy(&r, payload, sizeof r);
+        record_int(args, "term", (int64_t)r.term);
+        record_int(args, "last_index", (int64_t)r.last_index);
+        record_int(args, "offset", (int64_t)r.offset);
+        record_bool(args, "done", r.done);
+    }
+}
