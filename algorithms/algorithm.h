@@ -73,6 +73,12 @@ struct algorithm {
      * `ticket`). Algorithms that set it may run with a disk model
      * (sim.cluster{disk =}); NULL: syncs are instant for them. */
     void (*on_sync)(struct node *, uint64_t ticket);
+    /* Membership through the algorithm (Raft's configuration entries): with
+     * this set, c:remove_node(i) on an up node only tells every up member
+     * (i included) through on_membership; i stays a member until its own
+     * code calls node_leave (a removed Raft leader first commits its own
+     * removal, §4.2.2). A crashed node is removed at once. */
+    int membership_by_log;
 };
 
 const struct algorithm *algorithm_find(const char *name);

@@ -68,6 +68,9 @@ static const struct bug_def raft_bugs[] = {
     { "raft.snapshot_without_sessions",
       "snapshots hold the state but not the client sessions: after a restart or an install a retried command applies twice (thesis §6.3, ch. 5)",
       "scenarios/raft_snapshot.lua", 100 },
+    { "raft.concurrent_config_changes",
+      "a leader changes the configuration before its previous change and an entry of its own term are committed: two disjoint majorities, two leaders (thesis ch. 4 and errata)",
+      "scenarios/raft_membership_bug.lua", 10 },
     { NULL, NULL, NULL, 0 },
 };
 
@@ -113,6 +116,8 @@ static int raft_configure(struct config *c, void *params, struct error *err)
     p->bug_stale_leader_read = config_bug(c, "raft.stale_leader_read");
     p->bug_truncate_on_every_append = config_bug(c, "raft.truncate_on_every_append");
     p->bug_snapshot_without_sessions = config_bug(c, "raft.snapshot_without_sessions");
+    p->bug_concurrent_config_changes = config_bug(c, "raft.concurrent_config_changes");
+    p->initial_nodes = config_nodes(c);
     return 0;
 }
 
@@ -270,6 +275,8 @@ static void log_append(struct node *n, const struct entry *e)
     o->index = i;
     o->term = e->term;
     o->chain = chain_at(s, i);
+    if (e->type == ENTRY_CONFIG)
+        raft_config_appended(n, i, e);
 }
 
 /* Drop every entry after index keep. */
@@ -295,6 +302,8 @@ static void log_truncate(struct node *n, uint64_t keep)
             s->len_at[k].len = keep;
     if (s->durable > keep)
         s->durable = keep;
+    if (s->cfg_index > keep)
+        raft_config_recompute(n);   /* §4.1: a truncated configuration no longer holds */
 }
 
 static void restore(struct node *n)
@@ -414,7 +423,7 @@ static void broadcast_append(struct node *n)
         s->round_sent[s->round % LEASE_RING] = node_now(n);
     }
     for (int i = 1; i <= s->nn; i++)
-        if (i != node_id(n))
+        if (i != node_id(n) && node_is_member(n, i))
             raft_send_append(n, i);
 }
 
@@ -466,7 +475,7 @@ static void count_votes(struct node *n)
     struct raft_state *s = st(n);
     int granted = 0;
     for (int i = 1; i <= s->nn; i++)
-        granted += s->votes[i];
+        granted += s->votes[i] && s->voter[i];   /* a majority of our configuration (ch. 4) */
     if (granted < majority(s))
         return;
     if (s->role == PRECANDIDATE) {
@@ -487,7 +496,7 @@ static void send_votes(struct node *n, int type, uint64_t term, int transfer)
     rv.last_log_index = last_index(s);
     rv.last_log_term = last_term(s);
     for (int i = 1; i <= s->nn; i++)
-        if (i != node_id(n))
+        if (i != node_id(n) && node_is_member(n, i))
             raft_send_durable(n, i, type, &rv, sizeof rv);   /* our vote for ourselves is on disk */
 }
 
@@ -558,6 +567,9 @@ static void raft_state_free(struct node *n)
     free(s->outbox);
     free(s->snap_offset);
     free(s->snap_sent);
+    free(s->voter);
+    free(s->base_voter);
+    free(s->pending);
     machine_buf_free(&s->recv);
     machine_free(&s->m);
 }
@@ -584,9 +596,11 @@ static void raft_start(struct node *n)
     s->buf = rsm_xcalloc(1, s->bufcap);
     machine_init(&s->m, machine_by_index(prm(n)->machine));
     s->leader_contact = INT64_MIN / 2;
+    raft_config_start(n);
     /* §5.1: a server starts (and restarts) as a follower, with the durable
      * currentTerm, votedFor and log; commitIndex and lastApplied start at 0. */
     restore(n);
+    raft_config_recompute(n);
     s->role = FOLLOWER;
     note_role(n);
     raft_arm_election(n);
@@ -636,6 +650,8 @@ static void commit_to(struct node *n, uint64_t upto)
     o->chain = chain_at(s, upto);
     o->aux = s->term;
     apply_committed(n);
+    raft_config_committed(n);
+    raft_maybe_change(n);
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -655,9 +671,13 @@ void raft_advance_commit(struct node *n)
     if (s->role != LEADER)
         return;
     s->match_index[node_id(n)] = durable_len(n);
+    /* Thesis ch. 4: a majority of the latest configuration in the log; a
+     * leader that removed itself does not count itself (§4.2.2). */
+    int k = 0;
     for (int i = 1; i <= s->nn; i++)
-        s->sorted[i - 1] = s->match_index[i];
-    qsort(s->sorted, (size_t)s->nn, sizeof *s->sorted, cmp_desc);
+        if (s->voter[i])
+            s->sorted[k++] = s->match_index[i];
+    qsort(s->sorted, (size_t)k, sizeof *s->sorted, cmp_desc);
     uint64_t N = s->sorted[majority(s) - 1];   /* the highest index on a majority */
     if (N <= s->commit_index)
         return;
@@ -724,7 +744,12 @@ static void append_command(struct node *n, const struct request *req)
     e.term = s->term;
     e.type = ENTRY_CMD;
     rsm_copy_request(&e.cmd, req);
-    log_append(n, &e);
+    raft_append_local(n, &e);
+}
+
+void raft_append_local(struct node *n, const struct entry *e)
+{
+    log_append(n, e);
     ((struct raft_ghost *)node_ghost(n))->appended++;
     raft_persist_sync(n);
     replicate(n);
@@ -848,9 +873,11 @@ static void extend_lease(struct node *n)
     struct raft_state *s = st(n);
     if (s->transfer_to)
         return;
+    int k = 0;
     for (int i = 1; i <= s->nn; i++)
-        s->sorted[i - 1] = i == node_id(n) ? s->round : s->acked_round[i];
-    qsort(s->sorted, (size_t)s->nn, sizeof *s->sorted, cmp_desc);
+        if (s->voter[i])
+            s->sorted[k++] = i == node_id(n) ? s->round : s->acked_round[i];
+    qsort(s->sorted, (size_t)k, sizeof *s->sorted, cmp_desc);
     uint64_t r = s->sorted[majority(s) - 1];
     if (r == 0 || s->round - r >= LEASE_RING)
         return;
@@ -962,6 +989,7 @@ void raft_matched(struct node *n, int src, uint64_t index)
     if (s->next_index[src] < s->match_index[src] + 1)
         s->next_index[src] = s->match_index[src] + 1;
     raft_advance_commit(n);
+    raft_maybe_change(n);        /* a learner may have caught up (§4.2.1) */
 }
 
 static void handle_append_reply(struct node *n, int src, const struct append_reply *r)
@@ -1165,9 +1193,9 @@ static void serve_reads(struct node *n)
                 start_read(n, r);
         }
         if (!r->confirmed && r->round) {
-            int acks = 1;
+            int acks = s->voter[node_id(n)];
             for (int i = 1; i <= s->nn; i++)
-                if (i != node_id(n) && s->acked_round[i] >= r->round)
+                if (i != node_id(n) && s->voter[i] && s->acked_round[i] >= r->round)
                     acks++;
             r->confirmed = acks >= majority(s);
         }
@@ -1356,6 +1384,11 @@ static void raft_on_timer(struct node *n, int id)
          * leader and begins an election." */
         if (s->role == LEADER)
             return;
+        if (!s->voter[node_id(n)]) {
+            /* A learner, or removed: not ours to campaign (ch. 4). */
+            raft_arm_election(n);
+            return;
+        }
         if (p->prevote)
             start_prevote(n);
         else
@@ -1368,16 +1401,17 @@ static void raft_on_timer(struct node *n, int id)
             return;
         broadcast_append(n);
         node_timer(n, T_HEARTBEAT, p->heartbeat);
+        raft_maybe_change(n);
         break;
     case T_QUORUM: {
         /* Thesis §6.2: "a leader steps down if an election timeout elapses
          * without a successful round of heartbeats to a majority". */
         if (s->role != LEADER)
             return;
-        int heard = 1;
+        int heard = s->voter[node_id(n)];
         for (int i = 1; i <= s->nn; i++)
             if (i != node_id(n)) {
-                heard += s->heard[i];
+                heard += s->heard[i] && s->voter[i];
                 s->heard[i] = 0;
             }
         if (heard < majority(s)) {
@@ -1415,6 +1449,16 @@ static void raft_inspect(const struct node *n, struct inspector *in)
     inspect_int(in, "last_applied", (int64_t)s->last_applied);
     inspect_int(in, "log_length", (int64_t)s->len);
     inspect_int(in, "snapshot_index", (int64_t)s->base);
+    /* Thesis ch. 4: the configuration in effect, "1,2,3", and whether this
+     * server votes in it. */
+    char cfg[400];
+    size_t cl = 0;
+    cfg[0] = 0;
+    for (int i = 1; i <= s->nn && cl < sizeof cfg - 16; i++)
+        if (s->voter[i])
+            cl += (size_t)snprintf(cfg + cl, sizeof cfg - cl, "%s%d", cl ? "," : "", i);
+    inspect_str(in, "config", cfg);
+    inspect_bool(in, "voter", s->voter[s->self]);
     inspect_int(in, "last_log_term", (int64_t)last_term(s));
     /* The terms of the log, "1,1,2,4", for scenarios that compare logs
      * (Figure 8); the last 32 entries of a longer log, after "...". */
@@ -1545,7 +1589,9 @@ const struct algorithm raft_algorithm = {
     .msg_names = raft_msg_names,
     .msg_count = MSG_COUNT,
     .bugs = raft_bugs,
-    .supports_membership = 0,
+    .supports_membership = 1,
+    .membership_by_log = 1,
+    .on_membership = raft_on_membership,
     .leader = raft_leader,
     .ghost_init = raft_ghost_init,
     .ghost_free = raft_ghost_free,

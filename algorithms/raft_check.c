@@ -18,6 +18,10 @@ void raft_ghost_init(void *ghost, const void *params, int nodes)
     struct raft_ghost *g = ghost;
     g->nodes = nodes;
     g->held = rsm_xcalloc((size_t)nodes + 1, sizeof *g->held);
+    g->capcfg = (size_t)nodes + 1;
+    g->cfg = rsm_xcalloc(g->capcfg, 1);
+    for (int i = 1; i <= nodes; i++)
+        g->cfg[i] = 1;
     machine_init(&g->ref, machine_by_index(((const struct raft_params *)params)->machine));
     kv_table_init(&g->keys);
 }
@@ -27,6 +31,7 @@ void raft_ghost_free(void *ghost)
     struct raft_ghost *g = ghost;
     free(g->q);
     free(g->held);
+    free(g->cfg);
     free(g->terms);
     free(g->idx);
     free(g->lm);
@@ -95,6 +100,16 @@ static struct lm_slot *lm_find(struct raft_ghost *g, uint64_t index, uint64_t te
     while (g->lm[j].used && (g->lm[j].index != index || g->lm[j].term != term))
         j = (j + 1) & (g->caplm - 1);
     return &g->lm[j];
+}
+
+/* "1,2,4" */
+static void set_str(const unsigned char *set, int n, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 1; i <= n && len + 12 < cap; i++)
+        if (set[i])
+            len += (size_t)snprintf(out + len, cap - len, "%s%d", len ? "," : "", i);
 }
 
 static const struct raft_state *node_view(const struct cluster *c, int id)
@@ -323,6 +338,13 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         gi->node_result = o->digest;
         g->applied_hw = o->index;
         ref_apply(g, o->index, &o->e, gi);
+        if (o->e.type == ENTRY_CONFIG && o->e.cmd.num >= 1) {
+            void *a = g->cfg;
+            grow_zeroed(&a, &g->capcfg, (uint64_t)o->e.cmd.num, 1, 16);
+            g->cfg = a;
+            g->cfg[o->e.cmd.num] = strcmp(o->e.cmd.op, "add_node") == 0;
+            g->cfg_term = o->term;
+        }
         return 0;
     }
 
@@ -342,6 +364,34 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             return rsm_fail(v, "state_machine_safety",
                         "node %d %s a snapshot at index %" PRIu64 " whose state differs from node %d's there",
                         o->node, o->flag ? "installed" : "took", o->index, gi->snap_by);
+        }
+        return 0;
+    }
+
+    case OB_CONFIG: {
+        /* Thesis ch. 4: a configuration a leader switches to must share a
+         * server with every majority of the committed one: no two disjoint
+         * majorities may decide at once. (A deposed leader's changes, from
+         * a term before the committed configuration's, cannot commit.) */
+        const struct raft_state *s = node_view(c, o->node);
+        if (!s || o->term < g->cfg_term)
+            return 0;
+        int a = 0, b = 0, both = 0;
+        for (int i = 1; i <= s->nn || (size_t)i < g->capcfg; i++) {
+            int in_a = (size_t)i < g->capcfg && g->cfg[i], in_b = i <= s->nn && s->voter[i];
+            a += in_a;
+            b += in_b;
+            both += in_a && in_b;
+        }
+        int need_a = a / 2 + 1 - (a - both), need_b = b / 2 + 1 - (b - both);
+        if ((need_a < 0 ? 0 : need_a) + (need_b < 0 ? 0 : need_b) <= both) {
+            char ca[200], cb[200];
+            set_str(g->cfg, (int)g->capcfg - 1, ca, sizeof ca);
+            set_str(s->voter, s->nn, cb, sizeof cb);
+            return rsm_fail(v, "config_overlap",
+                        "node %d, leader of term %" PRIu64 ", switched at index %" PRIu64 " to configuration {%s}, "
+                        "which has a majority disjoint from one of the committed configuration {%s}",
+                        o->node, o->term, o->index, cb, ca);
         }
         return 0;
     }
@@ -444,5 +494,6 @@ void raft_metrics(const struct cluster *c, struct inspector *in)
     inspect_int(in, "snapshots", (int64_t)g->snapshots);
     inspect_int(in, "snapshots_installed", (int64_t)g->installs);
     inspect_int(in, "snapshot_chunks", (int64_t)g->snapshot_chunks);
+    inspect_int(in, "config_changes", (int64_t)g->config_changes);
     inspect_int(in, "duplicates", (int64_t)g->ref.duplicates);
 }

@@ -19,7 +19,7 @@ enum {
 };
 
 enum { T_ELECTION = 0, T_HEARTBEAT = 1, T_QUORUM = 2, T_TRANSFER = 3 };
-enum { ENTRY_NOOP = 0, ENTRY_CMD = 1 };
+enum { ENTRY_NOOP = 0, ENTRY_CMD = 1, ENTRY_CONFIG = 2 };   /* CONFIG: cmd.op add_node|remove_node, cmd.num the id */
 enum { READ_LOG = 0, READ_INDEX, READ_LEASE };
 
 /* ------------------------------------------------------------ options */
@@ -33,11 +33,13 @@ struct raft_params {
     sim_time lease;              /* election_timeout_min / (1 + drift_bound), local time */
     int max_batch;               /* entries per AppendEntries */
     int machine;                 /* index into machine_names */
+    int initial_nodes;           /* the first configuration: servers 1..initial_nodes */
     int64_t snapshot_entries;    /* applied entries past the snapshot before a new one (0: never) */
     int64_t snapshot_chunk;      /* InstallSnapshot bytes per message */
     /* seeded bugs */
     int bug_commit_previous_term, bug_no_persist_vote, bug_vote_without_log_check,
-        bug_stale_leader_read, bug_truncate_on_every_append, bug_snapshot_without_sessions;
+        bug_stale_leader_read, bug_truncate_on_every_append, bug_snapshot_without_sessions,
+        bug_concurrent_config_changes;
 };
 
 #define RAFT_MAX_NODES 1000
@@ -105,7 +107,7 @@ struct append_reply {
 /* ------------------------------------------------------------ the ghost */
 
 enum obs_kind { OB_LEADER, OB_CANDIDATE, OB_WRITE, OB_TRUNCATE, OB_COMMIT, OB_APPLY, OB_REPLY, OB_READ,
-                OB_SNAPSHOT };
+                OB_SNAPSHOT, OB_CONFIG };
 
 struct obs {                     /* one observation a node made, for check() */
     enum obs_kind kind;
@@ -157,7 +159,11 @@ struct raft_ghost {
     size_t capversions;
     struct gread reads[GREADS];
     /* metrics */
-    uint64_t snapshots, installs, snapshot_chunks;
+    uint64_t snapshots, installs, snapshot_chunks, config_changes;
+    /* the checker's own model of the committed configuration (ch. 4) */
+    unsigned char *cfg;
+    size_t capcfg;
+    uint64_t cfg_term;
     uint64_t elections, prevotes, leaders, stepdowns, quorum_stepdowns, truncated,
              redirects, log_reads, index_reads, local_reads, lease_reads, max_term, appended;
 };
@@ -184,6 +190,7 @@ struct outmsg {
     union { struct vote_req v; struct vote_reply vr; struct append_reply ar; } data;
 };
 struct len_at { uint64_t ticket, len; };
+struct cfg_change { int add, id; };
 
 struct raft_state {
     /* persistent on all servers (Figure 2), mirrored in the durable store */
@@ -218,6 +225,14 @@ struct raft_state {
     uint64_t *snap_offset, *snap_sent;
     struct machine_buf recv;
     uint64_t recv_index;         /* the snapshot recv belongs to (0: none) */
+    /* thesis ch. 4: the configuration, the latest in the log (taking effect
+     * on append), and the one at the snapshot it was computed from */
+    unsigned char *voter, *base_voter;   /* [1..nn] */
+    int nvoters;
+    uint64_t cfg_index;          /* index of the latest configuration entry (<= base: none after it) */
+    uint64_t removed_at;         /* index of the entry removing this server (0: none) */
+    struct cfg_change *pending;  /* c:add_node / c:remove_node heard, not yet in the log */
+    int npending, cappending;
     /* a disk that takes time (persist_sync) */
     uint64_t sync_ticket;        /* the last sync asked for */
     uint64_t durable;            /* log length known durable */
@@ -270,14 +285,14 @@ static inline uint64_t term_at(const struct raft_state *s, uint64_t i)
     return entry_at(s, i)->term;
 }
 static inline uint64_t last_term(const struct raft_state *s) { return term_at(s, s->len); }
-static inline int majority(const struct raft_state *s) { return s->nn / 2 + 1; }
+static inline int majority(const struct raft_state *s) { return s->nvoters / 2 + 1; }
 
 static inline uint64_t entry_digest(const struct entry *e)
 {
     uint64_t h = KV_FNV_INIT;
     h = kv_fnv(h, &e->term, sizeof e->term);
     h = kv_fnv(h, &e->type, sizeof e->type);
-    if (e->type == ENTRY_CMD)
+    if (e->type != ENTRY_NOOP)
         h = rsm_request_digest(h, &e->cmd, 1);
     return h;
 }
@@ -305,6 +320,19 @@ int  raft_reply_counts(struct node *n, int src, uint64_t term, uint64_t req_term
 /* src's log matches the leader's up to index: matchIndex, nextIndex, commit. */
 void raft_matched(struct node *n, int src, uint64_t index);
 void raft_log_reserve(struct raft_state *s, uint64_t want);
+/* A leader appends its own entry: durable, replicated, maybe committed. */
+void raft_append_local(struct node *n, const struct entry *e);
+
+/* raft_member.c: membership changes (thesis ch. 4) */
+void raft_config_start(struct node *n);          /* sized and computed from base_voter and the log */
+void raft_config_resize(struct node *n);         /* node_count grew */
+void raft_config_recompute(struct node *n);      /* from base_voter and the retained log */
+void raft_config_appended(struct node *n, uint64_t index, const struct entry *e);
+void raft_config_committed(struct node *n);      /* commitIndex advanced */
+void raft_maybe_change(struct node *n);          /* a leader proposes the next pending change */
+void raft_on_membership(struct node *n, int id, int joined);
+/* The configuration at index (>= base) into out[1..nn]. */
+void raft_config_at(const struct raft_state *s, uint64_t index, unsigned char *out);
 
 /* raft_snapshot.c: log compaction and InstallSnapshot (thesis ch. 5) */
 void raft_maybe_snapshot(struct node *n);

@@ -16,8 +16,10 @@
  *          its log, then resets its state machine from the snapshot.
  *
  * Store layout (beside raft.c's "meta", "len", "log/<i>"): "snap" = struct
- * snap_meta, "snapdata" = the machine's bytes. Entries up to the snapshot's
- * index are deleted. */
+ * snap_meta, "snapdata" = the snapshot: the configuration at its index
+ * (thesis §5.1: "the latest configuration as of the last included index";
+ * a uint32 count, then the voters' ids as uint32) and the machine's bytes.
+ * Entries up to the snapshot's index are deleted. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,29 @@
 #include "algorithms/raft_int.h"
 
 struct snap_meta { uint64_t index, term, chain, bytes; };
+
+/* Read the configuration at the front of a snapshot into base_voter;
+ * returns the machine's part, or NULL when malformed. */
+static const unsigned char *read_config(struct node *n, const unsigned char *p, size_t len, size_t *mlen)
+{
+    struct raft_state *s = st(n);
+    uint32_t k;
+    if (len < sizeof k)
+        return NULL;
+    memcpy(&k, p, sizeof k);
+    if (k > (uint32_t)s->nn || len < sizeof k * (1 + (size_t)k))
+        return NULL;
+    memset(s->base_voter, 0, (size_t)s->nn + 1);
+    for (uint32_t j = 0; j < k; j++) {
+        uint32_t id;
+        memcpy(&id, p + sizeof k * (1 + j), sizeof id);
+        if (id < 1 || id > (uint32_t)s->nn)
+            return NULL;
+        s->base_voter[id] = 1;
+    }
+    *mlen = len - sizeof k * (1 + (size_t)k);
+    return p + sizeof k * (1 + (size_t)k);
+}
 
 static void note_snapshot(struct node *n, const char *type, uint64_t index, uint64_t term, uint64_t bytes)
 {
@@ -74,13 +99,33 @@ void raft_maybe_snapshot(struct node *n)
     const struct raft_params *p = prm(n);
     if (!p->snapshot_entries || s->last_applied - s->base < (uint64_t)p->snapshot_entries)
         return;
+    /* A leader sending its snapshot to a follower keeps it (and the log
+     * after it) until the transfer is done, up to four times the usual log:
+     * a new snapshot would restart the transfer, and a slow one might never
+     * finish. */
+    if (s->role == LEADER && s->last_applied - s->base < 4 * (uint64_t)p->snapshot_entries)
+        for (int i = 1; i <= s->nn; i++)
+            if (s->snap_sent[i] == s->base && s->snap_offset[i] > 0)
+                return;
     uint64_t index = s->last_applied;
     uint64_t term = term_at(s, index), chain = chain_at(s, index);
     struct machine_buf b = { 0 };
+    size_t slots = (size_t)s->nn + 1;
+    unsigned char *cfg = rsm_xcalloc(slots, 1);
+    raft_config_at(s, index, cfg);
+    uint32_t k = 0;
+    for (size_t i = 1; i < slots; i++)
+        k += cfg[i];
+    machine_buf_put(&b, &k, sizeof k);
+    for (uint32_t i = 1; i < slots; i++)
+        if (cfg[i])
+            machine_buf_put(&b, &i, sizeof i);
     /* Bug raft.snapshot_without_sessions: the state alone; whoever loads it
      * has forgotten which commands it already ran. */
     machine_save(&s->m, &b, !p->bug_snapshot_without_sessions);
     install_local(n, index, term, chain, b.p, b.len, 1);
+    memcpy(s->base_voter, cfg, slots);
+    free(cfg);
     struct raft_ghost *g = node_ghost(n);
     g->snapshots++;
     struct obs *o = raft_observe(n, OB_SNAPSHOT);
@@ -103,7 +148,9 @@ void raft_restore_snapshot(struct node *n)
     struct snap_meta m;
     memcpy(&m, p, sizeof m);
     const unsigned char *data = node_store_get(n, "snapdata", &bytes);
-    if (!data || bytes != m.bytes || machine_load(&s->m, data, bytes) != 0)
+    size_t mlen = 0;
+    const unsigned char *mach = data && bytes == m.bytes ? read_config(n, data, bytes, &mlen) : NULL;
+    if (!mach || machine_load(&s->m, mach, mlen) != 0)
         abort();                 /* the store lost or mangled a synced snapshot: an engine bug */
     s->base = m.index;
     s->snap_term = m.term;
@@ -174,9 +221,9 @@ void raft_handle_snapshot(struct node *n, int src, const struct snap_req *r, con
         return;
     }
     /* Receivers 2-4: a new snapshot starts at offset 0; chunks are written
-     * at their offset, in order (an out-of-order or repeated one is
-     * answered with how far we are). */
-    if (r->offset == 0 || s->recv_index != r->last_index) {
+     * at their offset, in order (an out-of-order or repeated one, a
+     * duplicated first chunk included, is answered with how far we are). */
+    if (s->recv_index != r->last_index) {
         s->recv.len = 0;
         s->recv_index = r->offset == 0 ? r->last_index : 0;
     }
@@ -193,9 +240,12 @@ void raft_handle_snapshot(struct node *n, int src, const struct snap_req *r, con
      * has its last entry; else the whole log goes. Then the state machine
      * is reset from the snapshot. */
     int keep = r->last_index <= s->len && term_at(s, r->last_index) == r->last_term;
-    if (machine_load(&s->m, s->recv.p, s->recv.len) != 0)
+    size_t mlen = 0;
+    const unsigned char *mach = read_config(n, s->recv.p, s->recv.len, &mlen);
+    if (!mach || machine_load(&s->m, mach, mlen) != 0)
         abort();                 /* the leader's own bytes: a bug in this file */
     install_local(n, r->last_index, r->last_term, r->chain, s->recv.p, s->recv.len, keep);
+    raft_config_recompute(n);    /* the snapshot's configuration, then the log after it */
     s->commit_index = s->last_applied = r->last_index;
     struct raft_ghost *g = node_ghost(n);
     g->installs++;
@@ -219,6 +269,8 @@ void raft_handle_snapshot_reply(struct node *n, int src, const struct snap_reply
     if (!raft_reply_counts(n, src, r->term, r->req_term))
         return;
     if (r->done) {
+        s->snap_offset[src] = 0;
+        s->snap_sent[src] = 0;
         raft_matched(n, src, r->last_index);
         if (s->role == LEADER && s->next_index[src] <= last_index(s))
             raft_send_append(n, src);
@@ -226,12 +278,13 @@ void raft_handle_snapshot_reply(struct node *n, int src, const struct snap_reply
     }
     if (r->last_index != s->snap_sent[src])
         return;                  /* about a snapshot we no longer send */
-    uint64_t was = s->snap_offset[src];
+    /* The chunk the follower asks for next (0: it has none of it, e.g. it
+     * restarted); a repeated answer waits for the heartbeat to resend, so
+     * duplicates do not multiply chunks. */
+    if (r->offset == s->snap_offset[src])
+        return;
     s->snap_offset[src] = r->offset;
-    /* The next chunk when the follower moved on; a repeated answer waits
-     * for the heartbeat to resend, so duplicates do not multiply chunks. */
-    if (r->offset > was || r->offset == 0)
-        raft_send_snapshot(n, src);
+    raft_send_snapshot(n, src);
 }
 
 void raft_describe_snapshot(int type, const void *payload, size_t len, struct record *args)

@@ -25,6 +25,7 @@ params = {
   snapshot_entries = {1000, "applied entries before a server snapshots (thesis ch. 5; 0: never)"},
   snapshot_chunk = {4096, "bytes per InstallSnapshot message"},
   disk = {0, "ms a disk sync takes, uniform from 0 to this (0: instant)"},
+  membership = {false, "replace a server every 3 s through the log (thesis ch. 4)"},
 }
 
 local c = sim.cluster{ algorithm = "raft", nodes = params.nodes, lose_unsynced = true,
@@ -40,6 +41,18 @@ sim.clients{ count = 3, closed = true, think = 5, keys = 4, read_ratio = 0.4, ca
              timeout = 400, retries = 5, stop = params.duration }
 sim.nemesis{ faults = {"crash", "pause", "partition", "clock"}, interval = 800, duration = 400,
              start = 1000, stop = params.duration - 1000 }
+
+-- Membership changes (with -P membership=true): every 3 s a fresh server is
+-- added and, a second later, the oldest one removed, faults or not.
+local ids = {}
+for i = 1, params.nodes do ids[#ids + 1] = i end
+if params.membership then
+  sim.every(3000, function()
+    if sim.now() > params.duration - 2000 then return end
+    ids[#ids + 1] = c:add_node()
+    sim.after(1000, function() c:remove_node(table.remove(ids, 1)) end)
+  end)
+end
 
 -- Progress: count successful operations per quarter of the run.
 local quarter = params.duration / 4
@@ -64,7 +77,7 @@ local function converged()
   if not l then return false end
   local ls = c:state(l)
   if ls.commit_index < ls.log_length then return false end
-  for i = 1, c:size() do
+  for _, i in ipairs(ids) do
     local s = c:state(i)
     if not s.up or s.last_applied ~= ls.commit_index then return false end
   end

@@ -171,6 +171,7 @@ static struct node *node_new(struct sim *s, int id)
 }
 
 static void sync_done(struct sim *s, struct node *n, struct event *e);
+static void process_leaves(struct sim *s);
 
 static void call_start(struct sim *s, struct node *n)
 {
@@ -749,6 +750,8 @@ int sim_step(struct sim *s, sim_time until)
     }
     if (!keep)
         release_event(s, e);
+    if (s->leaves)
+        process_leaves(s);
     check_invariants(s);
     if (s->pending.len && s->hooks.flush)
         s->hooks.flush(s->hooks.ctx, s);
@@ -1022,7 +1025,17 @@ int sim_remove_node(struct sim *s, int id, struct error *err)
         return -1;
     }
     struct node *n = s->nodes[id];
+    if (n->leaving && n->up) {
+        snprintf(err->msg, sizeof err->msg, "node %d is already being removed", id);
+        return -1;
+    }
     node_record(s, "remove_node", id);
+    if (s->alg->membership_by_log && n->up) {
+        /* The algorithm runs the change; the node goes when it says so. */
+        n->leaving = 1;
+        tell_members(s, id, 0, 0);
+        return 0;
+    }
     /* The leaving node hears first, while it can still send (a hand-off). */
     if (n->up && s->alg->on_membership)
         call_membership(s, n, id, 0);
@@ -1187,6 +1200,33 @@ double latency_percentile(const struct latency_log *l, double p)
 
 int node_id(const struct node *n) { return n->id; }
 int node_count(const struct node *n) { return n->sim->nnodes; }
+void node_leave(struct node *n)
+{
+    assert(n->sim->alg->membership_by_log);
+    n->leave_now = 1;
+    n->sim->leaves = 1;
+}
+
+/* After the event: nodes that called node_leave stop and stop being members. */
+static void process_leaves(struct sim *s)
+{
+    s->leaves = 0;
+    for (int i = 1; i <= s->nnodes; i++) {
+        struct node *n = s->nodes[i];
+        if (!n->leave_now)
+            continue;
+        n->leave_now = 0;
+        n->leaving = 0;
+        node_record(s, "left", i);
+        if (n->up) {
+            cancel_all(s, n, 1);
+            wipe_state(s, n);
+        }
+        n->up = 0;
+        n->member = 0;
+    }
+}
+
 int node_is_member(const struct node *n, int id)
 {
     struct node *m = sim_node(n->sim, id);

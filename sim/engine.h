@@ -69,6 +69,8 @@ struct node {
     struct rng disk_rng;
     struct event *sync_ev;   /* the flush in progress */
     uint64_t sync_req, sync_done;   /* tickets asked for, completed (volatile) */
+    int leaving;             /* c:remove_node asked; node_leave not yet called */
+    int leave_now;           /* node_leave called during this event */
 };
 
 struct cluster { struct sim *sim; };
@@ -170,6 +172,7 @@ struct sim {
     int nnodes, nodes_cap;
     struct cluster cluster;
     int lose_unsynced;
+    int leaves;              /* some node called node_leave during this event */
     struct dist disk;        /* sim.cluster{disk =}: the default for nodes */
     int has_disk;
 

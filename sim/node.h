@@ -71,6 +71,10 @@ struct result {
 int      node_id(const struct node *n);          /* 1..n */
 int      node_count(const struct node *n);       /* highest node id in the configuration */
 int      node_is_member(const struct node *n, int id); /* id currently in the configuration */
+/* Leave the cluster at the end of this event (algorithms with
+ * membership_by_log, after c:remove_node asked): the node stops and its id
+ * is no longer a member. */
+void     node_leave(struct node *n);
 sim_time node_now(const struct node *n);         /* local clock (drift and steps apply) */
 uint64_t node_random(struct node *n);            /* the node's own stream */
 uint64_t node_random_below(struct node *n, uint64_t bound);

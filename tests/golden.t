@@ -11,5 +11,5 @@ golden() {   # golden SCENARIO HASH
     ok $? "$1 seed 7: golden trace ($got)"
 }
 golden fd_jitter  cd892debc32122d48d0155605de323b0962dfac2ddd632260788cc98ecd3366e
-golden raft_flaky 04b8ea19b8d72f652c5a7926c6ec87f57c6fe8f4b3009a9e2b08c44f928ccb22
+golden raft_flaky d78a5edce59868256ada7eeeec89f84314ea10110147ee17fea91188d1b1a84d
 done_testing

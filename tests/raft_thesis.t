@@ -31,4 +31,24 @@ expect_exit 0 "flaky, snapshots every 40 entries in 100-byte chunks" -- $R scena
 expect_exit 0 "flaky, lease reads" -- $R scenarios/raft_flaky.lua -P read=lease --seed 3
 expect_exit 0 "flaky, disk syncs 0-8 ms, snapshots, leases, PreVote, CheckQuorum" -- \
     $R scenarios/raft_flaky.lua -P disk=8 -P snapshot_entries=40 -P read=lease -P prevote=true -P check_quorum=true --seed 4
+expect_exit 0 "membership: grow 3 -> 5, shrink 5 -> 3 removing the leader, replace a crashed server" -- \
+    $R scenarios/raft_membership.lua
+expect_out "node [0-9] removed itself and left" "  ... the removed leader stepped down after committing its removal"
+expect_exit 0 "the 2015 counterexample, with the errata's rule" -- $R scenarios/raft_membership_bug.lua
+expect_exit 1 "the 2015 counterexample, bug concurrent_config_changes" -- \
+    $R scenarios/raft_membership_bug.lua --bug raft.concurrent_config_changes
+expect_err "invariant violated at .*: leader_completeness: node [0-9] leads term [0-9]+ without committed entry" "  ... a leader without a committed entry"
+expect_exit 0 "flaky with a server replaced every 3 s, snapshots, PreVote, CheckQuorum" -- \
+    $R scenarios/raft_flaky.lua -P membership=true -P snapshot_entries=200 -P prevote=true -P check_quorum=true --seed 5
+cat >"$TMP/two.lua" <<'EOS'
+local c = sim.cluster{ algorithm = "raft", nodes = 5, config = { election_timeout = {150, 300}, heartbeat = 50 } }
+sim.run(1000)
+c:remove_node(4); c:remove_node(5)
+sim.run(2000)
+sim.assert(c:state(c:leader()).config == "1,2,3", "both removed, one at a time")
+EOS
+expect_exit 0 "two removals at once go one at a time" -- $R "$TMP/two.lua"
+expect_exit 1 "  ... with bug concurrent_config_changes, both at once" -- $R "$TMP/two.lua" --bug raft.concurrent_config_changes
+expect_err "invariant violated at .*: config_overlap: node [0-9], leader of term [0-9]+, switched at index [0-9]+ to configuration \\{1,2,3\\}" \
+    "  ... caught: a majority disjoint from one of the committed configuration"
 done_testing
