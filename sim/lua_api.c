@@ -900,8 +900,10 @@ static int l_cluster(lua_State *L)
     struct error err;
     int rc = sim_cluster(s, alg, nodes, cfg, &err);
     config_free(cfg);
-    if (rc)
+    if (rc) {
+        s->has_disk = 0;         /* the script may try again without one */
         return luaL_error(L, "sim.cluster: %s", err.msg);
+    }
     sim_write_header(s);     /* now that it can name the algorithm and size */
     if (s->stop)             /* a Lua algorithm's start failed, or its first check */
         return after_run(L);
