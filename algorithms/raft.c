@@ -227,13 +227,39 @@ static uint64_t durable_len(struct node *n)
     return node_store_synced(n, s->sync_ticket) ? s->len : s->durable;
 }
 
+void raft_sent_term(struct node *n, uint64_t term)
+{
+    struct raft_ghost *g = node_ghost(n);
+    size_t id = (size_t)node_id(n);
+    if (id >= g->capsent) {
+        size_t cap = id * 2 + 8;
+        g->sent_term = rsm_xrealloc(g->sent_term, cap * sizeof *g->sent_term);
+        memset(g->sent_term + g->capsent, 0, (cap - g->capsent) * sizeof *g->sent_term);
+        g->capsent = cap;
+    }
+    if (term > g->sent_term[id])
+        g->sent_term[id] = term;
+}
+
+/* Every answer and RequestVote starts with the sender's durable term; a
+ * PreVote's is the term it would campaign in, never written. */
+static void durable_send(struct node *n, int dst, int type, const void *payload, size_t len)
+{
+    if (type != MSG_PRE_VOTE) {
+        uint64_t term;
+        memcpy(&term, payload, sizeof term);
+        raft_sent_term(n, term);
+    }
+    node_send(n, dst, type, payload, len);
+}
+
 /* Send once everything written so far is durable: now, without a disk model. */
 void raft_send_durable(struct node *n, int dst, int type, const void *payload, size_t len)
 {
     struct raft_state *s = st(n);
     assert(len <= sizeof s->outbox[0].data);
     if (node_store_synced(n, s->sync_ticket)) {
-        node_send(n, dst, type, payload, len);
+        durable_send(n, dst, type, payload, len);
         return;
     }
     if (s->nout == s->capout) {
@@ -601,6 +627,11 @@ static void raft_start(struct node *n)
      * currentTerm, votedFor and log; commitIndex and lastApplied start at 0. */
     restore(n);
     raft_config_recompute(n);
+    struct obs *o = raft_observe(n, OB_RESTART);
+    o->term = s->term;
+    /* Checker bookkeeping only: what it had sent before this restart. */
+    const struct raft_ghost *g = node_ghost(n);
+    o->aux = (size_t)node_id(n) < g->capsent ? g->sent_term[node_id(n)] : 0;
     s->role = FOLLOWER;
     note_role(n);
     raft_arm_election(n);
@@ -720,6 +751,7 @@ void raft_send_append(struct node *n, int peer)
     memcpy(s->buf, &ae, sizeof ae);
     if (count)
         memcpy(s->buf + sizeof ae, entry_at(s, next), (size_t)count * sizeof(struct entry));
+    raft_sent_term(n, ae.term);
     node_send(n, peer, MSG_APPEND_ENTRIES, s->buf, sizeof ae + (size_t)count * sizeof(struct entry));
     s->inflight[peer] = count > 0;
 }
@@ -906,6 +938,7 @@ static void maybe_timeout_now(struct node *n)
     if (!to || s->timeout_now_sent || s->match_index[to] < last_index(s))
         return;
     struct timeout_now m = { s->term };
+    raft_sent_term(n, m.term);
     node_send(n, to, MSG_TIMEOUT_NOW, &m, sizeof m);
     s->timeout_now_sent = 1;
     note_transfer(n, "timeout_now");
@@ -1290,7 +1323,7 @@ static void raft_on_sync(struct node *n, uint64_t ticket)
     for (int k = 0; k < s->nout; k++) {
         struct outmsg *o = &s->outbox[k];
         if (o->ticket <= ticket)
-            node_send(n, o->dst, o->type, &o->data, o->len);
+            durable_send(n, o->dst, o->type, &o->data, o->len);
         else
             s->outbox[kept++] = *o;
     }

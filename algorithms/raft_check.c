@@ -22,7 +22,9 @@ void raft_ghost_init(void *ghost, const void *params, int nodes)
     g->cfg = rsm_xcalloc(g->capcfg, 1);
     for (int i = 1; i <= nodes; i++)
         g->cfg[i] = 1;
-    machine_init(&g->ref, machine_by_index(((const struct raft_params *)params)->machine));
+    const struct machine_ops *ops = machine_by_index(((const struct raft_params *)params)->machine);
+    machine_init(&g->ref, ops);
+    g->own_model = strcmp(ops->name, "kv") == 0;
     kv_table_init(&g->keys);
 }
 
@@ -36,6 +38,8 @@ void raft_ghost_free(void *ghost)
     free(g->idx);
     free(g->lm);
     machine_free(&g->ref);
+    free(g->seen);
+    free(g->sent_term);
     for (size_t i = 0; i < g->keys.len; i++)
         free(g->versions[i].v);
     free(g->versions);
@@ -142,11 +146,97 @@ static int ref_value_at(const struct raft_ghost *g, const char *key, uint64_t in
     return 1;
 }
 
+/* The checker's digest of a result: what a client sees (status, found,
+ * value), by the checker's own function. */
+static uint64_t res_digest(const struct result *r)
+{
+    uint64_t h = KV_FNV_INIT;
+    int st = r->status == RESULT_OK ? 1 : r->status == RESULT_FAIL ? 2 : 3;
+    h = kv_fnv(h, &st, sizeof st);
+    h = kv_fnv(h, &r->found, sizeof r->found);
+    return kv_fnv(h, r->value, strnlen(r->value, REQ_STR));
+}
+
+/* The model's session table: the slot of (client, seq), used or free. */
+static struct seen *seen_slot(struct raft_ghost *g, int client, uint64_t seq)
+{
+    if ((g->nseen + 1) * 2 > g->capseen) {
+        size_t cap = g->capseen ? g->capseen * 2 : 1024;
+        struct seen *t = rsm_xcalloc(cap, sizeof *t);
+        for (size_t i = 0; i < g->capseen; i++) {
+            if (!g->seen[i].used)
+                continue;
+            size_t j = (size_t)mix(g->seen[i].seq, (uint64_t)g->seen[i].client) & (cap - 1);
+            while (t[j].used)
+                j = (j + 1) & (cap - 1);
+            t[j] = g->seen[i];
+        }
+        free(g->seen);
+        g->seen = t;
+        g->capseen = cap;
+    }
+    size_t j = (size_t)mix(seq, (uint64_t)client) & (g->capseen - 1);
+    while (g->seen[j].used && (g->seen[j].client != client || g->seen[j].seq != seq))
+        j = (j + 1) & (g->capseen - 1);
+    return &g->seen[j];
+}
+
+/* The model: put sets, get reads, cas sets when the key holds `expect` (a
+ * missing key never matches); a (client, seq) seen before changes nothing
+ * and answers as the first time (thesis §6.3). Returns 1 when it wrote
+ * cmd->value to cmd->key. */
+static int model_apply(struct raft_ghost *g, const struct request *cmd, uint64_t *digest)
+{
+    struct seen *sn = cmd->client > 0 ? seen_slot(g, cmd->client, cmd->seq) : NULL;
+    if (sn && sn->used) {
+        g->model_duplicates++;
+        *digest = sn->digest;
+        return 0;
+    }
+    struct result res;
+    memset(&res, 0, sizeof res);
+    res.status = RESULT_OK;
+    char cur[REQ_STR];
+    uint64_t at;
+    int found = ref_value_at(g, cmd->key, UINT64_MAX, cur, &at);
+    int wrote = 0;
+    if (strcmp(cmd->op, "get") == 0) {
+        res.found = found;
+        if (found)
+            memcpy(res.value, cur, REQ_STR);
+    } else if (strcmp(cmd->op, "put") == 0) {
+        wrote = 1;
+    } else if (strcmp(cmd->op, "cas") == 0) {
+        wrote = found && strncmp(cur, cmd->expect, REQ_STR) == 0;
+        if (!wrote)
+            res.status = RESULT_FAIL;
+    } else {
+        res.status = RESULT_FAIL;
+    }
+    *digest = res_digest(&res);
+    if (sn) {
+        sn->used = 1;
+        sn->client = cmd->client;
+        sn->seq = cmd->seq;
+        sn->digest = *digest;
+        g->nseen++;
+    }
+    return wrote;
+}
+
 static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *e, struct gindex *gi)
 {
     struct result res;
     memset(&res, 0, sizeof res);
-    if (e->type == ENTRY_CMD && machine_apply(&g->ref, &e->cmd, index, &res)) {
+    uint64_t digest = res_digest(&res);
+    int wrote = 0;
+    if (e->type == ENTRY_CMD && g->own_model) {
+        wrote = model_apply(g, &e->cmd, &digest);
+    } else if (e->type == ENTRY_CMD) {
+        wrote = machine_apply(&g->ref, &e->cmd, index, &res);
+        digest = res_digest(&res);
+    }
+    if (wrote) {
         size_t k = kv_table_add(&g->keys, e->cmd.key);
         if (g->keys.len > g->capversions) {
             size_t cap = g->keys.cap;
@@ -163,7 +253,7 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
         memcpy(vl->v[vl->len].value, e->cmd.value, REQ_STR);
         vl->len++;
     }
-    gi->result = kv_result_digest(&res);
+    gi->result = digest;
 }
 
 /* Leader Completeness for one leader: its log holds the committed entry at
@@ -396,6 +486,18 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         return 0;
     }
 
+    case OB_RESTART: {
+        /* Durable state never goes backwards (Figure 2: currentTerm is
+         * "updated on stable storage before responding to RPCs"): a server
+         * comes back with at least every term it had sent. */
+        uint64_t sent = o->aux;
+        if (o->term < sent)
+            return rsm_fail(v, "durable_state",
+                        "node %d restarted with term %" PRIu64 ", but before it crashed it had sent term %" PRIu64
+                        ": a term it acted on was not on disk", o->node, o->term, sent);
+        return 0;
+    }
+
     case OB_READ: {
         /* The network may deliver one request twice; the first arrival
          * counts: either copy may be the one answered, and a read that was
@@ -413,7 +515,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         /* No client reply contradicts the applied state. */
         if (o->index) {
             struct gindex *gi = gindex(g, o->index);
-            if (gi->applied_by && gi->result != kv_result_digest(&o->res))
+            if (gi->applied_by && gi->result != res_digest(&o->res))
                 return rsm_fail(v, "client_reply",
                             "node %d answered client %d op %" PRIu64 " (%s %s) at index %" PRIu64
                             " with a result the committed state does not give",
@@ -495,5 +597,5 @@ void raft_metrics(const struct cluster *c, struct inspector *in)
     inspect_int(in, "snapshots_installed", (int64_t)g->installs);
     inspect_int(in, "snapshot_chunks", (int64_t)g->snapshot_chunks);
     inspect_int(in, "config_changes", (int64_t)g->config_changes);
-    inspect_int(in, "duplicates", (int64_t)g->ref.duplicates);
+    inspect_int(in, "duplicates", (int64_t)(g->own_model ? g->model_duplicates : g->ref.duplicates));
 }

@@ -107,7 +107,7 @@ struct append_reply {
 /* ------------------------------------------------------------ the ghost */
 
 enum obs_kind { OB_LEADER, OB_CANDIDATE, OB_WRITE, OB_TRUNCATE, OB_COMMIT, OB_APPLY, OB_REPLY, OB_READ,
-                OB_SNAPSHOT, OB_CONFIG };
+                OB_SNAPSHOT, OB_CONFIG, OB_RESTART };
 
 struct obs {                     /* one observation a node made, for check() */
     enum obs_kind kind;
@@ -153,13 +153,24 @@ struct raft_ghost {
     uint64_t *held;              /* [node]: highest committed index it committed */
     struct lm_slot *lm;          /* (index, term) -> chain */
     size_t caplm, nlm;
-    struct machine ref;          /* reference state machine, applied in commit order */
+    /* The reference state machine, applied in commit order. For "kv" it is
+     * the checker's own model (below, not kv.c or machine.c: a bug there
+     * must not be copied into what is meant to catch it): the state is
+     * the versions of each key, the sessions an exact set of (client, seq)
+     * with the first result. Other machines fall back to `ref`. */
+    int own_model;
+    struct machine ref;
+    struct seen { int client, used; uint64_t seq, digest; } *seen;
+    size_t capseen, nseen;
+    uint64_t model_duplicates;
     struct kv_table keys;
     struct vlist *versions;
     size_t capversions;
     struct gread reads[GREADS];
     /* metrics */
     uint64_t snapshots, installs, snapshot_chunks, config_changes;
+    uint64_t *sent_term;         /* [node]: the highest term it has sent (durable_state) */
+    size_t capsent;
     /* the checker's own model of the committed configuration (ch. 4) */
     unsigned char *cfg;
     size_t capcfg;
@@ -306,6 +317,9 @@ static inline uint64_t chain_of(uint64_t prev, const struct entry *e)
 }
 
 /* raft.c, for raft_snapshot.c */
+/* For the checker: this server sent a message of `term` (a term it must
+ * have made durable first, Figure 2). */
+void raft_sent_term(struct node *n, uint64_t term);
 struct obs *raft_observe(struct node *n, enum obs_kind kind);
 void raft_become_follower(struct node *n, uint64_t term, int leader);
 void raft_arm_election(struct node *n);

@@ -186,6 +186,7 @@ void raft_send_snapshot(struct node *n, int peer)
     r.bytes = (uint32_t)bytes;
     memcpy(s->buf, &r, sizeof r);
     memcpy(s->buf + sizeof r, data + off, (size_t)bytes);
+    raft_sent_term(n, r.term);
     node_send(n, peer, MSG_INSTALL_SNAPSHOT, s->buf, sizeof r + (size_t)bytes);
     s->inflight[peer] = 1;
     ((struct raft_ghost *)node_ghost(n))->snapshot_chunks++;
