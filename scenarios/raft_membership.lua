@@ -26,7 +26,7 @@ sim.network{ latency = sim.uniform(2, 8), loss = 0.01 }
 sim.clients{ count = 3, closed = true, think = 5, keys = 8, cas_ratio = 0.2, timeout = 300, retries = 10 }
 
 local left = {}
-sim.on("left", function(ev) left[#left + 1] = ev.node end)
+sim.on("remove_node", function(ev) left[#left + 1] = ev.node end)
 sim.on("config", function(ev)
   print(string.format("t=%7.1f  node %d appends %s %d at index %d (term %d)",
                       sim.now(), ev.node, ev.change, ev.server, ev.index, ev.term))

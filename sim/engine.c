@@ -1029,13 +1029,15 @@ int sim_remove_node(struct sim *s, int id, struct error *err)
         snprintf(err->msg, sizeof err->msg, "node %d is already being removed", id);
         return -1;
     }
-    node_record(s, "remove_node", id);
     if (s->alg->membership_by_log && n->up) {
-        /* The algorithm runs the change; the node goes when it says so. */
+        /* The algorithm runs the change; the node goes when it says so
+         * (then the remove_node record). */
+        node_record(s, "remove_request", id);
         n->leaving = 1;
         tell_members(s, id, 0, 0);
         return 0;
     }
+    node_record(s, "remove_node", id);
     /* The leaving node hears first, while it can still send (a hand-off). */
     if (n->up && s->alg->on_membership)
         call_membership(s, n, id, 0);
@@ -1217,7 +1219,7 @@ static void process_leaves(struct sim *s)
             continue;
         n->leave_now = 0;
         n->leaving = 0;
-        node_record(s, "left", i);
+        node_record(s, "remove_node", i);   /* now it is gone */
         if (n->up) {
             cancel_all(s, n, 1);
             wipe_state(s, n);
