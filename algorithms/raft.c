@@ -20,13 +20,18 @@
  *          written to the durable store and synced before the server answers
  *   §6.3   (thesis) client sessions: (client, seq) makes retried commands apply once
  *   §6.4   (thesis) a leader commits a no-op at the start of its term; reads go
- *          through the log by default, or ReadIndex with option `read_index`
+ *          through the log by default (read = "log"), by ReadIndex ("index")
+ *   §6.4.1 (thesis) or under a leader lease ("lease", with drift_bound)
  *   §6.2   (thesis) followers redirect clients to the leader they know
+ *   §3.10  (thesis) leadership transfer: c:transfer_leadership, TimeoutNow
+ *   §3.8   with a disk model (sim.cluster{disk =}) answers wait for the sync
+ *          (the outbox, raft_on_sync); a leader counts its log as far as durable
+ *   ch. 4  membership changes, one server at a time: raft_member.c
+ *   ch. 5  snapshots and InstallSnapshot: raft_snapshot.c
  *
- * Not here: membership changes (ch. 4), log compaction (ch. 5), leadership
- * transfer (§3.10), leases (§6.4.1).
+ * Not here: joint consensus (§4.3).
  *
- * The checker (bottom of the file) sees everything: node code only appends
+ * The checker (raft_check.c) sees everything: node code only appends
  * observations (a leader elected, an entry written, an index committed or
  * applied, a client answered) to the ghost, and check() verifies each one
  * against what it has seen before, so the work per event is proportional to
@@ -69,7 +74,7 @@ static const struct bug_def raft_bugs[] = {
       "snapshots hold the state but not the client sessions: after a restart or an install a retried command applies twice (thesis §6.3, ch. 5)",
       "scenarios/raft_snapshot.lua", 100 },
     { "raft.concurrent_config_changes",
-      "a leader changes the configuration before its previous change and an entry of its own term are committed: two disjoint majorities, two leaders (thesis ch. 4 and errata)",
+      "a leader changes the configuration before its previous change and an entry of its own term are committed: disjoint majorities, and a leader without committed entries (thesis ch. 4 and errata)",
       "scenarios/raft_membership_bug.lua", 10 },
     { NULL, NULL, NULL, 0 },
 };
