@@ -17,13 +17,14 @@
 #                 (ROLE names the legend entry), then its segments; label is
 #                 the term (or empty), rgb the colour as an integer (0x238b45)
 #   marks.tsv     two data blocks, each row  t_ms lane label label_t_ms label_lane:
-#                 block 0 the clock changes (a step, a drift or offset set) on a
-#                 lane, block 1 the violations (a line across all lanes); the
+#                 block 0 the clock changes (a step, a drift or offset set) and
+#                 leadership transfers on a lane, block 1 the violations (a line
+#                 across all lanes); the
 #                 label goes at (label_t_ms, label_lane), " " for none
 # OUT "-" draws on the terminal. Optional -e variables: title; subtitle (a line
 # under the title); xmin, xmax (ms); has_faults, has_down, has_paused,
 # has_suspect, has_trust, has_clock, has_violation (0 leaves that legend entry
-# out).
+# out; has_clock 1: clock marks, 2: leadership transfers, 3: both).
 
 out = ARGV[ARGC]
 if (!exists("title")) title = "Roles over time"
@@ -103,7 +104,8 @@ plot \
     trust using 1:($2+0.3) with points pt 9 ps 1.2 lc rgb "#1a9850" title (has_trust ? "trusts node N again" : ""), \
     trust using 1:($2+0.3):3 with labels offset 0,-0.8 font ",9" tc rgb "#1a9850" notitle, \
     marks index 0 using 1:($2+0.18) with points pt 13 ps 1.3 lc rgb "#54278f" \
-        title (has_clock ? "clock step / drift change" : ""), \
+        title (has_clock == 1 ? "clock step / drift change" : has_clock == 2 ? "leadership transfer" : \
+               has_clock == 3 ? "clock change / leadership transfer" : ""), \
     marks index 0 using 4:5:3 with labels left offset 0.6,0 boxed font ",9" tc rgb "#54278f" notitle, \
     marks index 1 using 1:(ymin-0.95):(0):(ymax-ymin+1.7) with vectors nohead lw 2.5 lc rgb "#d62728" \
         title (has_violation ? "violation" : ""), \

@@ -121,8 +121,10 @@ static int write_marks_block(struct plot *p, const char *name, const struct mark
     return plot_dfile_close(&d) ? EXIT_IOERR : 0;
 }
 
-/* marks.tsv, as the last data file; frees both lists. */
-static int write_marks(struct plot *p, struct marks *clocks, struct marks *viols)
+/* marks.tsv, as the last data file; frees both lists. `transfers`: how many
+ * of the lane marks are leadership transfers rather than clock changes (the
+ * legend names what is there: has_clock 1 clocks, 2 transfers, 3 both). */
+static int write_marks(struct plot *p, struct marks *clocks, struct marks *viols, size_t transfers)
 {
     size_t first = p->nfiles;
     int rc = write_marks_block(p, "clock.tsv", clocks);
@@ -130,7 +132,7 @@ static int write_marks(struct plot *p, struct marks *clocks, struct marks *viols
         rc = write_marks_block(p, "violation.tsv", viols);
     if (!rc)
         rc = plot_merge_series(p, first, "marks.tsv");
-    plot_gp_var(p, "has_clock", clocks->n > 0);
+    plot_gp_var(p, "has_clock", (clocks->n > transfers ? 1 : 0) | (transfers ? 2 : 0));
     plot_gp_var(p, "has_violation", viols->n > 0);
     free(clocks->v);
     free(viols->v);
@@ -169,6 +171,7 @@ struct timeline {
     double label_free_ms;   /* partition labels: where the last one ends (approximately) */
     char part_label[256];
     int64_t nrole_records, nsuspect;
+    size_t ntransfers;           /* lane marks that are leadership transfers */
     int64_t window_us;      /* width of the drawn window, to decide on term labels */
     int64_t from_us, to_us;
     /* Suspicion marks close together on one lane share one label ("?4,5,6"),
@@ -397,6 +400,22 @@ static int timeline_rec(struct plot *p, void *ud, const cJSON *rec)
         plot_clock_label(rec, label, sizeof label);
         if (t >= tl->from_us && t <= tl->to_us)
             mark_add(&tl->clocks, t, (int)node, label);
+    } else if (strcmp(type, "transfer") == 0 && ls) {
+        /* Raft's leadership transfer (thesis §3.10): when the leader began
+         * handing over, and when it gave up; the role change shows the rest */
+        const char *phase = json_str(rec, "phase");
+        int to = (int)json_int(rec, "to", 0);
+        char label[64];
+        if (phase && strcmp(phase, "start") == 0)
+            snprintf(label, sizeof label, "transfer -> %d", to);
+        else if (phase && strcmp(phase, "abort") == 0)
+            snprintf(label, sizeof label, "transfer -> %d aborted", to);
+        else
+            label[0] = 0;
+        if (label[0] && t >= tl->from_us && t <= tl->to_us) {
+            mark_add(&tl->clocks, t, (int)node, label);
+            tl->ntransfers++;
+        }
     } else if (strcmp(type, "violation") == 0) {
         if (t >= tl->from_us && t <= tl->to_us)
             violation_seen(p, &tl->viols, rec, t);
@@ -564,7 +583,7 @@ int plot_timeline(struct plot *p)
             ymax = i;
     timeline_place_marks(&tl, ymax);
     if (!rc)
-        rc = write_marks(p, &tl.clocks, &tl.viols);   /* after roles */
+        rc = write_marks(p, &tl.clocks, &tl.viols, tl.ntransfers);   /* after roles */
     free(tl.clocks.v);
     free(tl.viols.v);
     if (!rc)
@@ -1045,7 +1064,7 @@ int plot_messages(struct plot *p)
     if (!rc)
         rc = plot_merge_series(p, 3, "messages.tsv");  /* after events drops labels */
     if (!rc)
-        rc = write_marks(p, &m.clocks, &m.viols);
+        rc = write_marks(p, &m.clocks, &m.viols, 0);
     free(m.clocks.v);
     free(m.viols.v);
     if (!rc)
