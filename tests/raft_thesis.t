@@ -51,4 +51,13 @@ expect_exit 0 "two removals at once go one at a time" -- $R "$TMP/two.lua"
 expect_exit 1 "  ... with bug concurrent_config_changes, both at once" -- $R "$TMP/two.lua" --bug raft.concurrent_config_changes
 expect_err "invariant violated at .*: config_overlap: node [0-9], leader of term [0-9]+, switched at index [0-9]+ to configuration \\{1,2,3\\}" \
     "  ... caught: a majority disjoint from one of the committed configuration"
+printf 'local c = sim.cluster{ algorithm = "paxos", nodes = 3 }\nsim.run(500)\nc:transfer_leadership(2)\n' >"$TMP/bad.lua"
+expect_exit 65 "transfer_leadership on paxos" -- $R "$TMP/bad.lua"
+expect_err "transfer_leadership: algorithm 'paxos' does not support leadership transfer" "  ... says so"
+echo 'sim.cluster{ algorithm = "raft", nodes = 3, config = { snapshot_chunk = 0 } }' >"$TMP/bad.lua"
+expect_exit 65 "snapshot_chunk = 0" -- $R "$TMP/bad.lua"
+expect_err "option 'snapshot_chunk' = 0 is out of range" "  ... names the option"
+if command -v gnuplot >/dev/null 2>&1; then
+    expect_exit 0 "timeline of a transfer" -- sh -c "$R scenarios/raft_transfer.lua --trace $TMP/tr.jsonl >/dev/null 2>&1 && $CLUSTERSIM plot $TMP/tr.jsonl --kind timeline -o $TMP/tr.png"
+fi
 done_testing
