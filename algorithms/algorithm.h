@@ -22,6 +22,15 @@ struct bug_def {
     int seeds;
 };
 
+/* Where a lock client finds the lock service (sim/client_lock.c): servers
+ * first..first+count-1, of which `quorum` must grant (1 for a lease server,
+ * a majority for Redlock); the protected storage node (0: none); the clock
+ * drift allowance the client subtracts from a lease's validity. */
+struct lock_layout {
+    int first, count, quorum, storage;
+    double drift_factor;
+};
+
 struct algorithm {
     const char *name;                 /* "raft", "fdetect", ... */
     const char *summary;              /* one line for `clustersim` help texts */
@@ -66,6 +75,10 @@ struct algorithm {
      * size, and a function that frees what it owns (may be NULL). */
     size_t shared_size;
     void (*shared_free)(void *shared);
+    /* A lock service's layout for the lock client workload, may be NULL: then
+     * a lock client sends each operation the usual way (to a leader) and has
+     * no storage to write to. */
+    void (*lock_layout)(const struct cluster *, struct lock_layout *);
 };
 
 const struct algorithm *algorithm_find(const char *name);

@@ -10,6 +10,7 @@
  * linearizability checker must be told. Retries keep the operation's seq, so
  * a server that deduplicates by (client, seq) applies it once. */
 #include "sim/client.h"
+#include "sim/client_lock.h"
 
 #include <assert.h>
 #include <math.h>
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CEV_TICK = 1, CEV_TIMEOUT, CEV_RESUME };
+enum { CEV_TICK = 1, CEV_TIMEOUT, CEV_RESUME, CEV_WORKLOAD };
 
 struct op {
     int active;
@@ -29,6 +30,9 @@ struct op {
     int target;
     struct event *timeout_ev;
     int64_t ref;               /* script callback, or -1 */
+    int64_t wtag;              /* a workload's tag (client_workload_submit), or -1 */
+    int pin;                   /* retries go to the same node */
+    sim_time invoked_local;
 };
 
 struct client {
@@ -51,6 +55,7 @@ struct clients {
     int n, cap;
     double **cdfs;             /* Zipf tables, one per clients_add that asked for one */
     int ncdfs;
+    void *lock;                /* sim/client_lock.c's */
 };
 
 void client_cfg_default(struct client_cfg *c)
@@ -116,7 +121,7 @@ static void disarm(struct sim *s, struct event **pe)
 static void schedule_next(struct sim *s, struct client *c, int after_completion)
 {
     const struct client_cfg *g = &c->cfg;
-    if (g->workload == WORKLOAD_NONE || !c->up || c->tick_ev)
+    if (g->workload == WORKLOAD_NONE || g->workload == WORKLOAD_LOCK || !c->up || c->tick_ev)
         return;
     sim_time delay;
     if (g->closed) {
@@ -210,6 +215,8 @@ int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
             abort();
         c->next_seq = 1;
         schedule_next(s, c, 0);
+        if (cfg->workload == WORKLOAD_LOCK)
+            client_lock_start(s, c->id);
     }
     return first;
 }
@@ -218,6 +225,7 @@ void clients_free(struct sim *s)
 {
     if (!s->clients)
         return;
+    client_lock_free(s);
     for (int i = 1; i <= s->clients->n; i++) {
         free(s->clients->c[i]->ops);
         free(s->clients->c[i]);
@@ -346,6 +354,7 @@ static void complete(struct sim *s, struct client *c, struct op *o, const char *
     }
     disarm(s, &o->timeout_ev);
     int64_t ref = o->ref;
+    int64_t wtag = o->wtag;
     int want = sim_wants(s, "complete", TRACE_STATE) || ref >= 0;
     if (want) {
         struct record r;
@@ -375,6 +384,10 @@ static void complete(struct sim *s, struct client *c, struct op *o, const char *
     o->active = 0;
     o->ref = -1;
     schedule_next(s, c, 1);
+    if (wtag >= 0 || client_lock_op(o->req.op)) {
+        struct request q = o->req;    /* the workload may reuse the slot */
+        client_lock_complete(s, c->id, &q, o->invoked_local, status, res, wtag);
+    }
 }
 
 /* --------------------------------------------------------------- attempts */
@@ -436,7 +449,9 @@ static void start_op(struct sim *s, struct client *c, struct op *o, const struct
     o->req.client = c->id;
     o->req.seq = c->next_seq++;
     o->invoked_at = s->now;
+    o->invoked_local = local_now(s, c);
     o->ref = ref;
+    o->wtag = -1;
     s->m.ops_invoked++;
     emit_invoke(s, o);
     attempt(s, c, o, node > 0 ? node : routed(s, c, o, 0));
@@ -505,7 +520,7 @@ static void on_timeout(struct sim *s, struct client *c, int slot, uint64_t req_i
     /* retries count timeouts only: following a redirect is not a retry */
     if (++o->timeouts <= c->cfg.retries) {
         s->m.ops_retries++;
-        attempt(s, c, o, routed(s, c, o, o->target));
+        attempt(s, c, o, o->pin ? o->target : routed(s, c, o, o->target));
         return;
     }
     struct result res;
@@ -620,6 +635,8 @@ int client_event(struct sim *s, struct event *e)
         }
     } else if (kind == CEV_TIMEOUT) {
         on_timeout(s, c, (int)(e->aux >> 8), (uint64_t)e->aux2);
+    } else if (kind == CEV_WORKLOAD) {
+        client_lock_timer(s, c->id, e->aux2);
     }
     return 0;
 }
@@ -672,6 +689,7 @@ int client_crash(struct sim *s, int id, struct error *err)
             complete(s, c, &c->ops[i], "info", &res);
         }
     c->up = 0;
+    client_lock_crash(s, id);
     struct event *e = c->deferred_head;
     c->deferred_head = c->deferred_tail = NULL;
     while (e) {
@@ -699,6 +717,8 @@ int client_restart(struct sim *s, int id, struct error *err)
     c->up = 1;
     client_record(s, "client_restart", id, -1);
     schedule_next(s, c, 1);
+    if (c->cfg.workload == WORKLOAD_LOCK)
+        client_lock_start(s, c->id);
     return 0;
 }
 
@@ -756,4 +776,36 @@ int client_clock_step(struct sim *s, int id, sim_time delta)
     clock_step(&c->clock, s->now, delta);
     replan(s, c);
     return 0;
+}
+
+/* ------------------------------------------------- hooks for workloads */
+
+int client_workload_submit(struct sim *s, int id, const struct request *q, int node, int64_t tag)
+{
+    struct client *c = get(s, id);
+    assert(c && c->up && s->nnodes > 0);
+    struct op *o = free_slot(c);
+    if (!o)
+        return -1;
+    start_op(s, c, o, q, node, -1);
+    o->wtag = tag;
+    o->pin = node > 0;
+    return 0;
+}
+
+void client_workload_timer(struct sim *s, int id, int64_t tag, sim_time local_delay)
+{
+    struct client *c = get(s, id);
+    assert(c);
+    arm(s, c, CEV_WORKLOAD, tag, local_delay);
+}
+
+sim_time client_local_time(struct sim *s, int id) { return local_now(s, get(s, id)); }
+const struct client_cfg *client_cfg_of(struct sim *s, int id) { return &get(s, id)->cfg; }
+uint64_t client_random(struct sim *s, int id) { return rng_next(&get(s, id)->rng); }
+
+void **clients_lock_state(struct sim *s)
+{
+    assert(s->clients);
+    return &s->clients->lock;
 }
