@@ -1,0 +1,65 @@
+#!/bin/sh
+# The lock service: fencing on and off, the seeded bugs, bad options, the plot.
+. "$(dirname "$0")/lib.sh"
+
+# Without fencing each late write is a lost update: exit 1 and a violation record.
+for s in "lock_gc_pause.lua" "lock_gc_pause.lua -P variant=network" "lock_partition.lua" \
+         "lock_restart.lua" "redlock_clock_jump.lua"; do
+    set -- $s
+    f=$1; shift
+    expect_exit 1 "$f $* -P fencing=false fails" -- "$CLUSTERSIM" run "scenarios/$f" "$@" -P fencing=false --trace "$TMP/t.jsonl"
+    expect_err "mutual_exclusion_at_resource: lost update" "$f $*: the checker names the lost update"
+    grep -q '"type":"violation","invariant":"mutual_exclusion_at_resource"' "$TMP/t.jsonl"
+    ok $? "$f $*: the trace has the violation record"
+done
+
+# The seeded bugs, found by explore within the seeds their catalogue entry names.
+expect_exit 1 "explore finds lock.no_fencing_check" -- "$CLUSTERSIM" explore scenarios/lock_gc_pause.lua --seeds 1..5 --bug lock.no_fencing_check
+expect_exit 1 "explore finds lock.token_not_durable" -- "$CLUSTERSIM" explore scenarios/lock_restart.lua --seeds 1..5 --bug lock.token_not_durable
+expect_exit 0 "lock_restart without the bug" -- "$CLUSTERSIM" explore scenarios/lock_restart.lua --seeds 1..5
+
+# The trace shows grants, expiries, pauses, rejected writes and the overlapping belief.
+"$CLUSTERSIM" run scenarios/lock_gc_pause.lua --trace "$TMP/g.jsonl" >/dev/null 2>&1
+for r in lock_grant lock_expire client_pause write_accepted write_rejected lock_held lock_dropped overlapping_belief; do
+    grep -q "\"type\":\"$r\"" "$TMP/g.jsonl"
+    ok $? "lock_gc_pause's trace has $r records"
+done
+expect_exit 0 "same seed, same trace" -- sh -c "'$CLUSTERSIM' run scenarios/lock_basic.lua --trace '$TMP/a.jsonl' && '$CLUSTERSIM' run scenarios/lock_basic.lua --trace '$TMP/b.jsonl' && cmp '$TMP/a.jsonl' '$TMP/b.jsonl'"
+
+# Redlock's drift allowance: no overlap within it, overlap beyond it.
+expect_exit 0 "redlock_clock_drift at 5000 ppm" -- "$CLUSTERSIM" run scenarios/redlock_clock_drift.lua -P drift_ppm=5000
+expect_out "overlapping beliefs: 0 " "no overlap at 0.5 % drift"
+expect_exit 0 "redlock_clock_drift at 20000 ppm" -- "$CLUSTERSIM" run scenarios/redlock_clock_drift.lua -P drift_ppm=20000
+expect_out "overlapping beliefs: 1 " "an overlap at 2 % drift"
+
+# Bad options name themselves.
+cat >"$TMP/bad.lua" <<'L'
+sim.cluster{ algorithm = "lock", nodes = 3, config = { mode = "chubby" } }
+L
+expect_exit 65 "an unknown mode" -- "$CLUSTERSIM" run "$TMP/bad.lua"
+expect_err "mode" "the error names the option"
+cat >"$TMP/bad2.lua" <<'L'
+sim.cluster{ algorithm = "lock", nodes = 1 }
+L
+expect_exit 65 "one node is too few" -- "$CLUSTERSIM" run "$TMP/bad2.lua"
+expect_err "at least 2" "the error says how many"
+cat >"$TMP/bad3.lua" <<'L'
+sim.cluster{ algorithm = "lock", nodes = 2 }
+sim.clients{ count = 1, rate = 5, hold = 10 }
+L
+expect_exit 65 "hold without the lock workload" -- "$CLUSTERSIM" run "$TMP/bad3.lua"
+expect_err 'options of workload = "lock"' "the error names the workload"
+cat >"$TMP/bad4.lua" <<'L'
+sim.cluster{ algorithm = "lock", nodes = 2 }
+sim.clients{ count = 1, workload = "lock", hold = {5, 1} }
+L
+expect_exit 65 "hold = {max, min}" -- "$CLUSTERSIM" run "$TMP/bad4.lua"
+expect_err "hold = \{min, max\}" "the error shows the form"
+
+# The timeline draws leases, beliefs, pauses and writes.
+if command -v gnuplot >/dev/null 2>&1; then
+    expect_exit 0 "timeline of a lock trace" -- "$CLUSTERSIM" plot "$TMP/g.jsonl" --kind timeline -o "$TMP/g.png"
+    [ -s "$TMP/g.png" ]
+    ok $? "the PNG is written"
+fi
+done_testing
