@@ -74,7 +74,7 @@ struct raft_params {
     int machine;                 /* index into machine_names */
     /* seeded bugs */
     int bug_commit_previous_term, bug_no_persist_vote, bug_vote_without_log_check,
-        bug_stale_leader_read, bug_truncate_on_every_append;
+        bug_stale_leader_read, bug_truncate_on_every_append, bug_no_dedup, bug_deq_local;
 };
 
 static const struct bug_def raft_bugs[] = {
@@ -88,6 +88,12 @@ static const struct bug_def raft_bugs[] = {
       "a leader answers reads from local state: a deposed leader returns stale values (thesis §6.4)", NULL, 0 },
     { "raft.truncate_on_every_append",
       "a follower truncates after prevLogIndex on every AppendEntries: a reordered old one erases committed entries (§5.3)", NULL, 0 },
+    { "raft.no_dedup",
+      "the session window is off: a retried increment reaches the log twice and counts twice (thesis §6.3)",
+      "scenarios/counter_retry.lua", 5 },
+    { "raft.deq_from_local_state",
+      "a leader answers deq from its own state before committing it: a deposed leader hands one item to two consumers",
+      "scenarios/queue_handoff.lua", 5 },
     { NULL, NULL, NULL, 0 },
 };
 
@@ -123,6 +129,8 @@ static int raft_configure(struct config *c, void *params, struct error *err)
     p->bug_vote_without_log_check = config_bug(c, "raft.vote_without_log_check");
     p->bug_stale_leader_read = config_bug(c, "raft.stale_leader_read");
     p->bug_truncate_on_every_append = config_bug(c, "raft.truncate_on_every_append");
+    p->bug_no_dedup = config_bug(c, "raft.no_dedup");
+    p->bug_deq_local = config_bug(c, "raft.deq_from_local_state");
     return 0;
 }
 
@@ -212,6 +220,7 @@ struct raft_ghost {
     struct lm_slot *lm;          /* (index, term) -> chain */
     size_t caplm, nlm;
     struct machine ref;          /* reference state machine, applied in commit order */
+    struct machine_watch watch;  /* answers of non-kv machines (machine_check.c) */
     struct kv_table keys;
     struct vlist *versions;
     size_t capversions;
@@ -683,6 +692,7 @@ static void raft_start(struct node *n)
     s->bufcap = sizeof(struct append_req) + (size_t)p->max_batch * sizeof(struct entry);
     s->buf = rsm_xcalloc(1, s->bufcap);
     machine_init(&s->m, machine_by_index(prm(n)->machine));
+    s->m.no_dedup = prm(n)->bug_no_dedup;
     s->leader_contact = INT64_MIN / 2;
     /* §5.1: a server starts (and restarts) as a follower, with the durable
      * currentTerm, votedFor and log; commitIndex and lastApplied start at 0. */
@@ -713,8 +723,9 @@ static void apply_committed(struct node *n)
         o->term = e->term;
         o->chain = s->chain[i - 1];
         o->e = *e;
-        /* Only the leader that appended the command answers it (§6.2). */
-        if (e->type == ENTRY_CMD && s->role == LEADER && e->term == s->term)
+        /* Only the leader that appended the command answers it (§6.2);
+         * a machine's own commands (client 0: a lock's expiry) have no one to answer. */
+        if (e->type == ENTRY_CMD && e->cmd.client > 0 && s->role == LEADER && e->term == s->term)
             reply_client(n, &e->cmd, &res, i, i);
     }
     serve_reads(n);
@@ -1130,6 +1141,16 @@ static void serve_reads(struct node *n)
     s->nreads = kept;
 }
 
+/* The machine's own commands, decided on the leader's clock and ordered by
+ * the log (a lock's expiry: machine_lock.c). */
+static void propose_machine(struct node *n)
+{
+    struct request cmds[4];
+    int k = machine_propose(&st(n)->m, node_now(n), cmds, 4);
+    for (int i = 0; i < k; i++)
+        append_command(n, &cmds[i]);
+}
+
 static void raft_on_request(struct node *n, const struct request *req)
 {
     struct raft_state *s = st(n);
@@ -1148,6 +1169,16 @@ static void raft_on_request(struct node *n, const struct request *req)
      * and supplies information about the most recent leader it has heard from." */
     if (s->role != LEADER) {
         redirect(n, req);
+        return;
+    }
+    if (p->bug_deq_local && strcmp(req->op, "deq") == 0) {
+        /* Bug raft.deq_from_local_state: answer with the head of the local
+         * queue at once, and log the deq only afterwards. Until it commits
+         * the item is still at the head, here and on a new leader. */
+        struct result res;
+        machine_peek(&s->m, req, &res);
+        reply_client(n, req, &res, 0, s->last_applied);
+        append_command(n, req);
         return;
     }
     struct raft_ghost *g = node_ghost(n);
@@ -1254,6 +1285,7 @@ static void raft_on_timer(struct node *n, int id)
          * entries a follower still lacks) to maintain their authority. */
         if (s->role != LEADER)
             return;
+        propose_machine(n);
         broadcast_append(n);
         node_timer(n, T_HEARTBEAT, p->heartbeat);
         break;
@@ -1411,6 +1443,7 @@ static void ghost_free(void *ghost)
     free(g->idx);
     free(g->lm);
     machine_free(&g->ref);
+    machine_watch_free(&g->watch);
     for (size_t i = 0; i < g->keys.len; i++)
         free(g->versions[i].v);
     free(g->versions);
@@ -1511,7 +1544,8 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
 {
     struct result res;
     memset(&res, 0, sizeof res);
-    if (e->type == ENTRY_CMD && machine_apply(&g->ref, &e->cmd, index, &res)) {
+    /* the per-key versions serve the kv read checks only */
+    if (e->type == ENTRY_CMD && machine_apply(&g->ref, &e->cmd, index, &res) && g->ref.ops == &machine_kv) {
         size_t k = kv_table_add(&g->keys, e->cmd.key);
         if (g->keys.len > g->capversions) {
             size_t cap = g->keys.cap;
@@ -1698,6 +1732,8 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     }
 
     case OB_REPLY: {
+        if (g->ref.ops != &machine_kv && machine_watch_reply(&g->watch, g->ref.ops, o->node, &o->req, &o->res, v))
+            return 1;
         /* No client reply contradicts the applied state. */
         if (o->index) {
             struct gindex *gi = gindex(g, o->index);
@@ -1708,6 +1744,8 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
                             o->node, o->req.client, o->req.seq, o->req.op, o->req.key, o->index);
             return 0;
         }
+        if (g->ref.ops != &machine_kv)
+            return 0;            /* the read checks below follow kv's versions */
         /* A read served outside the log: it must show the state at the index
          * the node had applied, and (thesis §6.4) that state must include every
          * write committed before the read reached the node. */

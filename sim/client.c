@@ -340,6 +340,13 @@ static void emit_reply(struct sim *s, const struct op *o, const char *status, co
     sim_emit(s, &r, TRACE_STATE);
 }
 
+/* Operations whose answer is a value (null when absent): a kv get, a
+ * queue's deq, a counter's read. */
+static int answers_value(const char *op)
+{
+    return strcmp(op, "get") == 0 || strcmp(op, "deq") == 0 || strcmp(op, "read") == 0;
+}
+
 static void complete(struct sim *s, struct client *c, struct op *o, const char *status,
                      const struct result *res)
 {
@@ -361,7 +368,7 @@ static void complete(struct sim *s, struct client *c, struct op *o, const char *
         record_init(&r, "complete", s->now);
         op_fields(&r, &o->req);
         record_str(&r, "status", status);
-        if (res && res->status == RESULT_OK && strcmp(o->req.op, "get") == 0) {
+        if (res && res->status == RESULT_OK && answers_value(o->req.op)) {
             if (res->found)
                 record_str(&r, "value", res->value);
             else

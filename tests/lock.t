@@ -18,6 +18,13 @@ expect_exit 1 "explore finds lock.no_fencing_check" -- "$CLUSTERSIM" explore sce
 expect_exit 1 "explore finds lock.token_not_durable" -- "$CLUSTERSIM" explore scenarios/lock_restart.lua --seeds 1..5 --bug lock.token_not_durable
 expect_exit 0 "lock_restart without the bug" -- "$CLUSTERSIM" explore scenarios/lock_restart.lua --seeds 1..5
 
+# The replicated machines' bugs, on Raft.
+expect_exit 1 "explore finds raft.no_dedup" -- "$CLUSTERSIM" explore scenarios/counter_retry.lua --seeds 1..5 --bug raft.no_dedup
+expect_exit 1 "explore finds raft.deq_from_local_state" -- "$CLUSTERSIM" explore scenarios/queue_handoff.lua --seeds 1..5 --bug raft.deq_from_local_state
+expect_out "queue_double_dequeue" "the double dequeue is named"
+expect_exit 0 "lock_raft holds over seeds" -- "$CLUSTERSIM" explore scenarios/lock_raft.lua --seeds 1..5
+expect_exit 0 "counter_retry holds over seeds" -- "$CLUSTERSIM" explore scenarios/counter_retry.lua --seeds 1..5
+
 # The trace shows grants, expiries, pauses, rejected writes and the overlapping belief.
 "$CLUSTERSIM" run scenarios/lock_gc_pause.lua --trace "$TMP/g.jsonl" >/dev/null 2>&1
 for r in lock_grant lock_expire client_pause write_accepted write_rejected lock_held lock_dropped overlapping_belief; do

@@ -1,0 +1,55 @@
+-- Locks on a replicated log: the lock machine on Raft (config.machine =
+-- "lock"), as etcd and Chubby run locks.
+--
+-- Three Raft servers; three lock clients (sim.clients{workload = "lock"})
+-- acquire "lock" with a 1 s lease, work 50-150 ms, release, and start over.
+-- With no lock servers of its own, a client sends each operation to the
+-- leader, and its fencing token is the log index of its grant.
+--   1. Grants go through the log: every token is higher than the last.
+--   2. At 2 s the leader crashes. Clients time out, find the new leader, and
+--      go on; the new leader holds every running lease for a full TTL again
+--      from when it first sees it, so no lock is granted twice.
+--   3. At 4 s a holder crashes without releasing. Its lease expires when
+--      the leader's clock says so: the leader proposes expire{} and the log
+--      orders it. Only then does another client get the lock.
+-- No two clients ever believe they hold the lock at once.
+local c = sim.cluster{ algorithm = "raft", nodes = 3,
+                       config = { election_timeout = {150, 300}, heartbeat = 50, machine = "lock" } }
+sim.network{ latency = sim.uniform(1, 3) }
+local cl = sim.clients{ count = 3, workload = "lock", ttl = 1000, hold = {50, 150}, backoff = 40, think = 20,
+                        timeout = 100, retries = 5 }
+
+local last, increasing, holder, grants = 0, true, nil, 0
+local crashed_at, after_crash, crashed, crashed_token
+sim.on("lock_held", function(r)
+  grants = grants + 1
+  if r.token <= last then increasing = false end
+  last = r.token
+  holder = r.client
+  if crashed_at and not after_crash and r.client ~= crashed then after_crash = r end
+  if r.t >= 4000 and not crashed then
+    crashed, crashed_at, crashed_token = r.client, r.t + 1, r.token
+    sim.after(1, function() cl[crashed]:crash() end)
+  end
+end)
+
+sim.run(2000)
+local old = c:leader()
+c:crash(old)
+print(string.format("t=%4.0f  leader %d crashes; %d grants so far, last token %d", sim.now(), old, grants, last))
+sim.run(4000)
+sim.assert(c:leader() ~= nil and c:leader() ~= old, "a new leader")
+sim.run(5000)
+sim.assert(crashed ~= nil, "a holder crashed")
+print(string.format("t=%4.0f  client %d crashes holding token %d", crashed_at, crashed, crashed_token))
+sim.run(8000)
+local m = sim.metrics()
+sim.assert(after_crash ~= nil, "another client gets the lock after the crashed holder's lease expired")
+print(string.format("t=%4.0f  client %d gets the lock (token %d), %.0f ms after the crash",
+                    after_crash.t, after_crash.client, after_crash.token, after_crash.t - crashed_at))
+sim.assert(after_crash.t - crashed_at >= 1000, "not before the lease ran out")
+print(string.format("%d grants, last token %d (the log index of the grant), overlapping beliefs %d",
+                    grants, last, m.locks.overlapping_belief))
+sim.assert(increasing, "every token is higher than the last")
+sim.assert(m.locks.overlapping_belief == 0, "no two clients believed they held the lock at once")
+sim.assert(last <= c:state(c:leader()).commit_index, "tokens are log indexes")
