@@ -25,6 +25,20 @@ expect_out "queue_double_dequeue" "the double dequeue is named"
 expect_exit 0 "lock_raft holds over seeds" -- "$CLUSTERSIM" explore scenarios/lock_raft.lua --seeds 1..5
 expect_exit 0 "counter_retry holds over seeds" -- "$CLUSTERSIM" explore scenarios/counter_retry.lua --seeds 1..5
 
+# clustersim check: counter, queue and lock models, per key.
+for sc in counter_retry queue_handoff lock_raft; do
+    "$CLUSTERSIM" run scenarios/$sc.lua --trace "$TMP/$sc.jsonl" >/dev/null 2>&1
+    expect_exit 0 "check: $sc is linearizable" -- "$CLUSTERSIM" check "$TMP/$sc.jsonl"
+done
+"$CLUSTERSIM" run scenarios/counter_retry.lua --bug raft.no_dedup --check-every 100000000 --trace "$TMP/c.jsonl" >/dev/null 2>&1
+expect_exit 1 "check: a counter that counted a retry twice" -- "$CLUSTERSIM" check "$TMP/c.jsonl"
+expect_out "key hits: NOT linearizable" "names the key"
+expect_out "as a counter" "and the model"
+expect_out "no order of the operations explains this one:" "and the operation no order explains"
+"$CLUSTERSIM" run scenarios/queue_handoff.lua --bug raft.deq_from_local_state --check-every 100000000 --trace "$TMP/q.jsonl" >/dev/null 2>&1
+expect_exit 1 "check: a queue that handed one item to two consumers" -- "$CLUSTERSIM" check "$TMP/q.jsonl"
+expect_out 'client 2 seq 1: deq jobs = "job1"' "the second hand-out is the one no order explains"
+
 # The trace shows grants, expiries, pauses, rejected writes and the overlapping belief.
 "$CLUSTERSIM" run scenarios/lock_gc_pause.lua --trace "$TMP/g.jsonl" >/dev/null 2>&1
 for r in lock_grant lock_expire client_pause write_accepted write_rejected lock_held lock_dropped overlapping_belief; do
