@@ -13,7 +13,12 @@
 --      B alone. With `--bug raft.deq_from_local_state` the old leader answers
 --      A from its own state at once: job1 again. The checker reports
 --      queue_double_dequeue and the run exits 1.
-local c = sim.cluster{ algorithm = "raft", nodes = 5,
+-- `-P algorithm=paxos`: a Multi-Paxos leader cut off from its acceptors
+-- cannot get the deq chosen either, and A waits in vain just the same.
+params = {
+  algorithm = {"raft", "the replicated log: raft or paxos (Multi-Paxos)"},
+}
+local c = sim.cluster{ algorithm = params.algorithm, nodes = 5,
                        config = { election_timeout = {150, 300}, heartbeat = 50, machine = "queue" } }
 sim.network{ latency = sim.const(5) }
 local cl = sim.clients{ count = 3, timeout = 300, retries = 5 }
