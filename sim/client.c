@@ -464,6 +464,19 @@ static void start_op(struct sim *s, struct client *c, struct op *o, const struct
     attempt(s, c, o, node > 0 ? node : routed(s, c, o, 0));
 }
 
+/* The counter and queue workloads: read_ratio of reads (a counter's read,
+ * a queue's deq), the rest increments by one or enqueues of values unique
+ * in the run ("c<client>.<seq>"), so a checker can tell items apart. */
+static void machine_op(const struct client *c, struct request *q, int read)
+{
+    int counter = c->cfg.workload == WORKLOAD_COUNTER;
+    snprintf(q->op, sizeof q->op, "%s", counter ? (read ? "read" : "incr") : (read ? "deq" : "enq"));
+    if (counter && !read)
+        q->num = 1;
+    else if (!counter && !read)
+        snprintf(q->value, sizeof q->value, "c%d.%llu", c->id, (unsigned long long)c->next_seq);
+}
+
 static void generate(struct sim *s, struct client *c)
 {
     const struct client_cfg *g = &c->cfg;
@@ -472,7 +485,9 @@ static void generate(struct sim *s, struct client *c)
     double u = rng_double(&c->rng);
     int key = g->zipf_cdf ? zipf_draw(c) : (int)rng_below(&c->rng, (uint64_t)(g->keys > 0 ? g->keys : 1));
     snprintf(q.key, sizeof q.key, "k%d", key);
-    if (u < g->read_ratio) {
+    if (g->workload == WORKLOAD_COUNTER || g->workload == WORKLOAD_QUEUE) {
+        machine_op(c, &q, u < g->read_ratio);
+    } else if (u < g->read_ratio) {
         strcpy(q.op, "get");
     } else if (u < g->read_ratio + g->cas_ratio) {
         strcpy(q.op, "cas");

@@ -91,21 +91,28 @@ int l_clients(lua_State *L)
     if (opt_field(L, 1, "workload")) {
         wl = lua_tostring(L, -1);
         lua_pop(L, 1);
-        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "lock") && strcmp(wl, "none")))
-            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, lock, none)", wl ? wl : "?");
+        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "lock") && strcmp(wl, "counter") && strcmp(wl, "queue") &&
+                    strcmp(wl, "none")))
+            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, lock, counter, queue, none)",
+                              wl ? wl : "?");
     }
     if (wl && strcmp(wl, "lock") == 0)
         lock_options(L, &c);
     else if (wl)
-        c.workload = strcmp(wl, "kv") == 0 ? WORKLOAD_KV : WORKLOAD_NONE;
+        c.workload = strcmp(wl, "kv") == 0        ? WORKLOAD_KV
+                     : strcmp(wl, "counter") == 0 ? WORKLOAD_COUNTER
+                     : strcmp(wl, "queue") == 0   ? WORKLOAD_QUEUE
+                                                  : WORKLOAD_NONE;
     else
         c.workload = (c.rate > 0 || c.closed) ? WORKLOAD_KV : WORKLOAD_NONE;
     static const char *const lock_only[] = { "ttl", "hold", "backoff" };
     for (int i = 0; i < 3 && c.workload != WORKLOAD_LOCK; i++)
         if (opt_field(L, 1, lock_only[i]))
             return luaL_error(L, "sim.clients: ttl, hold and backoff are options of workload = \"lock\"");
-    if (c.workload == WORKLOAD_KV && !c.closed && c.rate <= 0)
-        return luaL_error(L, "sim.clients: the kv workload needs rate = N (open loop, ops/s per client) or closed = true");
+    if ((c.workload == WORKLOAD_KV || c.workload == WORKLOAD_COUNTER || c.workload == WORKLOAD_QUEUE) && !c.closed &&
+        c.rate <= 0)
+        return luaL_error(L, "sim.clients: the %s workload needs rate = N (open loop, ops/s per client) or closed = true",
+                          wl ? wl : "kv");
     int first = clients_add(s, count, &c);
     lua_createtable(L, count, 0);
     for (int i = 0; i < count; i++) {

@@ -241,3 +241,160 @@ int model_step(int kind, int arg, int result, int state, int *next)
     }
     return 0;
 }
+
+/* ---- direct checks: what each model promises, without the search ----
+ *
+ * The search above is exponential in the operations of unknown outcome (an
+ * unknown incr may or may not have counted, at any moment after its call).
+ * These checks are polynomial and need no budget; check.c runs them on every
+ * counter and queue key, and the search only when few outcomes are unknown.
+ *
+ *   counter (Jepsen's counter checker): every value an ok read or incr
+ *   returned lies between the increments that had certainly happened (ok,
+ *   returned before it was called; an incr counts itself) and those that
+ *   could have (called before it returned, ok or unknown).
+ *   queue: no item dequeued twice; none dequeued that was never enqueued;
+ *   FIFO (if enq a returned before enq b was called, a deq of b must not
+ *   return before a deq of a is called); and no acknowledged item lost (a
+ *   deq that came back empty although an item enqueued before it was called
+ *   could not have been taken by any deq called before it returned). */
+
+long model_keys_unsearched;
+
+typedef void describe_fn(const struct trace_op *op, int history, FILE *f);
+
+static int same_key(const struct trace_op *op, const char *key)
+{
+    return strcmp(op->key ? op->key : "", key) == 0;
+}
+
+static int is(const struct trace_op *op, const char *f) { return op->f && strcmp(op->f, f) == 0; }
+
+static void show(describe_fn *describe, const struct trace_op *op, int history)
+{
+    printf("    ");
+    describe(op, history, stdout);
+}
+
+static int counter_check(const struct trace_ops *ops, const char *key, describe_fn *describe, int history)
+{
+    for (size_t i = 0; i < ops->n; i++) {
+        const struct trace_op *r = &ops->v[i];
+        if (!same_key(r, key) || r->status != OP_OK || !(is(r, "read") || (is(r, "incr") && r->has_result_num)))
+            continue;
+        int ok;
+        int64_t got = r->has_result_num ? r->result_num : as_int(r->result, &ok);
+        int64_t lo = 0, hi = 0;
+        for (size_t j = 0; j < ops->n; j++) {
+            const struct trace_op *w = &ops->v[j];
+            if (!same_key(w, key) || !is(w, "incr") || w->status == OP_FAIL)
+                continue;
+            int64_t amount = w->num ? w->num : 1;
+            if (j == i || (w->status == OP_OK && w->complete_pos < r->invoke_pos))
+                lo += amount;
+            if (j == i || w->invoke_pos < r->complete_pos)
+                hi += amount;
+        }
+        if (got >= lo && got <= hi)
+            continue;
+        printf("key %s: NOT a counter: a value no count of the increments gives\n", key);
+        show(describe, r, history);
+        printf("  increments certainly done before it: %lld; possibly done before it returned: %lld\n",
+               (long long)lo, (long long)hi);
+        return 1;
+    }
+    return 0;
+}
+
+static const struct trace_op *deq_of(const struct trace_ops *ops, const char *key, const char *item, size_t after,
+                                     size_t *at)
+{
+    for (size_t i = after; i < ops->n; i++) {
+        const struct trace_op *d = &ops->v[i];
+        if (same_key(d, key) && is(d, "deq") && d->status == OP_OK && d->result && strcmp(d->result, item) == 0) {
+            *at = i;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static int queue_check(const struct trace_ops *ops, const char *key, describe_fn *describe, int history)
+{
+    for (size_t i = 0; i < ops->n; i++) {
+        const struct trace_op *d = &ops->v[i];
+        if (!same_key(d, key) || !is(d, "deq") || d->status != OP_OK || !d->result || strcmp(d->result, "null") == 0)
+            continue;
+        size_t at;
+        if (deq_of(ops, key, d->result, i + 1, &at)) {
+            printf("key %s: NOT a queue: item %s dequeued twice\n", key, d->result);
+            show(describe, d, history);
+            show(describe, &ops->v[at], history);
+            return 1;
+        }
+        const struct trace_op *e = NULL;
+        for (size_t j = 0; j < ops->n && !e; j++)
+            if (same_key(&ops->v[j], key) && is(&ops->v[j], "enq") && ops->v[j].status != OP_FAIL &&
+                ops->v[j].value && strcmp(ops->v[j].value, d->result) == 0)
+                e = &ops->v[j];
+        if (!e || e->invoke_pos > d->complete_pos) {
+            printf("key %s: NOT a queue: item %s dequeued but never enqueued before\n", key, d->result);
+            show(describe, d, history);
+            return 1;
+        }
+        /* FIFO: an item enqueued before this one (strictly) is dequeued too late */
+        for (size_t j = 0; j < ops->n; j++) {
+            const struct trace_op *a = &ops->v[j];
+            if (!same_key(a, key) || !is(a, "enq") || a->status != OP_OK || a->complete_pos > e->invoke_pos || !a->value)
+                continue;
+            const struct trace_op *da = deq_of(ops, key, a->value, 0, &at);
+            if (da && d->complete_pos < da->invoke_pos) {
+                printf("key %s: NOT a queue: %s came out before %s, enqueued earlier (not FIFO)\n", key, d->result,
+                       a->value);
+                show(describe, a, history);
+                show(describe, e, history);
+                show(describe, d, history);
+                show(describe, da, history);
+                return 1;
+            }
+        }
+    }
+    /* an empty answer while an acknowledged item could not have been taken */
+    for (size_t i = 0; i < ops->n; i++) {
+        const struct trace_op *d = &ops->v[i];
+        if (!same_key(d, key) || !is(d, "deq") || d->status != OP_OK || (d->result && strcmp(d->result, "null") != 0))
+            continue;
+        for (size_t j = 0; j < ops->n; j++) {
+            const struct trace_op *a = &ops->v[j];
+            if (!same_key(a, key) || !is(a, "enq") || a->status != OP_OK || a->complete_pos > d->invoke_pos || !a->value)
+                continue;
+            int taken = 0;
+            for (size_t k = 0; k < ops->n && !taken; k++) {
+                const struct trace_op *o = &ops->v[k];
+                taken = k != i && same_key(o, key) && is(o, "deq") && o->invoke_pos < d->complete_pos &&
+                        (o->status == OP_INFO || (o->result && strcmp(o->result, a->value) == 0));
+            }
+            if (!taken) {
+                printf("key %s: NOT a queue: acknowledged item %s lost: a later deq found the queue empty\n", key,
+                       a->value);
+                show(describe, a, history);
+                show(describe, d, history);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int model_direct_check(int model, const struct trace_ops *ops, const char *key,
+                       void (*describe)(const struct trace_op *, int, FILE *), int history, size_t *unknown)
+{
+    *unknown = 0;
+    for (size_t i = 0; i < ops->n; i++)
+        *unknown += same_key(&ops->v[i], key) && ops->v[i].status == OP_INFO && model_op(ops->v[i].f) == model;
+    if (model == MODEL_COUNTER)
+        return counter_check(ops, key, describe, history);
+    if (model == MODEL_QUEUE)
+        return queue_check(ops, key, describe, history);
+    return 0;
+}

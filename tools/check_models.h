@@ -21,4 +21,14 @@ void model_describe(const struct trace_op *op, FILE *f);
 int  model_lop(int model, const struct trace_op *op, int *kind, int *arg, int *result);
 int  model_step(int kind, int arg, int result, int state, int *next);
 
+/* The counter's and queue's own invariants, without the search (see
+ * check_models.c): 1 and an explanation printed when one is broken.
+ * *unknown: the key's operations of unknown outcome. */
+int  model_direct_check(int model, const struct trace_ops *ops, const char *key,
+                        void (*describe)(const struct trace_op *, int, FILE *), int history, size_t *unknown);
+/* More operations of unknown outcome than this on a key, and only the
+ * direct checks run: the search doubles its work with each one. */
+#define MODEL_SEARCH_MAX_UNKNOWN 6
+extern long model_keys_unsearched;   /* keys judged by the direct checks alone */
+
 #endif
