@@ -24,7 +24,8 @@ struct bug_def {
 
 /* Where a lock client finds the lock service (sim/client_lock.c): servers
  * first..first+count-1, of which `quorum` must grant (1 for a lease server,
- * a majority for Redlock); the protected storage node (0: none); the clock
+ * a majority for Redlock); the protected storage node (0: none, -1: the
+ * cluster itself, as a replicated lock machine's register); the clock
  * drift allowance the client subtracts from a lease's validity. */
 struct lock_layout {
     int first, count, quorum, storage;
@@ -76,8 +77,8 @@ struct algorithm {
     size_t shared_size;
     void (*shared_free)(void *shared);
     /* A lock service's layout for the lock client workload, may be NULL: then
-     * a lock client sends each operation the usual way (to a leader) and has
-     * no storage to write to. */
+     * a lock client sends each operation the usual way (to a leader), its
+     * writes included. */
     void (*lock_layout)(const struct cluster *, struct lock_layout *);
 };
 

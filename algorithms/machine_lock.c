@@ -9,6 +9,13 @@
  *   renew{key, value = owner, num = ttl_ms}
  *   holder{key} (read-only)  -> found, value = owner, num = token
  *   expire{key, num = token, value = renewals}   proposed by the leader only
+ *   write{key, value, num = token}
+ *        -> the resource the lock protects, a register per key fenced by
+ *           tokens: fail "stale token A < B" below the highest token written
+ *           (a simulated cluster runs one algorithm, so on Raft and Paxos the
+ *           protected storage lives in the same machine, as a store that
+ *           compares the writer's lease revision in one transaction does)
+ *   read{key} (read-only) -> found, value = the last write, num = its token
  *
  * Expiry is decided in the log's order, never on a replica's clock: the
  * leader, on its heartbeat, calls machine_propose with its local time, and
@@ -33,6 +40,8 @@ struct lease {
     int held, client;
     char owner[REQ_STR];
     int64_t token, ttl_ms, renewals;
+    int64_t fence, writes, rejected;   /* the protected register */
+    char data[REQ_STR];
     /* the leader's watch (not replicated) */
     int64_t seen_token, seen_renewals;
     sim_time seen_at, proposed_at;
@@ -61,10 +70,10 @@ static struct lease *lease(struct lock_sm *s, const char *key)
 
 static int l_kind(const char *op)
 {
-    if (strcmp(op, "holder") == 0)
+    if (strcmp(op, "holder") == 0 || strcmp(op, "read") == 0)
         return MACHINE_OP_READ;
     if (strcmp(op, "acquire") == 0 || strcmp(op, "release") == 0 || strcmp(op, "renew") == 0 ||
-        strcmp(op, "expire") == 0)
+        strcmp(op, "expire") == 0 || strcmp(op, "write") == 0)
         return MACHINE_OP_UPDATE;
     return MACHINE_OP_UNKNOWN;
 }
@@ -106,6 +115,16 @@ static int l_exec(void *st, const struct request *cmd, uint64_t index, struct re
         }
         return 0;
     }
+    if (strcmp(cmd->op, "read") == 0) {
+        long k = kv_table_find(&s->keys, cmd->key);
+        out->status = RESULT_OK;
+        if (k >= 0 && s->l[k].writes) {
+            out->found = 1;
+            out->num = s->l[k].fence;
+            memcpy(out->value, s->l[k].data, REQ_STR);
+        }
+        return 0;
+    }
     if (l_kind(cmd->op) != MACHINE_OP_UPDATE) {
         fail(out, "unknown op", 0);
         snprintf(out->error, sizeof out->error, "unknown op %.30s", cmd->op);
@@ -113,6 +132,20 @@ static int l_exec(void *st, const struct request *cmd, uint64_t index, struct re
     }
     struct lease *l = lease(s, cmd->key);
     out->status = RESULT_OK;
+    if (strcmp(cmd->op, "write") == 0) {
+        if (cmd->num < l->fence) {
+            l->rejected++;
+            fail(out, "", l->fence);
+            snprintf(out->error, sizeof out->error, "stale token %lld < %lld", (long long)(cmd->num % 1000000000000LL),
+                     (long long)(l->fence % 1000000000000LL));
+            return 1;            /* the count of rejections is state too */
+        }
+        l->fence = cmd->num;
+        l->writes++;
+        snprintf(l->data, sizeof l->data, "%s", cmd->value);
+        out->num = cmd->num;
+        return 1;
+    }
     if (strcmp(cmd->op, "acquire") == 0) {
         char owner[REQ_STR];
         owner_of(cmd, owner);
@@ -189,25 +222,28 @@ static int l_propose(void *st, sim_time now, struct request *out, int max)
     return k;
 }
 
-/* count, then per held lease: key, owner, client, token, ttl, renewals */
+/* count, then per key: name, held, owner, client, token, ttl, renewals,
+ * the register's token, writes, rejections and value */
 static void l_save(const void *st, struct machine_buf *b)
 {
     const struct lock_sm *s = st;
-    uint32_t n = 0;
-    for (size_t i = 0; i < s->keys.len; i++)
-        n += s->l[i].held != 0;
+    uint32_t n = (uint32_t)s->keys.len;
     machine_buf_put(b, &n, sizeof n);
     for (size_t i = 0; i < s->keys.len; i++) {
         const struct lease *l = &s->l[i];
-        if (!l->held)
-            continue;
+        int32_t held = l->held;
         machine_buf_put(b, s->keys.keys[i], strnlen(s->keys.keys[i], REQ_STR - 1) + 1);
+        machine_buf_put(b, &held, sizeof held);
         machine_buf_put(b, l->owner, strnlen(l->owner, REQ_STR - 1) + 1);
         int32_t client = l->client;
         machine_buf_put(b, &client, sizeof client);
         machine_buf_put(b, &l->token, sizeof l->token);
         machine_buf_put(b, &l->ttl_ms, sizeof l->ttl_ms);
         machine_buf_put(b, &l->renewals, sizeof l->renewals);
+        machine_buf_put(b, &l->fence, sizeof l->fence);
+        machine_buf_put(b, &l->writes, sizeof l->writes);
+        machine_buf_put(b, &l->rejected, sizeof l->rejected);
+        machine_buf_put(b, l->data, strnlen(l->data, REQ_STR - 1) + 1);
     }
 }
 
@@ -221,15 +257,20 @@ static void l_load(void *st, struct machine_reader *r)
         machine_read_str(r, key);
         struct lease tmp;
         memset(&tmp, 0, sizeof tmp);
-        int32_t client;
+        int32_t client, held;
+        machine_read(r, &held, sizeof held);
         machine_read_str(r, tmp.owner);
         machine_read(r, &client, sizeof client);
         machine_read(r, &tmp.token, sizeof tmp.token);
         machine_read(r, &tmp.ttl_ms, sizeof tmp.ttl_ms);
         machine_read(r, &tmp.renewals, sizeof tmp.renewals);
+        machine_read(r, &tmp.fence, sizeof tmp.fence);
+        machine_read(r, &tmp.writes, sizeof tmp.writes);
+        machine_read(r, &tmp.rejected, sizeof tmp.rejected);
+        machine_read_str(r, tmp.data);
         if (r->bad)
             return;
-        tmp.held = 1;
+        tmp.held = held != 0;
         tmp.client = client;
         *lease(s, key) = tmp;
     }
@@ -238,12 +279,17 @@ static void l_load(void *st, struct machine_reader *r)
 static void l_inspect(const void *st, struct inspector *in)
 {
     const struct lock_sm *s = st;
-    int64_t held = 0, token = 0, holder = 0;
-    for (size_t i = 0; i < s->keys.len; i++)
+    int64_t held = 0, token = 0, holder = 0, writes = 0, rejected = 0;
+    for (size_t i = 0; i < s->keys.len; i++) {
+        writes += s->l[i].writes;
+        rejected += s->l[i].rejected;
         if (s->l[i].held && !held++) {
             token = s->l[i].token;
             holder = s->l[i].client;
         }
+    }
+    inspect_int(in, "writes", writes);
+    inspect_int(in, "rejected", rejected);
     inspect_int(in, "locks_held", held);
     inspect_int(in, "holder", holder);
     inspect_int(in, "holder_token", token);
@@ -251,7 +297,7 @@ static void l_inspect(const void *st, struct inspector *in)
 
 const struct machine_ops machine_lock = {
     .name = "lock",
-    .ops = "acquire, release, renew, holder",
+    .ops = "acquire, release, renew, holder, write, read",
     .state_size = sizeof(struct lock_sm),
     .init = l_init,
     .free = l_free,

@@ -2,9 +2,11 @@
 -- "lock"), as etcd and Chubby run locks.
 --
 -- Three Raft servers; three lock clients (sim.clients{workload = "lock"})
--- acquire "lock" with a 1 s lease, work 50-150 ms, release, and start over.
--- With no lock servers of its own, a client sends each operation to the
--- leader, and its fencing token is the log index of its grant.
+-- acquire "lock" with a 1 s lease, work 50-150 ms, write with their token,
+-- release, and start over. With no lock servers of its own, a client sends
+-- each operation to the leader; its fencing token is the log index of its
+-- grant, and the resource it writes is the lock machine's own register for
+-- the key, which refuses a token below the highest it has taken.
 --   1. Grants go through the log: every token is higher than the last.
 --   2. At 2 s the leader crashes. Clients time out, find the new leader, and
 --      go on; the new leader holds every running lease for a full TTL again
@@ -55,6 +57,9 @@ sim.assert(after_crash.t - crashed_at >= 1000, "not before the lease ran out")
 print(string.format("%d grants, last token %d (the log index of the grant), overlapping beliefs %d",
                     grants, last, m.locks.overlapping_belief))
 sim.assert(increasing, "every token is higher than the last")
+local ls = c:state(c:leader())
+print(string.format("the register took %d writes and refused %d", ls.writes, ls.rejected))
+sim.assert(ls.writes > 10 and ls.rejected == 0, "every holder's write was taken, none refused")
 sim.assert(m.locks.overlapping_belief == 0, "no two clients believed they held the lock at once")
 local st = c:state(c:leader())
 sim.assert(last <= (st.commit_index or st.chosen_upto), "tokens are log indexes (Paxos: slot numbers)")

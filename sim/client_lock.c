@@ -3,7 +3,8 @@
  * A lock client cycles: acquire{key, ttl} from the lock service (the one
  * lease server, every Redlock server at once, or a replicated log's leader
  * when the algorithm has no lock layout), then work for `hold` ms, then
- * write{key, value, token} to the storage node with the token it was given,
+ * write{key, value, token} to the storage node with the token it was given
+ * (without a layout: to the cluster, whose lock machine keeps the register),
  * then release, think, and start over; a refused acquire backs off for a
  * random time around `backoff`.
  *
@@ -108,6 +109,7 @@ static void layout_of(struct sim *s, struct lock_layout *l)
 {
     memset(l, 0, sizeof *l);
     l->count = l->quorum = 1;
+    l->storage = -1;         /* no lock service of its own: the cluster itself (a lock machine's register) */
     l->drift_factor = 0.01;
     if (s->alg && s->alg->lock_layout)
         s->alg->lock_layout(&s->cluster, l);
@@ -304,7 +306,7 @@ static void work_done(struct sim *s, int id, struct lc *c)
     memcpy(q.value, c->owner, REQ_STR);
     q.num = c->token;
     c->phase = P_WRITE;
-    if (client_workload_submit(s, id, &q, lay.storage, tag(c, 0, K_WRITE)) < 0)
+    if (client_workload_submit(s, id, &q, lay.storage > 0 ? lay.storage : 0, tag(c, 0, K_WRITE)) < 0)
         finish(s, id, c);
 }
 

@@ -156,6 +156,16 @@ static void test_lock(void)
     b.seq = 3;
     machine_apply(&m, &b, 14, &res);
     ok(res.status == RESULT_OK && res.num == 14, "the next grant has a higher token");
+    struct request w = cmd(2, 4, "write", "L", "new", 14);
+    machine_apply(&m, &w, 15, &res);
+    is_int(res.status, RESULT_OK, "the holder writes with its token");
+    w = cmd(1, 9, "write", "L", "old", 7);
+    machine_apply(&m, &w, 16, &res);
+    is_str(res.error, "stale token 7 < 14", "a write with an older token is refused");
+    struct request rd = cmd(0, 0, "read", "L", "", 0);
+    machine_query(&m, &rd, &res);
+    ok(res.found && strcmp(res.value, "new") == 0 && res.num == 14, "the register keeps the newer write");
+    roundtrip(&m, "lock with a register");
     machine_free(&m);
 }
 
