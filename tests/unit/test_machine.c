@@ -62,7 +62,7 @@ static void test_snapshot(void)
     machine_init(&m, &machine_kv);
     struct result res;
     for (int c = 1; c <= 3; c++) {
-        char key[8];
+        char key[16];
         snprintf(key, sizeof key, "k%d", c);
         struct request p = cmd(c, 7, "put", key, key);
         machine_apply(&m, &p, (uint64_t)c, &res);

@@ -72,7 +72,7 @@ static void test_queue(void)
     struct result res;
     machine_init(&m, &machine_queue);
     for (int i = 1; i <= 20; i++) {
-        char v[8];
+        char v[16];
         snprintf(v, sizeof v, "j%d", i);
         struct request q = cmd(1, (uint64_t)i, "enq", "jobs", v, 0);
         machine_apply(&m, &q, (uint64_t)i, &res);
