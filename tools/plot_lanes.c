@@ -20,6 +20,9 @@ static unsigned role_colour(const char *role, size_t nth_unknown)
         {"follower", 0x9ecae1}, {"precandidate", 0xfdd49e}, {"candidate", 0xfd8d3c},
         {"leader", 0x238b45}, {"proposer", 0x6a51a3}, {"acceptor", 0x9ecae1},
         {"learner", 0xc7e9c0}, {"holder", 0x238b45}, {"waiting", 0xfd8d3c},
+        /* the lock service's lanes (timeline_lock_rec) */
+        {"lease held", 0x238b45}, {"lease, released", 0x74c476}, {"lease, expired", 0xe6550d},
+        {"client believes it holds", 0xbcbddc},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(role, known[i].name) == 0)
