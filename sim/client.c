@@ -47,6 +47,7 @@ struct client {
     int leader_hint;
     struct event *tick_ev;
     struct event *resume_ev;
+    struct event *wtimer[CLIENT_WORKLOAD_TIMERS];   /* a workload's timers (client_workload_timer) */
     struct event *deferred_head, *deferred_tail;
 };
 
@@ -658,6 +659,9 @@ int client_event(struct sim *s, struct event *e)
     } else if (kind == CEV_TIMEOUT) {
         on_timeout(s, c, (int)(e->aux >> 8), (uint64_t)e->aux2);
     } else if (kind == CEV_WORKLOAD) {
+        int slot = (int)(e->aux >> 8);
+        if (c->wtimer[slot] == e)
+            c->wtimer[slot] = NULL;
         client_lock_timer(s, c->id, e->aux2);
     }
     return 0;
@@ -701,6 +705,8 @@ int client_crash(struct sim *s, int id, struct error *err)
     client_record(s, "client_crash", id, -1);
     disarm(s, &c->tick_ev);
     disarm(s, &c->resume_ev);
+    for (int i = 0; i < CLIENT_WORKLOAD_TIMERS; i++)
+        disarm(s, &c->wtimer[i]);
     for (int i = 0; i < c->nops; i++)
         if (c->ops[i].active) {
             struct result res;
@@ -769,8 +775,8 @@ int client_pause(struct sim *s, int id, sim_time duration, struct error *err)
 
 static void replan(struct sim *s, struct client *c)
 {
-    for (int i = -1; i < c->nops; i++) {
-        struct event *e = i < 0 ? c->tick_ev : c->ops[i].timeout_ev;
+    for (int i = -1 - CLIENT_WORKLOAD_TIMERS; i < c->nops; i++) {
+        struct event *e = i < -1 ? c->wtimer[-2 - i] : i < 0 ? c->tick_ev : c->ops[i].timeout_ev;
         if (e && e->heap_idx != HEAP_DEFERRED) {
             sim_time at = clock_true_at(&c->clock, e->local_deadline);
             queue_move(&s->q, e, at < s->now ? s->now : at);
@@ -815,11 +821,12 @@ int client_workload_submit(struct sim *s, int id, const struct request *q, int n
     return 0;
 }
 
-void client_workload_timer(struct sim *s, int id, int64_t tag, sim_time local_delay)
+void client_workload_timer(struct sim *s, int id, int slot, int64_t tag, sim_time local_delay)
 {
     struct client *c = get(s, id);
-    assert(c);
-    arm(s, c, CEV_WORKLOAD, tag, local_delay);
+    assert(c && slot >= 0 && slot < CLIENT_WORKLOAD_TIMERS);
+    disarm(s, &c->wtimer[slot]);
+    c->wtimer[slot] = arm(s, c, CEV_WORKLOAD | (slot << 8), tag, local_delay);
 }
 
 sim_time client_local_time(struct sim *s, int id) { return local_now(s, get(s, id)); }

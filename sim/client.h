@@ -63,8 +63,11 @@ int client_outstanding(const struct sim *s, int id);
  * Returns -1 when all of the client's operation slots are busy. */
 int client_workload_submit(struct sim *s, int id, const struct request *q, int node, int64_t tag);
 /* Call the workload back with `tag` after local_delay of the client's clock
- * (deferred while it is paused, dropped while it is crashed). */
-void client_workload_timer(struct sim *s, int id, int64_t tag, sim_time local_delay);
+ * (re-planned when that clock drifts or steps, deferred while the client is
+ * paused, cancelled when it crashes). One timer per slot: arming a slot
+ * replaces what it held. */
+#define CLIENT_WORKLOAD_TIMERS 4
+void client_workload_timer(struct sim *s, int id, int slot, int64_t tag, sim_time local_delay);
 sim_time client_local_time(struct sim *s, int id);
 const struct client_cfg *client_cfg_of(struct sim *s, int id);
 uint64_t client_random(struct sim *s, int id);

@@ -34,6 +34,7 @@
 
 enum { K_ACQ = 1, K_REL, K_WRITE, K_HOLD, K_EXPIRE, K_NEXT };
 enum { P_IDLE = 0, P_ACQ, P_HOLD, P_WRITE, P_WAIT };
+enum { SLOT_HOLD = 0, SLOT_EXPIRE, SLOT_NEXT };   /* client_workload_timer slots */
 
 struct lc {
     int phase;
@@ -194,7 +195,7 @@ static sim_time jitter(struct sim *s, int id, sim_time around)
 static void wait_then_start(struct sim *s, int id, struct lc *c, sim_time local_delay)
 {
     c->phase = P_WAIT;
-    client_workload_timer(s, id, tag(c, 0, K_NEXT), local_delay);
+    client_workload_timer(s, id, SLOT_NEXT, tag(c, 0, K_NEXT), local_delay);
 }
 
 static void release_all(struct sim *s, int id, struct lc *c)
@@ -272,8 +273,8 @@ static void decide(struct sim *s, int id, struct lc *c)
     sim_time hold = cfg->lock.hold_lo;
     if (cfg->lock.hold_hi > hold)
         hold += (sim_time)(client_random(s, id) % (uint64_t)(cfg->lock.hold_hi - hold + 1));
-    client_workload_timer(s, id, tag(c, 0, K_HOLD), hold);
-    client_workload_timer(s, id, tag(c, 0, K_EXPIRE), validity);
+    client_workload_timer(s, id, SLOT_HOLD, tag(c, 0, K_HOLD), hold);
+    client_workload_timer(s, id, SLOT_EXPIRE, tag(c, 0, K_EXPIRE), validity);
 }
 
 static void finish(struct sim *s, int id, struct lc *c)
@@ -378,7 +379,7 @@ static void scripted(struct sim *s, int id, const struct request *q, sim_time in
     c->valid_until = invoked_local + ttl - (sim_time)(lay.drift_factor * (double)ttl) - SIM_MS(2);
     belief_begin(s, id, c);
     sim_time left = c->valid_until - client_local_time(s, id);
-    client_workload_timer(s, id, tag(c, 0, K_EXPIRE), left > 0 ? left : 0);
+    client_workload_timer(s, id, SLOT_EXPIRE, tag(c, 0, K_EXPIRE), left > 0 ? left : 0);
 }
 
 void client_lock_complete(struct sim *s, int id, const struct request *q, sim_time invoked_local,

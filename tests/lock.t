@@ -66,6 +66,21 @@ expect_out "overlapping beliefs: 0 " "no overlap at 0.5 % drift"
 expect_exit 0 "redlock_clock_drift at 20000 ppm" -- "$CLUSTERSIM" run scenarios/redlock_clock_drift.lua -P drift_ppm=20000
 expect_out "overlapping beliefs: 1 " "an overlap at 2 % drift"
 
+# A client judges its lease on its own clock: a step forward ends it at once.
+cat >"$TMP/step.lua" <<'L'
+local c = sim.cluster{ algorithm = "lock", nodes = 2, config = { ttl = 1000 } }
+sim.network{ latency = sim.const(1) }
+local cl = sim.clients{ count = 1, workload = "lock", ttl = 1000, hold = 800, think = 1e6, stop = 100 }[1]
+local dropped
+sim.on("lock_dropped", function(r) dropped = dropped or r end)
+sim.at(300, function() cl:clock{ step = 900 } end)
+sim.run(2000)
+print(string.format("dropped at %.0f ms: %s; abandoned %d; writes %d", dropped.t, dropped.why,
+                    sim.metrics().locks.abandoned, sim.metrics().lock.writes_accepted))
+L
+expect_exit 0 "a lock client whose clock steps" -- "$CLUSTERSIM" run "$TMP/step.lua"
+expect_out "dropped at 300 ms: expired; abandoned 1; writes 0" "it gives up the moment its clock passes the validity"
+
 # Bad options name themselves.
 cat >"$TMP/bad.lua" <<'L'
 sim.cluster{ algorithm = "lock", nodes = 3, config = { mode = "chubby" } }
