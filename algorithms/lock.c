@@ -64,7 +64,7 @@ struct lock_state {
 static const struct bug_def lock_bugs[] = {
     { "lock.no_fencing_check",
       "the storage ignores fencing tokens even with fencing on: a paused holder's stale write overwrites the next holder's",
-      "scenarios/lock_gc_pause.lua", 5 },
+      "scenarios/lock_nemesis.lua", 100 },
     { "lock.token_not_durable",
       "the lease server keeps its token counter only in memory: after a restart it reissues low tokens and fencing is defeated",
       "scenarios/lock_restart.lua", 5 },

@@ -14,7 +14,11 @@ for s in "lock_gc_pause.lua" "lock_gc_pause.lua -P variant=network" "lock_partit
 done
 
 # The seeded bugs, found by explore within the seeds their catalogue entry names.
-expect_exit 1 "explore finds lock.no_fencing_check" -- "$CLUSTERSIM" explore scenarios/lock_gc_pause.lua --seeds 1..5 --bug lock.no_fencing_check
+expect_exit 1 "explore finds lock.no_fencing_check" -- "$CLUSTERSIM" explore scenarios/lock_nemesis.lua --seeds 1..100 --bug lock.no_fencing_check
+expect_exit 1 "lock.no_fencing_check in the scripted story too" -- "$CLUSTERSIM" explore scenarios/lock_gc_pause.lua --seeds 1..5 --bug lock.no_fencing_check
+expect_exit 0 "with fencing, 100 seeds of pauses, slow messages and clock faults are safe" -- "$CLUSTERSIM" explore scenarios/lock_nemesis.lua --seeds 1..100
+expect_exit 1 "without it some seeds lose an update" -- "$CLUSTERSIM" explore scenarios/lock_nemesis.lua --seeds 1..100 -P fencing=false
+expect_out "mutual_exclusion_at_resource: lost update" "explore names the lost update"
 expect_exit 1 "explore finds lock.token_not_durable" -- "$CLUSTERSIM" explore scenarios/lock_restart.lua --seeds 1..5 --bug lock.token_not_durable
 expect_exit 0 "lock_restart without the bug" -- "$CLUSTERSIM" explore scenarios/lock_restart.lua --seeds 1..5
 
