@@ -202,8 +202,11 @@ static void release_all(struct sim *s, int id, struct lc *c)
 {
     struct lock_layout lay;
     layout_of(s, &lay);
+    /* Redlock: "the client will try to unlock all the instances (even the
+     * instances it believed it was not able to lock)": a grant whose answer
+     * was lost holds the key too. One server: only a lease it was granted. */
     for (int i = 0; i < lay.count && i < 64; i++) {
-        if (!(c->granted & (UINT64_C(1) << i)))
+        if (lay.count == 1 && !(c->granted & (UINT64_C(1) << i)))
             continue;
         struct request q;
         memset(&q, 0, sizeof q);
