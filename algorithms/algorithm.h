@@ -22,6 +22,16 @@ struct bug_def {
     int seeds;
 };
 
+/* Where a lock client finds the lock service (sim/client_lock.c): servers
+ * first..first+count-1, of which `quorum` must grant (1 for a lease server,
+ * a majority for Redlock); the protected storage node (0: none, -1: the
+ * cluster itself, as a replicated lock machine's register); the clock
+ * drift allowance the client subtracts from a lease's validity. */
+struct lock_layout {
+    int first, count, quorum, storage;
+    double drift_factor;
+};
+
 struct algorithm {
     const char *name;                 /* "raft", "fdetect", ... */
     const char *summary;              /* one line for `clustersim` help texts */
@@ -79,6 +89,10 @@ struct algorithm {
      * code calls node_leave (a removed Raft leader first commits its own
      * removal, §4.2.2). A crashed node is removed at once. */
     int membership_by_log;
+    /* A lock service's layout for the lock client workload, may be NULL: then
+     * a lock client sends each operation the usual way (to a leader), its
+     * writes included. */
+    void (*lock_layout)(const struct cluster *, struct lock_layout *);
 };
 
 const struct algorithm *algorithm_find(const char *name);

@@ -84,6 +84,18 @@ size_t kv_table_add(struct kv_table *t, const char *key)
     return slot;
 }
 
+size_t kv_table_add_with(struct kv_table *t, const char *key, void *arr, size_t *cap, size_t elem)
+{
+    size_t slot = kv_table_add(t, key);
+    if (t->len > *cap) {
+        void **pa = arr;
+        *pa = xrealloc(*pa, t->cap * elem);
+        memset((char *)*pa + *cap * elem, 0, (t->cap - *cap) * elem);
+        *cap = t->cap;
+    }
+    return slot;
+}
+
 /* ------------------------------------------------------ the state machine */
 
 void kv_init(struct kv *kv) { memset(kv, 0, sizeof *kv); }
@@ -207,25 +219,6 @@ static void m_save(const void *st, struct machine_buf *b)
         }
 }
 
-static void read_str(struct machine_reader *r, char out[REQ_STR])
-{
-    size_t k = 0;
-    for (;;) {
-        char c;
-        machine_read(r, &c, 1);
-        if (r->bad || !c)
-            break;
-        if (k == REQ_STR - 1) {
-            r->bad = 1;
-            break;
-        }
-        out[k++] = c;
-    }
-    /* Every byte defined: values are copied whole into results, results
-     * into sessions, sessions byte for byte into the next snapshot. */
-    memset(out + k, 0, REQ_STR - k);
-}
-
 static void m_load(void *st, struct machine_reader *r)
 {
     struct kv *kv = st;
@@ -233,8 +226,8 @@ static void m_load(void *st, struct machine_reader *r)
     machine_read(r, &n, sizeof n);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         char key[REQ_STR], value[REQ_STR];
-        read_str(r, key);
-        read_str(r, value);
+        machine_read_str(r, key);
+        machine_read_str(r, value);
         if (r->bad)
             return;
         size_t slot = slot_for(kv, key);

@@ -31,6 +31,9 @@ void kv_table_init(struct kv_table *t);
 void kv_table_free(struct kv_table *t);
 long kv_table_find(const struct kv_table *t, const char *key);   /* slot, or -1 */
 size_t kv_table_add(struct kv_table *t, const char *key);       /* slot (existing or new) */
+/* kv_table_add, and grow *arr (elem bytes per slot, *cap slots, new ones
+ * zeroed) so it has a slot for every key: a per-key array beside the table. */
+size_t kv_table_add_with(struct kv_table *t, const char *key, void *arr, size_t *cap, size_t elem);
 
 struct kv {
     struct kv_table table;

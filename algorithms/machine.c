@@ -7,8 +7,8 @@
 #include <string.h>
 #include "algorithms/rsm.h"
 
-const char *const machine_names[] = { "kv", NULL };
-static const struct machine_ops *const machines[] = { &machine_kv };
+const char *const machine_names[] = { "kv", "lock", "counter", "queue", NULL };
+static const struct machine_ops *const machines[] = { &machine_kv, &machine_lock, &machine_counter, &machine_queue };
 
 const struct machine_ops *machine_by_index(int i)
 {
@@ -44,6 +44,25 @@ void machine_read(struct machine_reader *r, void *out, size_t len)
     }
     memcpy(out, r->p + r->off, len);
     r->off += len;
+}
+
+void machine_read_str(struct machine_reader *r, char out[REQ_STR])
+{
+    size_t k = 0;
+    for (;;) {
+        char ch;
+        machine_read(r, &ch, 1);
+        if (r->bad || !ch)
+            break;
+        if (k == REQ_STR - 1) {
+            r->bad = 1;
+            break;
+        }
+        out[k++] = ch;
+    }
+    /* Every byte defined: values are copied whole into results, results
+     * into sessions, sessions byte for byte into the next snapshot. */
+    memset(out + k, 0, REQ_STR - k);
 }
 
 void machine_init(struct machine *m, const struct machine_ops *ops)
@@ -98,7 +117,7 @@ static int exec(struct machine *m, const struct request *cmd, uint64_t index, st
 int machine_apply(struct machine *m, const struct request *cmd, uint64_t index, struct result *out)
 {
     m->applied++;
-    if (cmd->client <= 0)                 /* not from a client session */
+    if (cmd->client <= 0 || m->no_dedup)  /* not from a client session */
         return exec(m, cmd, index, out);
     struct machine_session *s = session(m, cmd->client);
     /* §6.3: a command whose (client, seq) was applied before answers with
@@ -144,6 +163,17 @@ void machine_query(const struct machine *m, const struct request *cmd, struct re
 }
 
 int machine_kind(const struct machine *m, const char *op) { return m->ops->kind(op); }
+
+void machine_peek(const struct machine *m, const struct request *cmd, struct result *out)
+{
+    memset(out, 0, sizeof *out);
+    m->ops->query(m->state, cmd, out);
+}
+
+int machine_propose(struct machine *m, sim_time now, struct request *out, int max)
+{
+    return m->ops->propose ? m->ops->propose(m->state, now, out, max) : 0;
+}
 
 /* The snapshot layout: "MSNP", the machine's name, the state's bytes (its
  * own format), then the sessions: count, and per present session its client

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "algorithms/kv.h"
 #include "sim/node.h"
 
 #define MACHINE_SESSION_WINDOW 64
@@ -59,6 +60,10 @@ struct machine_ops {
     void (*save)(const void *state, struct machine_buf *out);
     void (*load)(void *state, struct machine_reader *in);    /* into a freshly initialised state */
     void (*inspect)(const void *state, struct inspector *in);  /* optional */
+    /* Optional: commands the leader should propose now, its local clock
+     * reading `now` (a lock's expiry, decided in the log's order). Fills at
+     * most max; returns how many. Called on the leader only. */
+    int  (*propose)(void *state, sim_time now, struct request *out, int max);
 };
 
 struct machine_cached { uint64_t seq; struct result res; };
@@ -75,6 +80,7 @@ struct machine {
     struct machine_session **sessions;   /* by client id; NULL until its first command */
     int nsessions;
     uint64_t applied, duplicates, expired;
+    int no_dedup;              /* the seeded bug raft.no_dedup: sessions ignored */
 };
 
 void machine_init(struct machine *m, const struct machine_ops *ops);
@@ -85,6 +91,13 @@ int  machine_apply(struct machine *m, const struct request *cmd, uint64_t index,
 /* A read-only command outside the log (ReadIndex, a lease, a seeded stale read). */
 void machine_query(const struct machine *m, const struct request *cmd, struct result *out);
 int  machine_kind(const struct machine *m, const char *op);
+/* An update's answer from the current state, without applying it: only a
+ * seeded bug asks (raft.deq_from_local_state). */
+void machine_peek(const struct machine *m, const struct request *cmd, struct result *out);
+/* The machine's commands to propose (machine_ops.propose); 0 without one. */
+int  machine_propose(struct machine *m, sim_time now, struct request *out, int max);
+/* Read a C string saved with its terminator (snapshots). */
+void machine_read_str(struct machine_reader *r, char out[REQ_STR]);
 
 /* Snapshot: the state, then (with_sessions) the sessions. machine_load
  * replaces the machine's contents; returns -1 (machine left empty) when the
@@ -99,6 +112,18 @@ void machine_inspect(const struct machine *m, struct inspector *in);
 extern const char *const machine_names[];
 const struct machine_ops *machine_by_index(int i);
 
-extern const struct machine_ops machine_kv;
+/* The checker's memory of non-kv answers (machine_check.c), zeroed to start. */
+struct machine_watch {
+    struct kv_table items;    /* queue item -> who dequeued it */
+    int *client;
+    uint64_t *seq;
+    size_t cap;
+};
+/* 1 and *v filled when this answer is impossible for the machine. */
+int  machine_watch_reply(struct machine_watch *w, const struct machine_ops *ops, int node,
+                         const struct request *q, const struct result *res, struct violation *v);
+void machine_watch_free(struct machine_watch *w);
+
+extern const struct machine_ops machine_kv, machine_lock, machine_counter, machine_queue;
 
 #endif

@@ -483,7 +483,7 @@ static void apply_chosen(struct node *n)
         o->v = sl->val;
         if (single_mode(n)) {
             single_answer_waiters(n, &sl->val, &res);
-        } else if (sl->val.type == V_CMD && s->role == LEADER && sl->mine == s->ballot) {
+        } else if (sl->val.type == V_CMD && sl->val.cmd.client > 0 && s->role == LEADER && sl->mine == s->ballot) {
             /* The leader that took the command from the client answers it. */
             reply_client(n, &sl->val.cmd, &res, i);
         }
@@ -1056,6 +1056,8 @@ static void single_request(struct node *n, const struct request *req)
     }
 }
 
+static void propose_request(struct node *n, const struct request *req);
+
 static void paxos_on_request(struct node *n, const struct request *req)
 {
     struct paxos_state *s = st(n);
@@ -1065,7 +1067,7 @@ static void paxos_on_request(struct node *n, const struct request *req)
         single_request(n, req);
         return;
     }
-    if (strcmp(req->op, "get") != 0 && strcmp(req->op, "put") != 0 && strcmp(req->op, "cas") != 0) {
+    if (machine_kind(&s->m, req->op) == MACHINE_OP_UNKNOWN) {
         answer(n, req, RESULT_FAIL, 0, "unknown op");
         return;
     }
@@ -1075,8 +1077,14 @@ static void paxos_on_request(struct node *n, const struct request *req)
         answer(n, req, RESULT_REDIRECT, s->role == FOLLOWER ? s->leader : 0, "not leader");
         return;
     }
-    /* §3: the leader proposes the command in the next free slot, phase 2
-     * only: phase 1 for it was done when it took over. */
+    propose_request(n, req);
+}
+
+/* §3: the leader proposes the command in the next free slot, phase 2
+ * only: phase 1 for it was done when it took over. */
+static void propose_request(struct node *n, const struct request *req)
+{
+    struct paxos_state *s = st(n);
     uint64_t i = s->next_slot++;
     struct slot *sl = slot_at(s, i);
     sl->chosen = 0;
@@ -1259,6 +1267,13 @@ static void paxos_on_timer(struct node *n, int id)
         break;
     case T_HEARTBEAT:
         if (s->role == LEADER) {
+            /* the machine's own commands, on the leader's clock (a lock's expiry) */
+            struct request cmds[4];
+            int k = single_mode(n) ? 0 : machine_propose(&s->m, node_now(n), cmds, 4);
+            for (int c = 0; c < k; c++) {
+                make_cmd(&paxos_observe(n, PO_REQUEST)->v, &cmds[c]);   /* proposed: Validity */
+                propose_request(n, &cmds[c]);
+            }
             leader_tick(n);
             node_timer(n, T_HEARTBEAT, prm(n)->heartbeat);
         } else if (s->role == PROPOSER && s->chosen_upto == 0) {

@@ -76,6 +76,12 @@ static const struct bug_def raft_bugs[] = {
     { "raft.concurrent_config_changes",
       "a leader changes the configuration before its previous change and an entry of its own term are committed: disjoint majorities, and a leader without committed entries (thesis ch. 4 and errata)",
       "scenarios/raft_membership_bug.lua", 10 },
+    { "raft.no_dedup",
+      "the session window is off: a retried increment reaches the log twice and counts twice (thesis §6.3)",
+      "scenarios/counter_retry.lua", 5 },
+    { "raft.deq_from_local_state",
+      "a leader answers deq from its own state before committing it: a deposed leader hands one item to two consumers",
+      "scenarios/queue_handoff.lua", 5 },
     { NULL, NULL, NULL, 0 },
 };
 
@@ -120,6 +126,8 @@ static int raft_configure(struct config *c, void *params, struct error *err)
     p->bug_vote_without_log_check = config_bug(c, "raft.vote_without_log_check");
     p->bug_stale_leader_read = config_bug(c, "raft.stale_leader_read");
     p->bug_truncate_on_every_append = config_bug(c, "raft.truncate_on_every_append");
+    p->bug_no_dedup = config_bug(c, "raft.no_dedup");
+    p->bug_deq_local = config_bug(c, "raft.deq_from_local_state");
     p->bug_snapshot_without_sessions = config_bug(c, "raft.snapshot_without_sessions");
     p->bug_concurrent_config_changes = config_bug(c, "raft.concurrent_config_changes");
     p->initial_nodes = config_nodes(c);
@@ -626,6 +634,7 @@ static void raft_start(struct node *n)
     s->snap_sent = rsm_xcalloc(slots, sizeof(uint64_t));
     s->buf = rsm_xcalloc(1, s->bufcap);
     machine_init(&s->m, machine_by_index(prm(n)->machine));
+    s->m.no_dedup = prm(n)->bug_no_dedup;
     s->leader_contact = INT64_MIN / 2;
     raft_config_start(n);
     /* §5.1: a server starts (and restarts) as a follower, with the durable
@@ -665,7 +674,8 @@ static void apply_committed(struct node *n)
         o->digest = kv_result_digest(&res);
         o->e = *e;
         /* Only the leader that appended the command answers it (§6.2). */
-        if (e->type == ENTRY_CMD && s->role == LEADER && e->term == s->term)
+        /* a machine's own commands (client 0: a lock's expiry) have no one to answer */
+        if (e->type == ENTRY_CMD && e->cmd.client > 0 && s->role == LEADER && e->term == s->term)
             reply_client(n, &e->cmd, &res, i, i);
     }
     raft_maybe_snapshot(n);
@@ -1247,6 +1257,16 @@ static void serve_reads(struct node *n)
     s->nreads = kept;
 }
 
+/* The machine's own commands, decided on the leader's clock and ordered by
+ * the log (a lock's expiry: machine_lock.c). */
+static void propose_machine(struct node *n)
+{
+    struct request cmds[4];
+    int k = machine_propose(&st(n)->m, node_now(n), cmds, 4);
+    for (int i = 0; i < k; i++)
+        append_command(n, &cmds[i]);
+}
+
 static void raft_on_request(struct node *n, const struct request *req)
 {
     struct raft_state *s = st(n);
@@ -1277,6 +1297,16 @@ static void raft_on_request(struct node *n, const struct request *req)
         snprintf(res.error, sizeof res.error, "transferring leadership");
         ((struct raft_ghost *)node_ghost(n))->redirects++;
         node_reply(n, req, &res);
+        return;
+    }
+    if (p->bug_deq_local && strcmp(req->op, "deq") == 0) {
+        /* Bug raft.deq_from_local_state: answer with the head of the local
+         * queue at once, and log the deq only afterwards. Until it commits
+         * the item is still at the head, here and on a new leader. */
+        struct result res;
+        machine_peek(&s->m, req, &res);
+        reply_client(n, req, &res, 0, s->last_applied);
+        append_command(n, req);
         return;
     }
     struct raft_ghost *g = node_ghost(n);
@@ -1437,6 +1467,7 @@ static void raft_on_timer(struct node *n, int id)
          * entries a follower still lacks) to maintain their authority. */
         if (s->role != LEADER)
             return;
+        propose_machine(n);
         broadcast_append(n);
         node_timer(n, T_HEARTBEAT, p->heartbeat);
         raft_maybe_change(n);

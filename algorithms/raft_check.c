@@ -38,6 +38,7 @@ void raft_ghost_free(void *ghost)
     free(g->idx);
     free(g->lm);
     machine_free(&g->ref);
+    machine_watch_free(&g->watch);
     free(g->seen);
     free(g->sent_term);
     for (size_t i = 0; i < g->keys.len; i++)
@@ -236,7 +237,7 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
         wrote = machine_apply(&g->ref, &e->cmd, index, &res);
         digest = res_digest(&res);
     }
-    if (wrote) {
+    if (wrote && g->own_model) {   /* the per-key versions serve the kv read checks only */
         size_t k = kv_table_add(&g->keys, e->cmd.key);
         if (g->keys.len > g->capversions) {
             size_t cap = g->keys.cap;
@@ -512,6 +513,8 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     }
 
     case OB_REPLY: {
+        if (!g->own_model && machine_watch_reply(&g->watch, g->ref.ops, o->node, &o->req, &o->res, v))
+            return 1;
         /* No client reply contradicts the applied state. */
         if (o->index) {
             struct gindex *gi = gindex(g, o->index);
@@ -522,6 +525,8 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
                             o->node, o->req.client, o->req.seq, o->req.op, o->req.key, o->index);
             return 0;
         }
+        if (!g->own_model)
+            return 0;            /* the read checks below follow kv's versions */
         /* A read served outside the log: it must show the state at the index
          * the node had applied, and (thesis §6.4) that state must include every
          * write committed before the read reached the node. */

@@ -39,7 +39,7 @@ struct raft_params {
     /* seeded bugs */
     int bug_commit_previous_term, bug_no_persist_vote, bug_vote_without_log_check,
         bug_stale_leader_read, bug_truncate_on_every_append, bug_snapshot_without_sessions,
-        bug_concurrent_config_changes;
+        bug_concurrent_config_changes, bug_no_dedup, bug_deq_local;
 };
 
 #define RAFT_MAX_NODES 1000
@@ -160,6 +160,7 @@ struct raft_ghost {
      * with the first result. Other machines fall back to `ref`. */
     int own_model;
     struct machine ref;
+    struct machine_watch watch;  /* answers of non-kv machines (machine_check.c) */
     struct seen { int client, used; uint64_t seq, digest; } *seen;
     size_t capseen, nseen;
     uint64_t model_duplicates;

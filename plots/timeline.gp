@@ -35,6 +35,10 @@ if (!exists("has_suspect")) has_suspect = 1
 if (!exists("has_trust")) has_trust = 1
 if (!exists("has_clock")) has_clock = 1
 if (!exists("has_violation")) has_violation = 1
+# lock_marks = 1: the marks are a storage's writes, not suspicions
+if (!exists("lock_marks")) lock_marks = 0
+suspect_title = lock_marks ? "write rejected (client:token)" : "suspects node ?N"
+trust_title = lock_marks ? "write accepted (client:token)" : "trusts node N again"
 # output format from OUT's extension; "-" is the terminal
 ext = strlen(out) > 4 ? out[strlen(out)-3:] : ""
 term = out eq "-" ? "dumb size 120,36" : \
@@ -99,9 +103,9 @@ plot \
         fs transparent pattern 5 border lc rgb "#6a3d9a" fc rgb "#6a3d9a" title (has_paused ? "paused" : ""), \
     for [i=1:nroles] roles index (i-1) using 1:3:5 with labels left offset 0.4,0 font ",10" tc rgb "#111111" notitle, \
     faults using 1:(ymin-0.85):3 with labels left offset 0.3,0 font ",10" tc rgb "#b10026" notitle, \
-    suspect using 1:($2-0.3) with points pt 11 ps 1.2 lc rgb "#d62728" title (has_suspect ? "suspects node ?N" : ""), \
+    suspect using 1:($2-0.3) with points pt 11 ps 1.2 lc rgb "#d62728" title (has_suspect ? suspect_title : ""), \
     suspect using 1:($2-0.3):3 with labels offset 0,0.8 font ",9" tc rgb "#d62728" notitle, \
-    trust using 1:($2+0.3) with points pt 9 ps 1.2 lc rgb "#1a9850" title (has_trust ? "trusts node N again" : ""), \
+    trust using 1:($2+0.3) with points pt 9 ps 1.2 lc rgb "#1a9850" title (has_trust ? trust_title : ""), \
     trust using 1:($2+0.3):3 with labels offset 0,-0.8 font ",9" tc rgb "#1a9850" notitle, \
     marks index 0 using 1:($2+0.18) with points pt 13 ps 1.3 lc rgb "#54278f" \
         title (has_clock == 1 ? "clock step / drift change" : has_clock == 2 ? "leadership transfer" : \

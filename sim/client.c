@@ -10,6 +10,7 @@
  * linearizability checker must be told. Retries keep the operation's seq, so
  * a server that deduplicates by (client, seq) applies it once. */
 #include "sim/client.h"
+#include "sim/client_lock.h"
 
 #include <assert.h>
 #include <math.h>
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CEV_TICK = 1, CEV_TIMEOUT, CEV_RESUME };
+enum { CEV_TICK = 1, CEV_TIMEOUT, CEV_RESUME, CEV_WORKLOAD };
 
 struct op {
     int active;
@@ -29,6 +30,9 @@ struct op {
     int target;
     struct event *timeout_ev;
     int64_t ref;               /* script callback, or -1 */
+    int64_t wtag;              /* a workload's tag (client_workload_submit), or -1 */
+    int pin;                   /* retries go to the same node */
+    sim_time invoked_local;
 };
 
 struct client {
@@ -43,6 +47,7 @@ struct client {
     int leader_hint;
     struct event *tick_ev;
     struct event *resume_ev;
+    struct event *wtimer[CLIENT_WORKLOAD_TIMERS];   /* a workload's timers (client_workload_timer) */
     struct event *deferred_head, *deferred_tail;
 };
 
@@ -51,6 +56,7 @@ struct clients {
     int n, cap;
     double **cdfs;             /* Zipf tables, one per clients_add that asked for one */
     int ncdfs;
+    void *lock;                /* sim/client_lock.c's */
 };
 
 void client_cfg_default(struct client_cfg *c)
@@ -116,7 +122,7 @@ static void disarm(struct sim *s, struct event **pe)
 static void schedule_next(struct sim *s, struct client *c, int after_completion)
 {
     const struct client_cfg *g = &c->cfg;
-    if (g->workload == WORKLOAD_NONE || !c->up || c->tick_ev)
+    if (g->workload == WORKLOAD_NONE || g->workload == WORKLOAD_LOCK || !c->up || c->tick_ev)
         return;
     sim_time delay;
     if (g->closed) {
@@ -210,6 +216,8 @@ int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
             abort();
         c->next_seq = 1;
         schedule_next(s, c, 0);
+        if (cfg->workload == WORKLOAD_LOCK)
+            client_lock_start(s, c->id);
     }
     return first;
 }
@@ -218,6 +226,7 @@ void clients_free(struct sim *s)
 {
     if (!s->clients)
         return;
+    client_lock_free(s);
     for (int i = 1; i <= s->clients->n; i++) {
         free(s->clients->c[i]->ops);
         free(s->clients->c[i]);
@@ -332,6 +341,13 @@ static void emit_reply(struct sim *s, const struct op *o, const char *status, co
     sim_emit(s, &r, TRACE_STATE);
 }
 
+/* Operations whose answer is a value (null when absent): a kv get, a
+ * queue's deq, a counter's read. */
+static int answers_value(const char *op)
+{
+    return strcmp(op, "get") == 0 || strcmp(op, "deq") == 0 || strcmp(op, "read") == 0;
+}
+
 static void complete(struct sim *s, struct client *c, struct op *o, const char *status,
                      const struct result *res)
 {
@@ -346,13 +362,14 @@ static void complete(struct sim *s, struct client *c, struct op *o, const char *
     }
     disarm(s, &o->timeout_ev);
     int64_t ref = o->ref;
+    int64_t wtag = o->wtag;
     int want = sim_wants(s, "complete", TRACE_STATE) || ref >= 0;
     if (want) {
         struct record r;
         record_init(&r, "complete", s->now);
         op_fields(&r, &o->req);
         record_str(&r, "status", status);
-        if (res && res->status == RESULT_OK && strcmp(o->req.op, "get") == 0) {
+        if (res && res->status == RESULT_OK && answers_value(o->req.op)) {
             if (res->found)
                 record_str(&r, "value", res->value);
             else
@@ -375,6 +392,10 @@ static void complete(struct sim *s, struct client *c, struct op *o, const char *
     o->active = 0;
     o->ref = -1;
     schedule_next(s, c, 1);
+    if (wtag >= 0 || client_lock_op(o->req.op)) {
+        struct request q = o->req;    /* the workload may reuse the slot */
+        client_lock_complete(s, c->id, &q, o->invoked_local, status, res, wtag);
+    }
 }
 
 /* --------------------------------------------------------------- attempts */
@@ -436,10 +457,25 @@ static void start_op(struct sim *s, struct client *c, struct op *o, const struct
     o->req.client = c->id;
     o->req.seq = c->next_seq++;
     o->invoked_at = s->now;
+    o->invoked_local = local_now(s, c);
     o->ref = ref;
+    o->wtag = -1;
     s->m.ops_invoked++;
     emit_invoke(s, o);
     attempt(s, c, o, node > 0 ? node : routed(s, c, o, 0));
+}
+
+/* The counter and queue workloads: read_ratio of reads (a counter's read,
+ * a queue's deq), the rest increments by one or enqueues of values unique
+ * in the run ("c<client>.<seq>"), so a checker can tell items apart. */
+static void machine_op(const struct client *c, struct request *q, int read)
+{
+    int counter = c->cfg.workload == WORKLOAD_COUNTER;
+    snprintf(q->op, sizeof q->op, "%s", counter ? (read ? "read" : "incr") : (read ? "deq" : "enq"));
+    if (counter && !read)
+        q->num = 1;
+    else if (!counter && !read)
+        snprintf(q->value, sizeof q->value, "c%d.%llu", c->id, (unsigned long long)c->next_seq);
 }
 
 static void generate(struct sim *s, struct client *c)
@@ -450,7 +486,9 @@ static void generate(struct sim *s, struct client *c)
     double u = rng_double(&c->rng);
     int key = g->zipf_cdf ? zipf_draw(c) : (int)rng_below(&c->rng, (uint64_t)(g->keys > 0 ? g->keys : 1));
     snprintf(q.key, sizeof q.key, "k%d", key);
-    if (u < g->read_ratio) {
+    if (g->workload == WORKLOAD_COUNTER || g->workload == WORKLOAD_QUEUE) {
+        machine_op(c, &q, u < g->read_ratio);
+    } else if (u < g->read_ratio) {
         strcpy(q.op, "get");
     } else if (u < g->read_ratio + g->cas_ratio) {
         strcpy(q.op, "cas");
@@ -505,7 +543,7 @@ static void on_timeout(struct sim *s, struct client *c, int slot, uint64_t req_i
     /* retries count timeouts only: following a redirect is not a retry */
     if (++o->timeouts <= c->cfg.retries) {
         s->m.ops_retries++;
-        attempt(s, c, o, routed(s, c, o, o->target));
+        attempt(s, c, o, o->pin ? o->target : routed(s, c, o, o->target));
         return;
     }
     struct result res;
@@ -620,6 +658,11 @@ int client_event(struct sim *s, struct event *e)
         }
     } else if (kind == CEV_TIMEOUT) {
         on_timeout(s, c, (int)(e->aux >> 8), (uint64_t)e->aux2);
+    } else if (kind == CEV_WORKLOAD) {
+        int slot = (int)(e->aux >> 8);
+        if (c->wtimer[slot] == e)
+            c->wtimer[slot] = NULL;
+        client_lock_timer(s, c->id, e->aux2);
     }
     return 0;
 }
@@ -662,6 +705,8 @@ int client_crash(struct sim *s, int id, struct error *err)
     client_record(s, "client_crash", id, -1);
     disarm(s, &c->tick_ev);
     disarm(s, &c->resume_ev);
+    for (int i = 0; i < CLIENT_WORKLOAD_TIMERS; i++)
+        disarm(s, &c->wtimer[i]);
     for (int i = 0; i < c->nops; i++)
         if (c->ops[i].active) {
             struct result res;
@@ -672,6 +717,7 @@ int client_crash(struct sim *s, int id, struct error *err)
             complete(s, c, &c->ops[i], "info", &res);
         }
     c->up = 0;
+    client_lock_crash(s, id);
     struct event *e = c->deferred_head;
     c->deferred_head = c->deferred_tail = NULL;
     while (e) {
@@ -699,6 +745,8 @@ int client_restart(struct sim *s, int id, struct error *err)
     c->up = 1;
     client_record(s, "client_restart", id, -1);
     schedule_next(s, c, 1);
+    if (c->cfg.workload == WORKLOAD_LOCK)
+        client_lock_start(s, c->id);
     return 0;
 }
 
@@ -727,8 +775,8 @@ int client_pause(struct sim *s, int id, sim_time duration, struct error *err)
 
 static void replan(struct sim *s, struct client *c)
 {
-    for (int i = -1; i < c->nops; i++) {
-        struct event *e = i < 0 ? c->tick_ev : c->ops[i].timeout_ev;
+    for (int i = -1 - CLIENT_WORKLOAD_TIMERS; i < c->nops; i++) {
+        struct event *e = i < -1 ? c->wtimer[-2 - i] : i < 0 ? c->tick_ev : c->ops[i].timeout_ev;
         if (e && e->heap_idx != HEAP_DEFERRED) {
             sim_time at = clock_true_at(&c->clock, e->local_deadline);
             queue_move(&s->q, e, at < s->now ? s->now : at);
@@ -756,4 +804,37 @@ int client_clock_step(struct sim *s, int id, sim_time delta)
     clock_step(&c->clock, s->now, delta);
     replan(s, c);
     return 0;
+}
+
+/* ------------------------------------------------- hooks for workloads */
+
+int client_workload_submit(struct sim *s, int id, const struct request *q, int node, int64_t tag)
+{
+    struct client *c = get(s, id);
+    assert(c && c->up && s->nnodes > 0);
+    struct op *o = free_slot(c);
+    if (!o)
+        return -1;
+    start_op(s, c, o, q, node, -1);
+    o->wtag = tag;
+    o->pin = node > 0;
+    return 0;
+}
+
+void client_workload_timer(struct sim *s, int id, int slot, int64_t tag, sim_time local_delay)
+{
+    struct client *c = get(s, id);
+    assert(c && slot >= 0 && slot < CLIENT_WORKLOAD_TIMERS);
+    disarm(s, &c->wtimer[slot]);
+    c->wtimer[slot] = arm(s, c, CEV_WORKLOAD | (slot << 8), tag, local_delay);
+}
+
+sim_time client_local_time(struct sim *s, int id) { return local_now(s, get(s, id)); }
+const struct client_cfg *client_cfg_of(struct sim *s, int id) { return &get(s, id)->cfg; }
+uint64_t client_random(struct sim *s, int id) { return rng_next(&get(s, id)->rng); }
+
+void **clients_lock_state(struct sim *s)
+{
+    assert(s->clients);
+    return &s->clients->lock;
 }

@@ -8,7 +8,13 @@
 
 #include "sim/engine.h"
 
-enum workload { WORKLOAD_NONE = 0, WORKLOAD_KV };
+enum workload { WORKLOAD_NONE = 0, WORKLOAD_KV, WORKLOAD_LOCK, WORKLOAD_COUNTER, WORKLOAD_QUEUE };
+
+/* The lock workload's options (sim/client_lock.c). */
+struct lock_workload {
+    sim_time ttl, hold_lo, hold_hi, backoff, think;
+    int keys;
+};
 
 struct client_cfg {
     enum workload workload;
@@ -25,6 +31,7 @@ struct client_cfg {
     int key_dist;            /* KEY_UNIFORM, or KEY_ZIPF: key i with probability ~ 1/(i+1)^zipf_s */
     double zipf_s;
     const double *zipf_cdf;  /* owned by the client set; filled by clients_add */
+    struct lock_workload lock;
 };
 
 enum { KEY_UNIFORM = 0, KEY_ZIPF = 1 };
@@ -49,6 +56,23 @@ int client_clock_step(struct sim *s, int id, sim_time delta);
 /* Client id's local clock minus true time, now. */
 sim_time client_clock_offset(struct sim *s, int id);
 int client_outstanding(const struct sim *s, int id);
+
+/* For workloads written in their own file (sim/client_lock.c): start an
+ * operation tagged `tag` on client id, sent to `node` and retried there
+ * (0: routed as usual); its completion calls the workload back with the tag.
+ * Returns -1 when all of the client's operation slots are busy. */
+int client_workload_submit(struct sim *s, int id, const struct request *q, int node, int64_t tag);
+/* Call the workload back with `tag` after local_delay of the client's clock
+ * (re-planned when that clock drifts or steps, deferred while the client is
+ * paused, cancelled when it crashes). One timer per slot: arming a slot
+ * replaces what it held. */
+#define CLIENT_WORKLOAD_TIMERS 4
+void client_workload_timer(struct sim *s, int id, int slot, int64_t tag, sim_time local_delay);
+sim_time client_local_time(struct sim *s, int id);
+const struct client_cfg *client_cfg_of(struct sim *s, int id);
+uint64_t client_random(struct sim *s, int id);
+/* The lock workload's per-run state, owned by sim/client_lock.c. */
+void **clients_lock_state(struct sim *s);
 
 /* Engine callbacks: return 1 when the event was kept (deferred or re-armed). */
 int client_event(struct sim *s, struct event *e);

@@ -34,6 +34,7 @@
 #include <lualib.h>
 
 #include "sim/client.h"
+#include "sim/client_lock.h"
 #include "sim/dmath.h"
 #include "sim/engine.h"
 #include "sim/lua_int.h"
@@ -1531,6 +1532,22 @@ static void push_pct(lua_State *L, const struct latency_log *l, const char *name
     lua_setfield(L, -2, name);
 }
 
+/* What lock clients believed (sim/client_lock.c), once one held a lock. */
+static void push_lock_figures(lua_State *L, struct sim *s)
+{
+    struct lock_figures f;
+    if (!client_lock_figures(s, &f))
+        return;
+    lua_newtable(L);
+    put_int_l(L, "held", (int64_t)f.held);
+    put_int_l(L, "lost", (int64_t)f.lost);
+    put_int_l(L, "abandoned", (int64_t)f.abandoned);
+    put_int_l(L, "overlapping_belief", (int64_t)f.overlaps);
+    lua_pushnumber(L, f.overlap_ms);
+    lua_setfield(L, -2, "overlap_ms");
+    lua_setfield(L, -2, "locks");
+}
+
 static int l_metrics(lua_State *L)
 {
     struct sim *s = S(L);
@@ -1571,6 +1588,7 @@ static int l_metrics(lua_State *L)
     push_pct(L, &m->latency, "max", 100);
     lua_setfield(L, -2, "latency");
     put_int_l(L, "faults", nemesis_count(s));
+    push_lock_figures(L, s);
     if (s->alg && s->alg->metrics) {
         lua_newtable(L);
         struct inspector in = lua_inspector(L);

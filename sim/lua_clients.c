@@ -17,8 +17,35 @@ static void push_client(lua_State *L, int id)
 
 static const char *const client_opts[] = {
     "count", "workload", "rate", "closed", "think", "keys", "read_ratio", "cas_ratio",
-    "timeout", "retries", "max_outstanding", "values", "start", "stop", "key_dist", "zipf_s", NULL
+    "timeout", "retries", "max_outstanding", "values", "start", "stop", "key_dist", "zipf_s",
+    "ttl", "hold", "backoff", NULL
 };
+
+/* The lock workload's options (sim/client_lock.c): ttl, hold = ms or
+ * {min, max} (uniform), backoff; keys = lock names (default 1: "lock"). */
+static void lock_options(lua_State *L, struct client_cfg *c)
+{
+    c->workload = WORKLOAD_LOCK;
+    c->lock.ttl = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "ttl", 10000, 1, 1e9));
+    c->lock.backoff = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "backoff", 50, 0, 1e9));
+    c->lock.think = c->think;
+    c->lock.keys = opt_field(L, 1, "keys") ? (lua_pop(L, 1), c->keys) : 1;
+    if (opt_field(L, 1, "hold") && !lua_istable(L, -1))
+        lua_pop(L, 1);
+    else if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        int ok1, ok2;
+        double lo = lua_tonumberx(L, -2, &ok1), hi = lua_tonumberx(L, -1, &ok2);
+        if (!ok1 || !ok2 || lo < 0 || hi < lo || hi > 1e9)
+            luaL_error(L, "sim.clients: hold = {min, max} takes two numbers of ms with 0 <= min <= max");
+        lua_pop(L, 3);
+        c->lock.hold_lo = sim_ms_to_ns(lo);
+        c->lock.hold_hi = sim_ms_to_ns(hi);
+        return;
+    }
+    c->lock.hold_lo = c->lock.hold_hi = sim_ms_to_ns(opt_number(L, 1, "sim.clients", "hold", 100, 0, 1e9));
+}
 
 int l_clients(lua_State *L)
 {
@@ -64,15 +91,28 @@ int l_clients(lua_State *L)
     if (opt_field(L, 1, "workload")) {
         wl = lua_tostring(L, -1);
         lua_pop(L, 1);
-        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "none")))
-            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, none)", wl ? wl : "?");
+        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "lock") && strcmp(wl, "counter") && strcmp(wl, "queue") &&
+                    strcmp(wl, "none")))
+            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, lock, counter, queue, none)",
+                              wl ? wl : "?");
     }
-    if (wl)
-        c.workload = strcmp(wl, "kv") == 0 ? WORKLOAD_KV : WORKLOAD_NONE;
+    if (wl && strcmp(wl, "lock") == 0)
+        lock_options(L, &c);
+    else if (wl)
+        c.workload = strcmp(wl, "kv") == 0        ? WORKLOAD_KV
+                     : strcmp(wl, "counter") == 0 ? WORKLOAD_COUNTER
+                     : strcmp(wl, "queue") == 0   ? WORKLOAD_QUEUE
+                                                  : WORKLOAD_NONE;
     else
         c.workload = (c.rate > 0 || c.closed) ? WORKLOAD_KV : WORKLOAD_NONE;
-    if (c.workload == WORKLOAD_KV && !c.closed && c.rate <= 0)
-        return luaL_error(L, "sim.clients: the kv workload needs rate = N (open loop, ops/s per client) or closed = true");
+    static const char *const lock_only[] = { "ttl", "hold", "backoff" };
+    for (int i = 0; i < 3 && c.workload != WORKLOAD_LOCK; i++)
+        if (opt_field(L, 1, lock_only[i]))
+            return luaL_error(L, "sim.clients: ttl, hold and backoff are options of workload = \"lock\"");
+    if ((c.workload == WORKLOAD_KV || c.workload == WORKLOAD_COUNTER || c.workload == WORKLOAD_QUEUE) && !c.closed &&
+        c.rate <= 0)
+        return luaL_error(L, "sim.clients: the %s workload needs rate = N (open loop, ops/s per client) or closed = true",
+                          wl ? wl : "kv");
     int first = clients_add(s, count, &c);
     lua_createtable(L, count, 0);
     for (int i = 0; i < count; i++) {

@@ -20,6 +20,9 @@ static unsigned role_colour(const char *role, size_t nth_unknown)
         {"follower", 0x9ecae1}, {"precandidate", 0xfdd49e}, {"candidate", 0xfd8d3c},
         {"leader", 0x238b45}, {"proposer", 0x6a51a3}, {"acceptor", 0x9ecae1},
         {"learner", 0xc7e9c0}, {"holder", 0x238b45}, {"waiting", 0xfd8d3c},
+        /* the lock service's lanes (timeline_lock_rec) */
+        {"lease held", 0x238b45}, {"lease, released", 0x74c476}, {"lease, expired", 0xe6550d},
+        {"client believes it holds", 0xbcbddc},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(role, known[i].name) == 0)
@@ -39,6 +42,9 @@ struct lane_state {
     int64_t pause_until;
     int removed;
 };
+
+/* term = LOCK_LABEL: the ballot field holds a lock lane's label as is */
+#define LOCK_LABEL (-2)
 
 struct lanes {
     struct lane_state *v;   /* indexed by node id (nodes are 1..n) */
@@ -178,6 +184,8 @@ struct timeline {
      * or their labels print on top of each other: [lane * 2 + (trust)] */
     struct mark_group *groups;
     int ngroups;
+    struct lanes clanes;    /* lock clients' beliefs, drawn below the nodes */
+    int64_t nlock;          /* lock records seen */
 };
 
 #define GROUP_MARKS 64
@@ -259,7 +267,7 @@ static int emit_role(struct plot *p, struct timeline *tl, int node, struct lane_
     char label[32] = "";
     /* term (or ballot) labels only where they fit */
     if (ls->ballot[0] && (b - a) * 14 >= tl->window_us)
-        snprintf(label, sizeof label, "ballot %s", ls->ballot);
+        snprintf(label, sizeof label, "%s%s", ls->term == LOCK_LABEL ? "" : "ballot ", ls->ballot);
     else if (ls->ballot[0] && (b - a) * 40 >= tl->window_us)
         snprintf(label, sizeof label, "%s", ls->ballot);
     else if (ls->ballot[0])
@@ -296,6 +304,64 @@ static void emit_partition(struct timeline *tl, int64_t until)
     tl->part_since = -1;
 }
 
+/* A lock service's records (algorithms/lock.c, sim/client_lock.c): a
+ * server's lane shows each lease from grant to release or expiry (named by
+ * how it ended, labelled with the token); the storage's lane marks every
+ * write accepted or rejected with its token; a lane per client shows when
+ * it believed it held the lock, and its pauses. Returns 1 if rec was one. */
+static int timeline_lock_rec(struct plot *p, struct timeline *tl, const char *type, const cJSON *rec, int64_t t,
+                             struct lane_state *ls, int64_t node)
+{
+    if (strncmp(type, "lock_", 5) && strncmp(type, "write_", 6) && strcmp(type, "client_pause"))
+        return 0;
+    int64_t token = json_int(rec, "token", -1);
+    int64_t client = json_int(rec, "client", 0);
+    tl->nlock++;
+    if (strcmp(type, "lock_grant") == 0 && ls) {
+        if (emit_role(p, tl, (int)node, ls, t))
+            return -1;
+        free(ls->role);
+        ls->role = xstrdup("lease held");
+        ls->term = LOCK_LABEL;
+        snprintf(ls->ballot, sizeof ls->ballot, "c%lld:%lld", (long long)client, (long long)token);
+        ls->role_since = t;
+    } else if ((strcmp(type, "lock_release") == 0 || strcmp(type, "lock_expire") == 0) && ls && ls->role) {
+        free(ls->role);
+        ls->role = xstrdup(type[5] == 'r' ? "lease, released" : "lease, expired");
+        if (emit_role(p, tl, (int)node, ls, t))
+            return -1;
+        free(ls->role);
+        ls->role = NULL;
+        ls->ballot[0] = 0;
+    } else if ((strcmp(type, "write_accepted") == 0 || strcmp(type, "write_rejected") == 0) && ls) {
+        if (t >= tl->from_us && t <= tl->to_us)
+            plot_drow(type[6] == 'a' ? &tl->trust : &tl->suspect, "%.3f\t%d\tc%lld:%lld", ms(t), (int)node,
+                      (long long)client, (long long)token);
+    } else if (client > 0 && client <= 1000) {
+        struct lane_state *cs = lane(&tl->clanes, client);
+        int at = tl->lanes.max + (int)client;
+        cs->seen = 1;
+        if (strcmp(type, "lock_held") == 0) {
+            if (emit_role(p, tl, at, cs, t))
+                return -1;
+            free(cs->role);
+            cs->role = xstrdup("client believes it holds");
+            cs->term = LOCK_LABEL;
+            snprintf(cs->ballot, sizeof cs->ballot, "token %lld", (long long)token);
+            cs->role_since = t;
+        } else if (strcmp(type, "lock_dropped") == 0) {
+            if (emit_role(p, tl, at, cs, t))
+                return -1;
+            free(cs->role);
+            cs->role = NULL;
+        } else if (strcmp(type, "client_pause") == 0) {
+            int64_t d = plot_duration_us(rec, "ms");
+            emit_interval(tl, &tl->paused, t, d > 0 && t + d < tl->end_us ? t + d : tl->end_us, at);
+        }
+    }
+    return 1;
+}
+
 static int timeline_rec(struct plot *p, void *ud, const cJSON *rec)
 {
     struct timeline *tl = ud;
@@ -314,6 +380,9 @@ static int timeline_rec(struct plot *p, void *ud, const cJSON *rec)
         if (ls)
             ls->seen = 1;
     }
+    int lk = timeline_lock_rec(p, tl, type, rec, t, ls, node);
+    if (lk)
+        return lk < 0 ? EXIT_IOERR : 0;
     if (strcmp(type, "role") == 0)
         tl->nrole_records++;         /* any node's: whether the trace has roles at all */
     else if (strcmp(type, "suspect") == 0 || strcmp(type, "trust") == 0)
@@ -442,6 +511,11 @@ static int timeline_finish(struct plot *p, struct timeline *tl)
         if (ls->pause_since >= 0)
             emit_interval(tl, &tl->paused, ls->pause_since, ls->pause_until < end ? ls->pause_until : end, i);
     }
+    for (int i = 1; i <= tl->clanes.max; i++) {
+        int rc = emit_role(p, tl, tl->lanes.max + i, &tl->clanes.v[i], end);
+        if (rc)
+            return rc;
+    }
     emit_partition(tl, end);
     for (int i = 0; i < tl->ngroups; i++)
         group_flush(tl, i);
@@ -542,7 +616,7 @@ int plot_timeline(struct plot *p)
     rc = plot_read_trace(p, p->traces[0], timeline_rec, &tl, 0);
     if (!rc)
         rc = timeline_finish(p, &tl);
-    if (!rc && tl.nrole_records == 0 && tl.nsuspect == 0) {
+    if (!rc && tl.nrole_records == 0 && tl.nsuspect == 0 && tl.nlock == 0) {
         tool_error(PROG, "trace has no role records: the timeline needs a consensus algorithm's "
                          "role changes or failure-detector suspicions");
         rc = EXIT_CHECK_FAILED;
@@ -566,6 +640,7 @@ int plot_timeline(struct plot *p)
     plot_gp_var(p, "has_paused", tl.paused.rows > 0);
     plot_gp_var(p, "has_suspect", tl.suspect.rows > 0);
     plot_gp_var(p, "has_trust", tl.trust.rows > 0);
+    plot_gp_var(p, "lock_marks", tl.nlock > 0);
     int crc = plot_dfile_close(&tl.down) | plot_dfile_close(&tl.paused) | plot_dfile_close(&tl.parts) |
               plot_dfile_close(&tl.suspect) | plot_dfile_close(&tl.trust);
     for (size_t i = 0; i < tl.nroles; i++) {
@@ -581,16 +656,19 @@ int plot_timeline(struct plot *p)
     for (int i = 1; i <= tl.lanes.max; i++)
         if (tl.lanes.v[i].seen)
             ymax = i;
+    if (tl.clanes.max)
+        ymax = tl.lanes.max + tl.clanes.max;
     timeline_place_marks(&tl, ymax);
     if (!rc)
         rc = write_marks(p, &tl.clocks, &tl.viols, tl.ntransfers);   /* after roles */
     free(tl.clocks.v);
     free(tl.viols.v);
     if (!rc)
-        rc = write_lanes(p, &tl.lanes, 0);
+        rc = write_lanes(p, &tl.lanes, tl.clanes.max);
     if (!rc)
         plot_last_to_front(p);                         /* the script wants lanes.tsv first */
     lanes_free(&tl.lanes);
+    lanes_free(&tl.clanes);
     p->view_from_us = tl.from_us;
     p->view_to_us = tl.to_us;
     return rc;

@@ -483,6 +483,7 @@ static struct trace_op *op_start(struct trace_ops *set, const cJSON *rec, int64_
     op->key = xstrdup(json_str(rec, "key"));
     op->value = json_text(rec, "value");
     op->expect = json_text(rec, "expect");
+    op->num = json_int(rec, "num", 0);
     op->invoke_us = rec_t(rec);
     op->complete_us = -1;
     op->invoke_pos = set->nrec;
@@ -511,6 +512,8 @@ static void op_end(struct trace_ops *set, struct trace_op *op, const cJSON *rec)
         op->status = OP_INFO;    /* "info", "timeout", or anything we do not know */
     free(op->result);
     op->result = json_text(rec, "value");
+    op->has_result_num = cJSON_GetObjectItemCaseSensitive(rec, "num") != NULL;
+    op->result_num = json_int(rec, "num", 0);
     op->latency_ms = json_num(rec, "latency_ms", -1);
     if (op->latency_ms < 0 && op->complete_us >= 0 && op->invoke_us >= 0)
         op->latency_ms = (double)(op->complete_us - op->invoke_us) / 1000.0;

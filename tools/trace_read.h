@@ -148,6 +148,9 @@ struct trace_op {
     char *value;        /* JSON text of the value written (put) or compared-and-set (cas) */
     char *expect;       /* JSON text of a cas's expected value */
     char *result;       /* JSON text of the value the completion returned (a read's value) */
+    int64_t num;        /* the invoke's "num" (an increment's amount, a lease's ttl), 0 if none */
+    int64_t result_num; /* the completion's "num" (a counter's value, a fencing token) */
+    int has_result_num;
     int64_t invoke_us;
     int64_t complete_us;  /* -1 if the run ended first */
     enum op_status status;
