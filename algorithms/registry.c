@@ -8,12 +8,14 @@ extern const struct algorithm fdetect_algorithm;
 extern const struct algorithm raft_algorithm;
 extern const struct algorithm paxos_algorithm;
 extern const struct algorithm hashring_algorithm;
+extern const struct algorithm lb_algorithm;
 
 const struct algorithm *const algorithm_registry[] = {
     &fdetect_algorithm,
     &raft_algorithm,
     &paxos_algorithm,
     &hashring_algorithm,
+    &lb_algorithm,
     NULL,
 };
 

@@ -328,6 +328,8 @@ static void emit_reply(struct sim *s, const struct op *o, const char *status, co
         record_str(&r, "error", res->error);
     if (from)
         record_int(&r, "node", from);
+    if (res && res->server)
+        record_int(&r, "server", res->server);
     record_num(&r, "latency_ms", sim_ns_to_ms(s->now - o->attempt_at));
     sim_emit(s, &r, TRACE_STATE);
 }
@@ -450,7 +452,9 @@ static void generate(struct sim *s, struct client *c)
     double u = rng_double(&c->rng);
     int key = g->zipf_cdf ? zipf_draw(c) : (int)rng_below(&c->rng, (uint64_t)(g->keys > 0 ? g->keys : 1));
     snprintf(q.key, sizeof q.key, "k%d", key);
-    if (u < g->read_ratio) {
+    if (g->workload == WORKLOAD_LB) {
+        strcpy(q.op, "serve");   /* a request for a load-balanced service: the key is its affinity */
+    } else if (u < g->read_ratio) {
         strcpy(q.op, "get");
     } else if (u < g->read_ratio + g->cas_ratio) {
         strcpy(q.op, "cas");

@@ -8,7 +8,7 @@
 
 #include "sim/engine.h"
 
-enum workload { WORKLOAD_NONE = 0, WORKLOAD_KV };
+enum workload { WORKLOAD_NONE = 0, WORKLOAD_KV, WORKLOAD_LB };
 
 struct client_cfg {
     enum workload workload;

@@ -64,15 +64,16 @@ int l_clients(lua_State *L)
     if (opt_field(L, 1, "workload")) {
         wl = lua_tostring(L, -1);
         lua_pop(L, 1);
-        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "none")))
-            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, none)", wl ? wl : "?");
+        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "lb") && strcmp(wl, "none")))
+            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, lb, none)", wl ? wl : "?");
     }
     if (wl)
-        c.workload = strcmp(wl, "kv") == 0 ? WORKLOAD_KV : WORKLOAD_NONE;
+        c.workload = strcmp(wl, "kv") == 0 ? WORKLOAD_KV : strcmp(wl, "lb") == 0 ? WORKLOAD_LB : WORKLOAD_NONE;
     else
         c.workload = (c.rate > 0 || c.closed) ? WORKLOAD_KV : WORKLOAD_NONE;
-    if (c.workload == WORKLOAD_KV && !c.closed && c.rate <= 0)
-        return luaL_error(L, "sim.clients: the kv workload needs rate = N (open loop, ops/s per client) or closed = true");
+    if (c.workload != WORKLOAD_NONE && !c.closed && c.rate <= 0)
+        return luaL_error(L, "sim.clients: the %s workload needs rate = N (open loop, ops/s per client) or closed = true",
+                          c.workload == WORKLOAD_LB ? "lb" : "kv");
     int first = clients_add(s, count, &c);
     lua_createtable(L, count, 0);
     for (int i = 0; i < count; i++) {
