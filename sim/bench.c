@@ -19,7 +19,10 @@
  *       keys (rendezvous, O(n) per key, on 10^4 keys), with build time and
  *       bytes per server of the placement structure;
  *   (e) the hashring store: 10,000 servers, 10^6 keys, 10^6 requests from
- *       client-routed open-loop clients, in simulated requests per second. */
+ *       client-routed open-loop clients, in simulated requests per second.
+ * Then the load balancer (bench_lb.c):
+ *   (f) 10^6 requests over 10,000 servers behind one balancer, for random,
+ *       power_of_d and least_connections, in requests per second. */
 #include "sim/bench.h"
 
 #include <inttypes.h>
@@ -351,7 +354,7 @@ static int run_store(struct store_result *r)
 }
 
 /* Run f(arg, out) in a child so its peak memory is its own. */
-static int child(int (*f)(void *, void *), void *arg, void *out, size_t len)
+int bench_child(int (*f)(void *, void *), void *arg, void *out, size_t len)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -380,7 +383,7 @@ static int case_thunk(void *arg, void *out) { return run_case(arg, out); }
 
 static int in_child(const struct bench_case *c, struct bench_result *r)
 {
-    return child(case_thunk, (void *)c, r, sizeof *r);
+    return bench_child(case_thunk, (void *)c, r, sizeof *r);
 }
 
 static int lua_thunk(void *arg, void *out) { return run_lua_case(*(const uint64_t *)arg, out); }
@@ -394,7 +397,7 @@ static int bench_hashing(void)
     printf("%-14s %10s %14s %12s %16s\n", "scheme", "build s", "placements/s", "ns/lookup", "bytes/server");
     for (int sc = HASH_MODULO; sc <= HASH_BOUNDED; sc++) {
         struct place_result r;
-        if (child(place_thunk, &sc, &r, sizeof r) != 0) {
+        if (bench_child(place_thunk, &sc, &r, sizeof r) != 0) {
             fprintf(stderr, "clustersim bench: placement case %s failed\n", hash_scheme_names[sc]);
             return EXIT_INTERNAL;
         }
@@ -404,7 +407,7 @@ static int bench_hashing(void)
         fflush(stdout);
     }
     struct store_result st;
-    if (child(store_thunk, NULL, &st, sizeof st) != 0) {
+    if (bench_child(store_thunk, NULL, &st, sizeof st) != 0) {
         fprintf(stderr, "clustersim bench: the hashring store case failed\n");
         return EXIT_INTERNAL;
     }
@@ -415,7 +418,7 @@ static int bench_hashing(void)
            BENCH_SERVERS, BENCH_KEYS, st.requests, st.ok, st.events, st.wall_s, (double)st.requests / st.wall_s,
            (double)st.peak_kb / 1024.0, st.keys, (double)(st.peak_kb - st.base_kb) * 1024.0 / BENCH_SERVERS,
            st.keys ? (double)(st.peak_kb - st.base_kb) * 1024.0 / (double)st.keys : 0.0);
-    return 0;
+    return bench_lb();
 }
 
 int cmd_bench(int argc, char **argv)
@@ -428,8 +431,10 @@ int cmd_bench(int argc, char **argv)
                 fprintf(stderr, "clustersim bench: --deliveries takes a number >= 1\n");
                 return EXIT_USAGE;
             }
+        } else if (strcmp(argv[i], "--lb") == 0) {
+            return bench_lb();       /* the load-balancer case alone */
         } else {
-            fprintf(stderr, "clustersim bench: unknown option '%s' (known: --deliveries N)\n", argv[i]);
+            fprintf(stderr, "clustersim bench: unknown option '%s' (known: --deliveries N, --lb)\n", argv[i]);
             return EXIT_USAGE;
         }
     }
@@ -456,7 +461,7 @@ int cmd_bench(int argc, char **argv)
     }
     struct bench_result lr;
     static const char lua_name[] = "(a') the same as (a), the detector written in Lua";
-    if (child(lua_thunk, &deliveries, &lr, sizeof lr) != 0) {
+    if (bench_child(lua_thunk, &deliveries, &lr, sizeof lr) != 0) {
         fprintf(stderr, "clustersim bench: case %s failed\n", lua_name);
         return EXIT_INTERNAL;
     }
