@@ -47,16 +47,10 @@ static int list_option(struct config *c, const char *name, int servers, double *
 {
     const double *v;
     int n;
-    if (config_list(c, name, 0, 1e6, &v, &n, err))
+    if (config_list(c, name, 1e-9, 1e6, &v, &n, err))
         return -1;
     if (n == 0)
         return 0;
-    for (int i = 0; i < n; i++)
-        if (!(v[i] > 0)) {
-            snprintf(err->msg, sizeof err->msg, "option '%s': entry %d = %g: %s must be positive (accepted: numbers "
-                     "> 0, at most 1e6)", name, i + 1, v[i], name);
-            return -1;
-        }
     if (n != servers) {
         snprintf(err->msg, sizeof err->msg,
                  "option '%s' has %d entries but there are %d servers (nodes minus balancers): give one positive "

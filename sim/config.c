@@ -250,10 +250,10 @@ int config_dist(struct config *c, const char *name, const struct dist *def, stru
 {
     char dd[48];
     if (def->kind == DIST_CONST || def->kind == DIST_EXPONENTIAL)
-        snprintf(dd, sizeof dd, "sim.%s(%g)", dist_name(def->kind), def->a);
+        snprintf(dd, sizeof dd, "%s(%g)", dist_name(def->kind), def->a);
     else
-        snprintf(dd, sizeof dd, "sim.%s(%g, %g)", dist_name(def->kind), def->a, def->b);
-    describe(c, name, "distribution", dd, "sim.const/uniform/exponential/lognormal/pareto(...) in ms, or a number");
+        snprintf(dd, sizeof dd, "%s(%g, %g)", dist_name(def->kind), def->a, def->b);
+    describe(c, name, "distribution", dd, "sim.const, uniform, exponential, lognormal, pareto (ms), or a number");
     struct config_entry *e = lookup(c, name);
     if (!e) {
         *out = *def;
@@ -280,7 +280,7 @@ int config_list(struct config *c, const char *name, double lo, double hi, const 
                 struct error *err)
 {
     char l[32], h[32];
-    describe(c, name, "list of numbers", "none", "{x1, x2, ...}, each %s to %s", num(l, sizeof l, lo),
+    describe(c, name, "list", "none", "{x1, x2, ...}, each %s to %s", num(l, sizeof l, lo),
              num(h, sizeof h, hi));
     struct config_entry *e = lookup(c, name);
     *out = NULL;

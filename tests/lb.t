@@ -25,7 +25,7 @@ bad 'policy = "weighted_round_robin", weights = {1, 2, 3}' \
     "option 'weights' has 3 entries but there are 4 servers \(nodes minus balancers\): give one positive number per server" \
     "weights do not match the servers"
 bad 'policy = "weighted_round_robin", weights = {1, 2, 0, 1}' \
-    "option 'weights': entry 3 = 0: weights must be positive" "a zero weight"
+    "option 'weights': entry 3 = 0 is out of range \[1e-09, 1e\+06\]" "a zero weight"
 bad 'policy = "weighted_round_robin", weights = {1, -2, 1, 1}' \
     "option 'weights': entry 2 = -2 is out of range" "a negative weight"
 bad 'weights = {1, 1, 1, 1}' "option 'weights' is for policy = \"weighted_round_robin\"" "weights without wrr"
