@@ -392,7 +392,10 @@ static void drain(struct node *n, struct lb_balancer *b, int s)
         struct lb_pend *q = &b->pend[i];
         if (!q->live || q->server != s)
             continue;
-        lb_done(n, b, s, -1);
+        /* The request leaves server s: forget it there, or s looks busy
+         * for ever (a restarted server that least_connections never picks). */
+        if (!node_bug(n, "lb.drain_keeps_count"))
+            lb_done(n, b, s, -1);
         if (q->attempts <= p->retries) {
             g->retried++;
             struct record *r = node_note_begin(n, "retry", 0);
@@ -635,6 +638,13 @@ static int lb_route(const struct cluster *c, const struct request *req, int atte
 
 static const char *const lb_msg_names[] = { "Forward", "Response", "Report", "Heartbeat" };
 
+static const struct bug_def lb_bugs[] = {
+    { "lb.drain_keeps_count",
+      "a drained request still counts at its dead server: the balancer's view leaks, and a restarted server "
+      "looks busy for ever", "scenarios/lb_failure.lua", 5 },
+    { NULL, NULL, NULL, 0 },
+};
+
 const struct algorithm lb_algorithm = {
     .name = "lb",
     .summary = "load balancing: queueing servers, seven policies, stale load reports, health checks",
@@ -651,6 +661,7 @@ const struct algorithm lb_algorithm = {
     .describe = lb_describe,
     .msg_names = lb_msg_names,
     .msg_count = LB_MSG_COUNT,
+    .bugs = lb_bugs,
     .ghost_init = lb_ghost_init,
     .ghost_free = lb_ghost_free,
     .state_free = lb_state_free,

@@ -163,6 +163,11 @@ rp=$(retried phi); rf=$(retried fixed)
 echo "# retried after the crash: phi $rp, fixed $rf"
 awk -v a="$rp" -v b="$rf" 'BEGIN { exit !(a > 0 && a < b) }'; ok $? "phi detects sooner than the fixed timeout: fewer requests sent into the void"
 
+# ---- the checker: a seeded bug that leaks the balancer's outstanding counts on failover
+expect_exit 1 "lb.drain_keeps_count is caught" -- $R scenarios/lb_failure.lua --bug lb.drain_keeps_count
+expect_err "invariant violated at t=[0-9.]+ ms: balancer_view: balancer 1[12] counts [0-9]+ outstanding over its servers, [0-9]+ requests in flight" \
+    "lb.drain_keeps_count: the balancer_view invariant names the leak"
+
 # ---- the supermarket model's other columns: d = 1 (M/M/1) and d = 3
 expect_exit 0 "supermarket d = 1 matches M/M/1" -- $R scenarios/lb_supermarket.lua -P d=1 -P lambdas=0.5,0.8 -P batches=20
 expect_exit 0 "supermarket d = 3 at 0.9 and 0.95" -- $R scenarios/lb_supermarket.lua -P d=3 -P lambdas=0.9,0.95
