@@ -27,12 +27,13 @@
 -- accounted for (conservation); server 3 serves again after the restart.
 params = {
   health = {"phi", "fixed or phi"},
+  policy = {"round_robin", "the balancers' policy"},
   header = {true, "print the table's header"},
 }
 
 local servers, balancers = 10, 2
 local c = sim.cluster{ algorithm = "lb", nodes = servers + balancers,
-                       config = { policy = "round_robin", balancers = balancers, service = sim.exponential(10),
+                       config = { policy = params.policy, balancers = balancers, service = sim.exponential(10),
                                   health = params.health, heartbeat = 50, health_timeout = 200, threshold = 8,
                                   window = 50, min_std = 5, retries = 1 } }
 sim.network{ latency = sim.uniform(0.5, 1.5) }
