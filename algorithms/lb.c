@@ -23,8 +23,10 @@
  * An answer that comes back for an attempt the balancer gave up on is
  * counted `late` and dropped: the client is answered at most once.
  *
- * Volatile state only: a crashed server loses its queue (counted `lost`), a
- * crashed balancer the requests it had in flight; both restart empty.
+ * A crashed server loses its queue (counted `lost`), a crashed balancer the
+ * requests it had in flight; both restart empty. The one durable value is a
+ * balancer's incarnation number, part of every tag it sends, so answers
+ * addressed to its previous life are told apart (counted `late`).
  * Queues grow by doubling when they fill; nothing else allocates per event.
  */
 #include <assert.h>
@@ -281,21 +283,32 @@ static void to_balancers(struct node *n, int type, const void *payload, size_t l
 
 /* -------------------------------------------------------- the balancer */
 
-static uint64_t tag_of(const struct lb_balancer *b, int slot) { return ((uint64_t)b->pend[slot].gen << 32) | (uint32_t)slot; }
+/* A tag names one attempt: the balancer's incarnation (16 bits, from its
+ * durable store, so a restarted balancer never takes an answer meant for
+ * its previous life), the slot's generation (24 bits, bumped per attempt)
+ * and the slot (24 bits). */
+#define TAG_SLOTS (1 << 24)
+static uint64_t tag_of(const struct lb_balancer *b, int slot)
+{
+    return ((uint64_t)(b->incarnation & 0xffff) << 48) | ((uint64_t)(b->pend[slot].gen & 0xffffff) << 24) |
+           (uint64_t)slot;
+}
 
 static struct lb_pend *pend_of(struct lb_balancer *b, uint64_t tag)
 {
-    uint32_t slot = (uint32_t)tag;
-    if ((int)slot >= b->cappend)
+    int slot = (int)(tag & (TAG_SLOTS - 1));
+    if (slot >= b->cappend || (tag >> 48) != (b->incarnation & 0xffff))
         return NULL;
     struct lb_pend *q = &b->pend[slot];
-    return q->live && q->gen == (uint32_t)(tag >> 32) ? q : NULL;
+    return q->live && (q->gen & 0xffffff) == ((tag >> 24) & 0xffffff) ? q : NULL;
 }
 
 static int pend_alloc(struct lb_balancer *b)
 {
     if (b->free_head < 0) {
         int cap = b->cappend ? 2 * b->cappend : 64;
+        if (cap > TAG_SLOTS)
+            abort();         /* 16 million requests in flight at one balancer: beyond any scenario's memory */
         struct lb_pend *np = realloc(b->pend, (size_t)cap * sizeof *np);
         if (!np)
             abort();
@@ -479,6 +492,14 @@ static void balancer_start(struct node *n, struct lb_balancer *b)
     const struct lb_params *p = lb_prm(n);
     b->free_head = -1;
     b->armed_at = -1;
+    size_t len;
+    const void *v = node_store_get(n, "incarnation", &len);
+    uint32_t inc = 0;
+    if (v && len == sizeof inc)
+        memcpy(&inc, v, sizeof inc);
+    b->incarnation = ++inc;
+    node_store_put(n, "incarnation", &inc, sizeof inc);
+    node_store_sync(n);
     lb_view_init(n, b, p);
     if (p->health != LB_HEALTH_NONE) {
         b->mons = calloc((size_t)p->servers + 1, sizeof *b->mons);

@@ -114,6 +114,7 @@ struct lb_balancer {
     struct hash_place place;      /* consistent_hash: over the healthy servers */
     int place_built, place_dirty;
     int suspected;
+    uint32_t incarnation;         /* starts since the beginning (durable), in every tag */
     int *chosen;                  /* power_of_d, peak_ewma: d sampled positions */
     uint32_t *mark, epoch;        /* Floyd's sampling: position taken in this pick */
 };

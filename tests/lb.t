@@ -130,6 +130,24 @@ sim.assert(m.retried >= 2 and m.late >= 2, "requests held by the paused server a
 sim.assert(m.ok + m.in_flight == m.requests, "each answered once")'
 expect_exit 0 "a paused server: retried, then late" -- $R "$TMP/s.lua"
 
+# ---- a balancer crashes with requests in flight and restarts: the answers to its previous life are late
+lua 'local c = sim.cluster{ algorithm = "lb", nodes = 6, config = { policy = "least_connections", balancers = 2, service = sim.exponential(20) } }
+sim.network{ latency = sim.uniform(0.5, 1) }
+sim.clients{ count = 4, workload = "lb", rate = 60, timeout = 300 }
+sim.run(1000)
+sim.run_until(function() return c:state(5).in_flight >= 3 end, 1000)
+c:crash(5)
+sim.run(sim.now() + 2)
+c:restart(5)
+sim.run(3000)
+local m = sim.metrics().lb
+local ops = sim.metrics().ops
+print("lost_balancer", m.lost_balancer, "late", m.late, "client retries", ops.retries)
+sim.assert(m.lost_balancer >= 3, "what the balancer held is counted lost")
+sim.assert(m.late >= 1, "answers addressed to the crashed incarnation are late, not taken for new requests")
+sim.assert(ops.retries >= 1, "the clients time out and retry")'
+expect_exit 0 "a balancer crash: lost, late, clients retry" -- $R "$TMP/s.lua"
+
 # ---- plots on LB traces
 if command -v gnuplot >/dev/null 2>&1; then
     for k in cdf latency load queues; do

@@ -97,6 +97,11 @@ int plot_queues(struct plot *p)
         plot_subtitle(p, "servers %d-%d of %d (--nodes chooses)", lo, hi, nservers);
     }
     int rows = hi - lo + 1;
+    if (nservers == 0 || rows < 1 || rows > QUEUE_MAX_ROWS) {     /* q.n > 0 names a server: cannot happen */
+        free(seen);
+        free(q.v);
+        return plot_nothing(p, "no server with queue records");
+    }
     double *grid = calloc((size_t)rows * QUEUE_BINS, sizeof *grid);
     int64_t *last_t = malloc((size_t)rows * sizeof *last_t);
     int *last_len = calloc((size_t)rows, sizeof *last_len);
