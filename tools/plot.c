@@ -878,7 +878,8 @@ static int plot_load(struct plot *p)
         if (!rc && nbars == 0)
             rc = plot_nothing(p, "no server with load or requests");
         char extra[160];
-        snprintf(extra, sizeof extra, "%s: max/ideal = %.2f", use_requests ? "requests per node" : "load per server",
+        snprintf(extra, sizeof extra, "%s: max/ideal = %.2f",
+                 l.nby_server ? "requests per server" : use_requests ? "requests per node" : "load per server",
                  ideal > 0 ? maxv / ideal : 0.0);
         size_t len = strlen(p->auto_title);
         snprintf(p->auto_title + len, sizeof p->auto_title - len, "%s%s", len ? " - " : "", extra);
