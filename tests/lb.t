@@ -92,6 +92,16 @@ sim.assert(m.latency_max <= 4 and m.latency_mean >= 2, "at most one request ahea
 sim.assert(m.requests >= 8 * 1000 // 8 and m.requests <= 8 * (1000 // 6 + 1), "one request per client every 6-8 ms: " .. m.requests)'
 expect_exit 0 "closed loop with think time" -- $R "$TMP/s.lua"
 
+# ---- smooth weighted round robin picks as nginx does: weights {5, 1, 1} give a a b a c a a
+lua 'local c = sim.cluster{ algorithm = "lb", nodes = 4, config = { policy = "weighted_round_robin", weights = {5, 1, 1}, service = 1 } }
+sim.clients{ count = 1, workload = "lb", closed = true, think = 1 }
+local seq = {}
+sim.on("reply", function(ev) if #seq < 14 then seq[#seq + 1] = string.char(96 + ev.server) end end)
+sim.run(200)
+print(table.concat(seq))
+sim.assert(table.concat(seq) == "aabacaaaabacaa", "nginx smooth WRR order: " .. table.concat(seq))'
+expect_exit 0 "smooth weighted round robin in nginx order" -- $R "$TMP/s.lua"
+
 # ---- Zipf keys and consistent hashing: the hot key lives on one server
 lua 'local c = sim.cluster{ algorithm = "lb", nodes = 11, config = { policy = "consistent_hash", hash = "maglev", service = sim.exponential(1) } }
 sim.clients{ count = 4, workload = "lb", rate = 500, keys = 100, key_dist = "zipf", zipf_s = 1.2, timeout = 1e9 }
