@@ -20,8 +20,10 @@
  * no new requests, and the requests in flight there are re-sent to another
  * server while the request has retries left (`retries`), else answered
  * `fail`. A server trusted again (its heartbeats are back) is used again.
- * An answer that comes back for an attempt the balancer gave up on is
- * counted `late` and dropped: the client is answered at most once.
+ * With attempt_timeout > 0 an attempt unanswered for that long is given up
+ * the same way (a crash nobody detects, a lost message). An answer that
+ * comes back for an attempt the balancer gave up on is counted `late` and
+ * dropped: the client is answered at most once.
  *
  * A crashed server loses its queue (counted `lost`), a crashed balancer the
  * requests it had in flight; both restart empty. The one durable value is a
@@ -109,6 +111,7 @@ static int lb_configure(struct config *c, void *params, struct error *err)
         config_int(c, "window", 100, 2, 100000, &window, err) ||
         config_ms(c, "min_std", 5, 0, 1e9, &p->hb.min_std, err) ||
         config_int(c, "retries", 1, 0, 100, &retries, err) ||
+        config_ms(c, "attempt_timeout", 0, 0, 1e9, &p->attempt_timeout, err) ||
         config_ms(c, "warmup", 0, 0, 1e12, &p->warmup, err))
         return -1;
     p->d = (int)d;
@@ -349,6 +352,66 @@ static void answer(struct node *n, struct lb_balancer *b, struct lb_pend *q, enu
     pend_release(b, q);
 }
 
+/* Attempt timeouts: one duration for all, so deadlines come in the order
+ * attempts were sent and a FIFO with one timer at its head is enough. */
+static void push_deadline(struct node *n, struct lb_balancer *b, uint64_t tag)
+{
+    if (b->dllen == b->dlcap) {
+        int cap = b->dlcap ? 2 * b->dlcap : 64;
+        struct lb_deadline *d = malloc((size_t)cap * sizeof *d);
+        if (!d)
+            abort();
+        for (int i = 0; i < b->dllen; i++)
+            d[i] = b->dl[(b->dlhead + i) % b->dlcap];
+        free(b->dl);
+        b->dl = d;
+        b->dlcap = cap;
+        b->dlhead = 0;
+    }
+    sim_time at = node_now(n) + lb_prm(n)->attempt_timeout;
+    b->dl[(b->dlhead + b->dllen) % b->dlcap] = (struct lb_deadline){ tag, at };
+    if (b->dllen++ == 0)
+        node_timer(n, LB_T_TIMEOUT, lb_prm(n)->attempt_timeout);
+}
+
+static void dispatch(struct node *n, struct lb_balancer *b, struct lb_pend *q, int avoid);
+static void answer(struct node *n, struct lb_balancer *b, struct lb_pend *q, enum result_status status,
+                   const char *why, int server);
+static struct lb_pend *pend_of(struct lb_balancer *b, uint64_t tag);
+
+/* An attempt whose server is not suspected may still be lost (a crash
+ * with health checks off, a lost message, a server far behind): after
+ * attempt_timeout it is given up like a drained one, and retried while
+ * the request has retries left. */
+static void expire(struct node *n, struct lb_balancer *b)
+{
+    const struct lb_params *p = lb_prm(n);
+    sim_time now = node_now(n);
+    while (b->dllen && b->dl[b->dlhead].at <= now) {
+        uint64_t tag = b->dl[b->dlhead].tag;
+        b->dlhead = (b->dlhead + 1) % b->dlcap;
+        b->dllen--;
+        struct lb_pend *q = pend_of(b, tag);
+        if (!q)
+            continue;        /* answered, or already re-sent: a later entry watches it */
+        struct lb_ghost *g = node_ghost(n);
+        g->timeouts++;
+        int s = q->server;
+        lb_done(n, b, s, -1);
+        if (q->attempts <= p->retries) {
+            g->retried++;
+            dispatch(n, b, q, s);
+        } else {
+            answer(n, b, q, RESULT_FAIL, "attempt timed out", 0);
+        }
+    }
+    if (b->dllen) {
+        sim_time at = b->dl[b->dlhead].at;
+        node_timer(n, LB_T_TIMEOUT, at > now ? at - now : 0);
+    }
+    lb_dirty(n);
+}
+
 /* Send q to a server (not `avoid` when there is another), or fail it. */
 static void dispatch(struct node *n, struct lb_balancer *b, struct lb_pend *q, int avoid)
 {
@@ -366,6 +429,8 @@ static void dispatch(struct node *n, struct lb_balancer *b, struct lb_pend *q, i
     struct lb_forward f = { tag_of(b, (int)(q - b->pend)) };
     lb_sent(n, b, s);
     node_send(n, s, LB_MSG_FORWARD, &f, sizeof f);
+    if (lb_prm(n)->attempt_timeout > 0)
+        push_deadline(n, b, f.tag);
 }
 
 static void balancer_request(struct node *n, struct lb_balancer *b, const struct request *req)
@@ -569,6 +634,8 @@ static void lb_on_timer(struct node *n, int id)
     } else if (id == LB_T_CHECK) {
         x->b.armed_at = -1;
         check_health(n, &x->b);
+    } else if (id == LB_T_TIMEOUT) {
+        expire(n, &x->b);
     }
 }
 
@@ -600,6 +667,7 @@ static void lb_state_free(struct node *n)
         g->lost_balancer += (uint64_t)x->b.npend;
         lb_view_free(&x->b);
         free(x->b.pend);
+        free(x->b.dl);
         if (x->b.mons) {
             for (int s = 1; s <= p->servers; s++)
                 hb_mon_free(&x->b.mons[s]);

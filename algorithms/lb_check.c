@@ -332,6 +332,7 @@ void lb_metrics(const struct cluster *c, struct inspector *in)
     inspect_int(in, "failed", (int64_t)g->failed);
     inspect_int(in, "in_flight", (int64_t)inflight);
     inspect_int(in, "retried", (int64_t)g->retried);
+    inspect_int(in, "timeouts", (int64_t)g->timeouts);
     inspect_int(in, "late", (int64_t)g->late);
     inspect_int(in, "lost", (int64_t)g->lost);
     inspect_int(in, "lost_balancer", (int64_t)g->lost_balancer);

@@ -28,7 +28,7 @@ extern const char *const lb_policy_names[];
 enum { LB_HEALTH_NONE = 0, LB_HEALTH_FIXED, LB_HEALTH_PHI };
 
 enum { LB_MSG_FORWARD = 0, LB_MSG_RESPONSE, LB_MSG_REPORT, LB_MSG_HEARTBEAT, LB_MSG_COUNT };
-enum { LB_T_SERVICE = 0, LB_T_REPORT, LB_T_HEARTBEAT, LB_T_CHECK };
+enum { LB_T_SERVICE = 0, LB_T_REPORT, LB_T_HEARTBEAT, LB_T_CHECK, LB_T_TIMEOUT };
 
 #define LB_MAX_LIST 4096          /* speeds and weights: entries in the params */
 #define LB_MAX_CONCURRENCY 1024
@@ -47,6 +47,7 @@ struct lb_params {
     sim_time heartbeat;
     struct hb_params hb;
     int retries;
+    sim_time attempt_timeout;     /* 0: wait for the server (or its suspicion) for ever */
     sim_time warmup;              /* true time before which nothing is measured */
     struct hash_opts hash;
     int nspeeds, nweights;        /* 0: all 1 */
@@ -115,6 +116,8 @@ struct lb_balancer {
     int place_built, place_dirty;
     int suspected;
     uint32_t incarnation;         /* starts since the beginning (durable), in every tag */
+    struct lb_deadline { uint64_t tag; sim_time at; } *dl;   /* attempt timeouts, FIFO (one timeout: sent order) */
+    int dlcap, dlhead, dllen;
     int *chosen;                  /* power_of_d, peak_ewma: d sampled positions */
     uint32_t *mark, epoch;        /* Floyd's sampling: position taken in this pick */
 };
@@ -129,7 +132,7 @@ struct lb_state {
 struct lb_ghost {
     int servers, balancers, concurrency;
     sim_time warmup;
-    uint64_t arrived, ok, failed, retried, late, lost, lost_balancer, dropped, reports;
+    uint64_t arrived, ok, failed, retried, late, lost, lost_balancer, dropped, reports, timeouts;
     /* at most one answer per request attempt id */
     uint8_t *answered;
     uint64_t cap_answered;

@@ -140,6 +140,22 @@ sim.assert(m.retried >= 2 and m.late >= 2, "requests held by the paused server a
 sim.assert(m.ok + m.in_flight == m.requests, "each answered once")'
 expect_exit 0 "a paused server: retried, then late" -- $R "$TMP/s.lua"
 
+# ---- no health checks: an attempt timeout gives up on a dead server's requests and retries them
+lua 'local c = sim.cluster{ algorithm = "lb", nodes = 5, config = { policy = "least_connections", service = sim.exponential(5), attempt_timeout = 100, retries = 1 } }
+sim.network{ latency = sim.uniform(0.5, 1), loss = 0.01 }
+sim.clients{ count = 4, workload = "lb", rate = 100, timeout = 1e9 }
+sim.run(1000)
+sim.run_until(function() return c:state(2).queue >= 2 end, 1000)
+c:crash(2)
+sim.run(4000)
+local m = sim.metrics().lb
+print("timeouts", m.timeouts, "retried", m.retried, "failed", m.failed, "lost", m.lost, "in_flight", m.in_flight)
+sim.assert(m.lost >= 2 and m.timeouts >= m.lost, "what the dead server held times out")
+sim.assert(m.retried == m.timeouts - m.failed, "a timed-out attempt is retried, or failed once retries are spent")
+sim.assert(m.in_flight <= 12, "nothing waits for ever: " .. m.in_flight)'
+expect_exit 0 "attempt_timeout without health checks (a crash, lost messages)" -- $R "$TMP/s.lua"
+bad 'attempt_timeout = -5' "option 'attempt_timeout' = -5 is out of range \[0, 1e\+09\]" "attempt_timeout < 0"
+
 # ---- a balancer crashes with requests in flight and restarts: the answers to its previous life are late
 lua 'local c = sim.cluster{ algorithm = "lb", nodes = 6, config = { policy = "least_connections", balancers = 2, service = sim.exponential(20) } }
 sim.network{ latency = sim.uniform(0.5, 1) }
