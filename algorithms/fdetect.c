@@ -6,10 +6,10 @@
  * detectors:
  *
  *   fixed  suspect when no heartbeat arrived for `timeout` ms;
- *   phi    the accrual detector of Hayashibara et al. (SRDS 2004):
- *          phi(t) = -log10(1 - F(t - T_last)), F the normal CDF with the mean
- *          and standard deviation of the last `window` inter-arrival times
- *          (the deviation floored at `min_std`); suspect when phi >= threshold.
+ *   phi    the accrual detector of Hayashibara et al. (SRDS 2004).
+ *
+ * The window and both rules live in hb_detect.[ch], shared with the load
+ * balancer's health checks.
  *
  * Both suspicion conditions are monotone in time since the last heartbeat,
  * so each has an exact deadline; a node keeps one timer at its earliest
@@ -27,39 +27,26 @@
 #include <string.h>
 
 #include "algorithms/algorithm.h"
+#include "algorithms/hb_detect.h"
 #include "sim/dmath.h"
 #include "sim/pairmap.h"
 
-enum { DET_FIXED = 0, DET_PHI = 1 };
 enum { MSG_HEARTBEAT = 0 };
 enum { T_HEARTBEAT = 0, T_CHECK = 1 };
 
 struct fd_params {
-    sim_time interval, timeout, min_std;
-    int detector;
-    double threshold;
-    double z;                /* upper-tail normal quantile: Q(z) = 10^-threshold */
-    int window;
+    sim_time interval;
+    struct hb_params hb;     /* the detector and its options */
     int peers;               /* 0: all */
 };
 
 struct heartbeat { uint64_t seq; };
 
-struct mon {                 /* what an observer knows of one monitored node */
-    int peer;
-    int suspected;
-    sim_time last;           /* local time of the last heartbeat */
-    int64_t sum_us;
-    __extension__ __int128 sumsq_us;   /* exact: a window of 1e5 gaps of 1e9 us squared */
-    int count, head;
-    int32_t *win;            /* inter-arrival times, us, ring of `window` */
-};
-
 struct fd_state {
     uint64_t seq;
     int *targets;            /* who this node heartbeats */
     int ntargets;
-    struct mon *mons;        /* who this node monitors, in first-heard order */
+    struct hb_mon *mons;        /* who this node monitors, in first-heard order */
     int nmons, capmons;
     struct pairmap slot;     /* peer id -> index into mons: sparse, so 10,000 nodes
                                 that each hear from 3 peers stay small */
@@ -72,37 +59,21 @@ struct fd_ghost {
     uint64_t false_suspicions, paused_suspicions, suspicions, trusts;
 };
 
-static const char *const detector_names[] = { "fixed", "phi", NULL };
-
-/* Q(z) = 0.5 erfc(z / sqrt 2) is decreasing: bisect for Q(z) = p. */
-static double upper_quantile(double p)
-{
-    double lo = -10, hi = 40;
-    for (int i = 0; i < 200; i++) {
-        double mid = (lo + hi) / 2;
-        if (0.5 * det_erfc(mid / M_SQRT2) > p)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return (lo + hi) / 2;
-}
-
 static int fd_configure(struct config *c, void *params, struct error *err)
 {
     struct fd_params *p = params;
     int64_t window, peers;
     if (config_ms(c, "interval", 50, 0.001, 1e9, &p->interval, err) ||
-        config_choice(c, "detector", detector_names, DET_FIXED, &p->detector, err) ||
-        config_ms(c, "timeout", 200, 0.001, 1e9, &p->timeout, err) ||
-        config_double(c, "threshold", 8, 0.01, 300, &p->threshold, err) ||
+        config_choice(c, "detector", hb_detector_names, HB_FIXED, &p->hb.detector, err) ||
+        config_ms(c, "timeout", 200, 0.001, 1e9, &p->hb.timeout, err) ||
+        config_double(c, "threshold", 8, 0.01, 300, &p->hb.threshold, err) ||
         config_int(c, "window", 100, 2, 100000, &window, err) ||
-        config_ms(c, "min_std", 5, 0, 1e9, &p->min_std, err) ||
+        config_ms(c, "min_std", 5, 0, 1e9, &p->hb.min_std, err) ||
         config_int(c, "peers", 0, 0, 1000000, &peers, err))
         return -1;
-    p->window = (int)window;
+    p->hb.window = (int)window;
     p->peers = (int)peers;
-    p->z = upper_quantile(det_pow(10, -p->threshold));
+    hb_params_finish(&p->hb);
     return 0;
 }
 
@@ -113,7 +84,7 @@ static void fd_free(struct node *n)
 {
     struct fd_state *s = st(n);
     for (int i = 0; i < s->nmons; i++)
-        free(s->mons[i].win);
+        hb_mon_free(&s->mons[i]);
     free(s->mons);
     pairmap_free(&s->slot);
     free(s->targets);
@@ -177,35 +148,6 @@ static void send_beats(struct node *n)
             node_send(n, s->targets[i], MSG_HEARTBEAT, &hb, sizeof hb);
 }
 
-/* Local time at which m becomes suspected. */
-static sim_time deadline(const struct fd_params *p, const struct mon *m)
-{
-    if (p->detector == DET_FIXED || m->count < 1)
-        return m->last + p->timeout;  /* phi with no history yet: fall back to the timeout */
-    double mean = (double)m->sum_us / m->count;
-    double var = (double)m->sumsq_us / m->count - mean * mean;
-    double sd = var > 0 ? sqrt(var) : 0;
-    double min_sd = (double)p->min_std / 1000.0;
-    if (sd < min_sd)
-        sd = min_sd;
-    double us = mean + p->z * sd;
-    return m->last + (sim_time)ceil(us * 1000.0);
-}
-
-static double phi_at(const struct fd_params *p, const struct mon *m, sim_time now)
-{
-    if (m->count < 1)
-        return 0;
-    double mean = (double)m->sum_us / m->count;
-    double var = (double)m->sumsq_us / m->count - mean * mean;
-    double sd = var > 0 ? sqrt(var) : 0;
-    if (sd < (double)p->min_std / 1000.0)
-        sd = (double)p->min_std / 1000.0;
-    double t_us = (double)(now - m->last) / 1000.0;
-    double tail = 0.5 * det_erfc((t_us - mean) / (sd * M_SQRT2));
-    return tail > 0 ? -det_log(tail) / det_log(10) : INFINITY;
-}
-
 static void arm_check(struct node *n)
 {
     struct fd_state *s = st(n);
@@ -214,7 +156,7 @@ static void arm_check(struct node *n)
     for (int i = 0; i < s->nmons; i++) {
         if (s->mons[i].suspected)
             continue;
-        sim_time d = deadline(p, &s->mons[i]);
+        sim_time d = hb_deadline(&p->hb, &s->mons[i]);
         if (best < 0 || d < best)
             best = d;
     }
@@ -228,7 +170,7 @@ static void arm_check(struct node *n)
     node_timer(n, T_CHECK, best > now ? best - now : 0);
 }
 
-static void record_suspicion(struct node *n, struct mon *m, int suspect, double phi)
+static void record_suspicion(struct node *n, struct hb_mon *m, int suspect, double phi)
 {
     const struct fd_params *p = prm(n);
     struct fd_ghost *g = node_ghost(n);
@@ -254,7 +196,7 @@ static void record_suspicion(struct node *n, struct mon *m, int suspect, double 
     }
     struct record *r = node_note_begin(n, suspect ? "suspect" : "trust", 1);
     record_int(r, "target", m->peer);
-    if (p->detector == DET_PHI)
+    if (p->hb.detector == HB_PHI)
         record_num(r, "phi", phi);
     node_note_end(n, r);
 }
@@ -265,16 +207,16 @@ static void check_all(struct node *n)
     const struct fd_params *p = prm(n);
     sim_time now = node_now(n);
     for (int i = 0; i < s->nmons; i++) {
-        struct mon *m = &s->mons[i];
-        if (!m->suspected && deadline(p, m) <= now) {
+        struct hb_mon *m = &s->mons[i];
+        if (!m->suspected && hb_deadline(&p->hb, m) <= now) {
             m->suspected = 1;
-            record_suspicion(n, m, 1, phi_at(p, m, now));
+            record_suspicion(n, m, 1, hb_phi(&p->hb, m, now));
         }
     }
     arm_check(n);
 }
 
-static struct mon *monitor(struct node *n, int peer)
+static struct hb_mon *monitor(struct node *n, int peer)
 {
     struct fd_state *s = st(n);
     const struct fd_params *p = prm(n);
@@ -287,13 +229,8 @@ static struct mon *monitor(struct node *n, int peer)
         if (!s->mons)
             abort();
     }
-    struct mon *m = &s->mons[s->nmons++];
-    memset(m, 0, sizeof *m);
-    m->peer = peer;
-    m->last = -1;
-    m->win = calloc((size_t)p->window, sizeof *m->win);
-    if (!m->win)
-        abort();
+    struct hb_mon *m = &s->mons[s->nmons++];
+    hb_mon_init(m, peer, p->hb.window);
     *pairmap_put(&s->slot, (uint64_t)peer, 0) = s->nmons - 1;
     return m;
 }
@@ -303,28 +240,12 @@ static void fd_on_message(struct node *n, const struct message *msg)
     assert(msg->type == MSG_HEARTBEAT);
     const struct fd_params *p = prm(n);
     struct fd_state *s = st(n);
-    struct mon *m = monitor(n, msg->src);
+    struct hb_mon *m = monitor(n, msg->src);
     sim_time now = node_now(n);
-    if (m->last >= 0 && now >= m->last) {
-        int64_t us = (now - m->last) / 1000;
-        if (us > INT32_MAX)
-            us = INT32_MAX;
-        if (m->count == p->window) {
-            int64_t old = m->win[m->head];
-            m->sum_us -= old;
-            m->sumsq_us -= (__int128)old * old;
-        } else {
-            m->count++;
-        }
-        m->win[m->head] = (int32_t)us;
-        m->head = (m->head + 1) % p->window;
-        m->sum_us += us;
-        m->sumsq_us += (__int128)us * us;
-    }
-    m->last = now;
+    hb_mon_beat(m, &p->hb, now);
     if (m->suspected) {
         m->suspected = 0;
-        record_suspicion(n, m, 0, phi_at(p, m, now));
+        record_suspicion(n, m, 0, hb_phi(&p->hb, m, now));
     }
     /* The new deadline is later than the old one; only a first heartbeat or a
      * timer that is not armed needs re-arming now. */

@@ -9,6 +9,7 @@ extern const struct algorithm raft_algorithm;
 extern const struct algorithm paxos_algorithm;
 extern const struct algorithm hashring_algorithm;
 extern const struct algorithm lock_algorithm;
+extern const struct algorithm lb_algorithm;
 
 const struct algorithm *const algorithm_registry[] = {
     &fdetect_algorithm,
@@ -16,6 +17,7 @@ const struct algorithm *const algorithm_registry[] = {
     &paxos_algorithm,
     &hashring_algorithm,
     &lock_algorithm,
+    &lb_algorithm,
     NULL,
 };
 

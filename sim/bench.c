@@ -25,7 +25,10 @@
  *   (f) scenarios/raft_long.lua at 50 s and at 1,000 s simulated: µs of
  *       wall time per event, which with snapshots must stay within 1.5x;
  *   (g) scenarios/raft_figure16.lua (150-155 ms) at 1,000 and 3,000
- *       trials of crash-and-elect: 3x the trials within 4.5x the time. */
+ *       trials of crash-and-elect: 3x the trials within 4.5x the time.
+ * Then the load balancer (bench_lb.c):
+ *   (h) 10^6 requests over 10,000 servers behind one balancer, for random,
+ *       power_of_d and least_connections, in requests per second. */
 #include "sim/bench.h"
 
 #include <inttypes.h>
@@ -253,7 +256,6 @@ static int run_lua_case(uint64_t deliveries, struct bench_result *r)
 
 struct raft_case { const char *scenario; const char *param[3]; int want; };
 
-static int child(int (*f)(void *, void *), void *arg, void *out, size_t len);
 
 static int find_scenario(const char *name, char *path, size_t cap)
 {
@@ -301,7 +303,7 @@ static int bench_raft(void)
     };
     struct bench_result r[4];
     for (int i = 0; i < 4; i++)
-        if (child(raft_thunk, (void *)&cases[i], &r[i], sizeof r[i]) != 0) {
+        if (bench_child(raft_thunk, (void *)&cases[i], &r[i], sizeof r[i]) != 0) {
             printf("\nraft: %s -P %s did not run (scenario missing or failed); skipped\n",
                    cases[i].scenario, cases[i].param[0]);
             return 0;
@@ -435,7 +437,7 @@ static int run_store(struct store_result *r)
 }
 
 /* Run f(arg, out) in a child so its peak memory is its own. */
-static int child(int (*f)(void *, void *), void *arg, void *out, size_t len)
+int bench_child(int (*f)(void *, void *), void *arg, void *out, size_t len)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -464,7 +466,7 @@ static int case_thunk(void *arg, void *out) { return run_case(arg, out); }
 
 static int in_child(const struct bench_case *c, struct bench_result *r)
 {
-    return child(case_thunk, (void *)c, r, sizeof *r);
+    return bench_child(case_thunk, (void *)c, r, sizeof *r);
 }
 
 static int lua_thunk(void *arg, void *out) { return run_lua_case(*(const uint64_t *)arg, out); }
@@ -478,7 +480,7 @@ static int bench_hashing(void)
     printf("%-14s %10s %14s %12s %16s\n", "scheme", "build s", "placements/s", "ns/lookup", "bytes/server");
     for (int sc = HASH_MODULO; sc <= HASH_BOUNDED; sc++) {
         struct place_result r;
-        if (child(place_thunk, &sc, &r, sizeof r) != 0) {
+        if (bench_child(place_thunk, &sc, &r, sizeof r) != 0) {
             fprintf(stderr, "clustersim bench: placement case %s failed\n", hash_scheme_names[sc]);
             return EXIT_INTERNAL;
         }
@@ -488,7 +490,7 @@ static int bench_hashing(void)
         fflush(stdout);
     }
     struct store_result st;
-    if (child(store_thunk, NULL, &st, sizeof st) != 0) {
+    if (bench_child(store_thunk, NULL, &st, sizeof st) != 0) {
         fprintf(stderr, "clustersim bench: the hashring store case failed\n");
         return EXIT_INTERNAL;
     }
@@ -512,8 +514,10 @@ int cmd_bench(int argc, char **argv)
                 fprintf(stderr, "clustersim bench: --deliveries takes a number >= 1\n");
                 return EXIT_USAGE;
             }
+        } else if (strcmp(argv[i], "--lb") == 0) {
+            return bench_lb();       /* the load-balancer case alone */
         } else {
-            fprintf(stderr, "clustersim bench: unknown option '%s' (known: --deliveries N)\n", argv[i]);
+            fprintf(stderr, "clustersim bench: unknown option '%s' (known: --deliveries N, --lb)\n", argv[i]);
             return EXIT_USAGE;
         }
     }
@@ -540,7 +544,7 @@ int cmd_bench(int argc, char **argv)
     }
     struct bench_result lr;
     static const char lua_name[] = "(a') the same as (a), the detector written in Lua";
-    if (child(lua_thunk, &deliveries, &lr, sizeof lr) != 0) {
+    if (bench_child(lua_thunk, &deliveries, &lr, sizeof lr) != 0) {
         fprintf(stderr, "clustersim bench: case %s failed\n", lua_name);
         return EXIT_INTERNAL;
     }
@@ -555,5 +559,7 @@ int cmd_bench(int argc, char **argv)
            lr.events == res[0].events && lr.deliveries == res[0].deliveries
                ? " (the same events and deliveries: the same run)" : " (NOT the same events as (a))");
     int rc = bench_hashing();
-    return rc ? rc : bench_raft();
+    if (!rc)
+        rc = bench_raft();
+    return rc ? rc : bench_lb();
 }

@@ -337,6 +337,8 @@ static void emit_reply(struct sim *s, const struct op *o, const char *status, co
         record_str(&r, "error", res->error);
     if (from)
         record_int(&r, "node", from);
+    if (res && res->server)
+        record_int(&r, "server", res->server);
     record_num(&r, "latency_ms", sim_ns_to_ms(s->now - o->attempt_at));
     sim_emit(s, &r, TRACE_STATE);
 }
@@ -488,6 +490,8 @@ static void generate(struct sim *s, struct client *c)
     snprintf(q.key, sizeof q.key, "k%d", key);
     if (g->workload == WORKLOAD_COUNTER || g->workload == WORKLOAD_QUEUE) {
         machine_op(c, &q, u < g->read_ratio);
+    } else if (g->workload == WORKLOAD_LB) {
+        strcpy(q.op, "serve");   /* a request for a load-balanced service: the key is its affinity */
     } else if (u < g->read_ratio) {
         strcpy(q.op, "get");
     } else if (u < g->read_ratio + g->cas_ratio) {

@@ -8,7 +8,7 @@
 
 #include "sim/engine.h"
 
-enum workload { WORKLOAD_NONE = 0, WORKLOAD_KV, WORKLOAD_LOCK, WORKLOAD_COUNTER, WORKLOAD_QUEUE };
+enum workload { WORKLOAD_NONE = 0, WORKLOAD_KV, WORKLOAD_LOCK, WORKLOAD_COUNTER, WORKLOAD_QUEUE, WORKLOAD_LB };
 
 /* The lock workload's options (sim/client_lock.c). */
 struct lock_workload {

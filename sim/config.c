@@ -17,6 +17,7 @@ void config_free(struct config *c)
     for (int i = 0; i < c->n; i++) {
         free(c->e[i].name);
         free(c->e[i].str);
+        free(c->e[i].list);
     }
     free(c->e);
     memset(c, 0, sizeof *c);
@@ -106,6 +107,8 @@ static const char *type_name(enum config_type t)
     case CONFIG_STR: return "a string";
     case CONFIG_BOOL: return "a boolean";
     case CONFIG_RANGE: return "a range {min, max}";
+    case CONFIG_DIST: return "a distribution";
+    case CONFIG_LIST: return "a list of numbers";
     }
     return "?";
 }
@@ -239,6 +242,61 @@ int config_range_ms(struct config *c, const char *name, double def_lo, double de
     }
     out[0] = sim_ms_to_ns(lo);
     out[1] = sim_ms_to_ns(hi);
+    return 0;
+}
+
+int config_dist(struct config *c, const char *name, const struct dist *def, struct dist *out,
+                struct error *err)
+{
+    char dd[48];
+    if (def->kind == DIST_CONST || def->kind == DIST_EXPONENTIAL)
+        snprintf(dd, sizeof dd, "%s(%g)", dist_name(def->kind), def->a);
+    else
+        snprintf(dd, sizeof dd, "%s(%g, %g)", dist_name(def->kind), def->a, def->b);
+    describe(c, name, "distribution", dd, "sim.const, uniform, exponential, lognormal, pareto (ms), or a number");
+    struct config_entry *e = lookup(c, name);
+    if (!e) {
+        *out = *def;
+        return 0;
+    }
+    if (e->type == CONFIG_NUM) {
+        if (!(e->num >= 0 && e->num <= 1e12)) {
+            snprintf(err->msg, sizeof err->msg, "option '%s' = %g: a constant time must be from 0 to 1e12 ms", name,
+                     e->num);
+            return -1;
+        }
+        out->kind = DIST_CONST;
+        out->a = e->num;
+        out->b = 0;
+        return 0;
+    }
+    if (want(e, CONFIG_DIST, "a distribution such as sim.exponential(10) or a number of ms", err))
+        return -1;
+    *out = e->dist;
+    return 0;
+}
+
+int config_list(struct config *c, const char *name, double lo, double hi, const double **out, int *n,
+                struct error *err)
+{
+    char l[32], h[32];
+    describe(c, name, "list", "none", "{x1, x2, ...}, each %s to %s", num(l, sizeof l, lo),
+             num(h, sizeof h, hi));
+    struct config_entry *e = lookup(c, name);
+    *out = NULL;
+    *n = 0;
+    if (!e)
+        return 0;
+    if (e->type != CONFIG_RANGE && want(e, CONFIG_LIST, "a list of numbers {x1, x2, ...}", err))
+        return -1;
+    for (int i = 0; i < e->nlist; i++)
+        if (!(e->list[i] >= lo && e->list[i] <= hi)) {
+            snprintf(err->msg, sizeof err->msg, "option '%s': entry %d = %g is out of range [%g, %g]", name, i + 1,
+                     e->list[i], lo, hi);
+            return -1;
+        }
+    *out = e->list;
+    *n = e->nlist;
     return 0;
 }
 

@@ -1178,24 +1178,36 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double latency_percentile(const struct latency_log *l, double p)
+double latency_percentile(struct latency_log *l, double p)
 {
     if (l->len == 0)
         return NAN;
-    double *tmp = malloc(l->len * sizeof *tmp);
-    if (!tmp)
-        abort();
-    memcpy(tmp, l->ms, l->len * sizeof *tmp);
-    qsort(tmp, l->len, sizeof *tmp, cmp_double);
+    if (l->sorted < l->len) {
+        size_t a = l->sorted, n = l->len;
+        qsort(l->ms + a, n - a, sizeof *l->ms, cmp_double);
+        if (a > 0) {
+            double *tmp = malloc(n * sizeof *tmp);
+            if (!tmp)
+                abort();
+            size_t i = 0, j = a, k = 0;
+            while (i < a && j < n)
+                tmp[k++] = l->ms[j] < l->ms[i] ? l->ms[j++] : l->ms[i++];
+            while (i < a)
+                tmp[k++] = l->ms[i++];
+            while (j < n)
+                tmp[k++] = l->ms[j++];
+            memcpy(l->ms, tmp, n * sizeof *tmp);
+            free(tmp);
+        }
+        l->sorted = n;
+    }
     /* nearest rank */
     size_t rank = (size_t)ceil(p / 100.0 * (double)l->len);
     if (rank < 1)
         rank = 1;
     if (rank > l->len)
         rank = l->len;
-    double v = tmp[rank - 1];
-    free(tmp);
-    return v;
+    return l->ms[rank - 1];
 }
 
 /* ===================================================== node environment */
@@ -1239,6 +1251,7 @@ uint64_t node_random(struct node *n) { return rng_next(&n->rng); }
 uint64_t node_random_below(struct node *n, uint64_t bound) { return rng_below(&n->rng, bound); }
 int64_t node_random_range(struct node *n, int64_t lo, int64_t hi) { return rng_range(&n->rng, lo, hi); }
 double node_random_double(struct node *n) { return rng_double(&n->rng); }
+sim_time node_random_dist(struct node *n, const struct dist *d) { return dist_sample(d, &n->rng); }
 void *node_state(struct node *n) { return n->state; }
 const void *node_state_const(const struct node *n) { return n->state; }
 const void *node_params(const struct node *n) { return n->sim->params; }

@@ -84,12 +84,15 @@ struct inspector {
 };
 
 /* Config entries filled by the binding layer from the scenario's table. */
-enum config_type { CONFIG_NUM, CONFIG_STR, CONFIG_BOOL, CONFIG_RANGE };
+enum config_type { CONFIG_NUM, CONFIG_STR, CONFIG_BOOL, CONFIG_RANGE, CONFIG_DIST, CONFIG_LIST };
 struct config_entry {
     char *name;
     enum config_type type;
     double num, range[2];
     char *str;
+    struct dist dist;        /* CONFIG_DIST: sim.exponential(10), ... */
+    double *list;            /* CONFIG_LIST, and CONFIG_RANGE (two numbers): owned, freed by config_free */
+    int nlist;
     int used;
 };
 /* One option as an algorithm reads it, for `clustersim options`: the
@@ -144,7 +147,7 @@ enum stop_reason { STOP_NONE = 0, STOP_VIOLATION, STOP_ERROR, STOP_ASSERT, STOP_
  * event boundary so the trace still ends with an end record. */
 extern volatile sig_atomic_t sim_interrupted;
 
-struct latency_log { double *ms; size_t len, cap; };
+struct latency_log { double *ms; size_t len, cap, sorted; };   /* ms[0..sorted) in order */
 
 struct metrics {
     uint64_t events, sent, delivered, dropped, duplicated, timers_fired;
@@ -275,7 +278,9 @@ const char *sim_msg_name(const struct sim *s, int type);
 void sim_inspect(const struct sim *s, int id, struct inspector *in);
 
 int latency_log_add(struct latency_log *l, double ms);
-double latency_percentile(const struct latency_log *l, double p);  /* NaN when empty */
+/* NaN when empty. Sorts the log in place (the new tail, then a merge), so
+ * a script that asks every so often does not re-sort the whole history. */
+double latency_percentile(struct latency_log *l, double p);
 
 /* Config (config.c). */
 void config_init(struct config *c);

@@ -833,18 +833,38 @@ static void read_config(lua_State *L, int idx, struct config *cfg)
             e->type = CONFIG_STR;
             e->str = strdup(lua_tostring(L, -1));
             break;
-        case LUA_TTABLE:
-            e->type = CONFIG_RANGE;
-            lua_rawgeti(L, -1, 1);
-            lua_rawgeti(L, -2, 2);
-            if (lua_type(L, -2) != LUA_TNUMBER || lua_type(L, -1) != LUA_TNUMBER || lua_rawlen(L, -3) != 2) {
-                luaL_error(L, "sim.cluster: config option '%s' must be a number, string, boolean or {min, max}",
-                           keys[i]);
+        case LUA_TTABLE: {
+            /* {min, max} is a range; any other length a list ({1, 1, 0.5}) */
+            lua_Unsigned len = lua_rawlen(L, -1);
+            if (len < 1 || len > 1000000)
+                luaL_error(L, "sim.cluster: config option '%s' must be a number, string, boolean, {min, max}, "
+                              "a list of numbers or a distribution", keys[i]);
+            e->type = len == 2 ? CONFIG_RANGE : CONFIG_LIST;
+            e->nlist = (int)len;
+            e->list = malloc(len * sizeof *e->list);
+            if (!e->list)
+                luaL_error(L, "out of memory");
+            for (lua_Unsigned k = 1; k <= len; k++) {
+                if (lua_rawgeti(L, -1, (lua_Integer)k) != LUA_TNUMBER)
+                    luaL_error(L, "sim.cluster: config option '%s': entry %d is a %s, not a number", keys[i], (int)k,
+                               luaL_typename(L, -1));
+                e->list[k - 1] = lua_tonumber(L, -1);
+                lua_pop(L, 1);
             }
-            e->range[0] = lua_tonumber(L, -2);
-            e->range[1] = lua_tonumber(L, -1);
-            lua_pop(L, 2);
+            if (len == 2) {
+                e->range[0] = e->list[0];
+                e->range[1] = e->list[1];
+            }
             break;
+        }
+        case LUA_TUSERDATA: {
+            const struct dist *d = luaL_testudata(L, -1, DIST_MT);
+            if (!d)
+                luaL_error(L, "sim.cluster: config option '%s' has an unusable userdata value", keys[i]);
+            e->type = CONFIG_DIST;
+            e->dist = *d;
+            break;
+        }
         default:
             luaL_error(L, "sim.cluster: config option '%s' has an unusable %s value", keys[i], luaL_typename(L, -1));
         }
@@ -1019,17 +1039,44 @@ static int c_clock(lua_State *L)
     return 0;
 }
 
+/* Store the value on top of the stack as field `name` of the table below
+ * it; "name[i]" (i >= 1) stores it at index i of the subtable `name`,
+ * created on first use, so an inspector can hand out a list (per-server
+ * figures) through the same put calls. */
+static void set_named(lua_State *L, const char *name)
+{
+    const char *br = strchr(name, '[');
+    char *end;
+    long i = br ? strtol(br + 1, &end, 10) : 0;
+    if (!br || i < 1 || *end != ']' || br == name || (size_t)(br - name) >= 64) {
+        lua_setfield(L, -2, name);
+        return;
+    }
+    char base[64];
+    memcpy(base, name, (size_t)(br - name));
+    base[br - name] = 0;
+    if (lua_getfield(L, -2, base) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -4, base);
+    }
+    lua_rotate(L, -2, 1);
+    lua_rawseti(L, -2, i);
+    lua_pop(L, 1);
+}
+
 static void put_int_l(void *ctx, const char *name, int64_t v)
 {
     lua_State *L = ctx;
     lua_pushinteger(L, (lua_Integer)v);
-    lua_setfield(L, -2, name);
+    set_named(L, name);
 }
 static void put_num_l(void *ctx, const char *name, double v)
 {
     lua_State *L = ctx;
     lua_pushnumber(L, v);
-    lua_setfield(L, -2, name);
+    set_named(L, name);
 }
 static void put_str_l(void *ctx, const char *name, const char *v)
 {
@@ -1523,7 +1570,7 @@ static int l_log(lua_State *L)
     return 0;
 }
 
-static void push_pct(lua_State *L, const struct latency_log *l, const char *name, double p)
+static void push_pct(lua_State *L, struct latency_log *l, const char *name, double p)
 {
     double v = latency_percentile(l, p);
     if (isnan(v))
@@ -1581,11 +1628,11 @@ static int l_metrics(lua_State *L)
     lua_setfield(L, -2, "ops");
     lua_newtable(L);
     put_int_l(L, "count", (int64_t)m->latency.len);
-    push_pct(L, &m->latency, "p50", 50);
-    push_pct(L, &m->latency, "p90", 90);
-    push_pct(L, &m->latency, "p99", 99);
-    push_pct(L, &m->latency, "p999", 99.9);
-    push_pct(L, &m->latency, "max", 100);
+    push_pct(L, &s->m.latency, "p50", 50);
+    push_pct(L, &s->m.latency, "p90", 90);
+    push_pct(L, &s->m.latency, "p99", 99);
+    push_pct(L, &s->m.latency, "p999", 99.9);
+    push_pct(L, &s->m.latency, "max", 100);
     lua_setfield(L, -2, "latency");
     put_int_l(L, "faults", nemesis_count(s));
     push_lock_figures(L, s);

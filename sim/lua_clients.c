@@ -91,15 +91,16 @@ int l_clients(lua_State *L)
     if (opt_field(L, 1, "workload")) {
         wl = lua_tostring(L, -1);
         lua_pop(L, 1);
-        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "lock") && strcmp(wl, "counter") && strcmp(wl, "queue") &&
-                    strcmp(wl, "none")))
-            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, lock, counter, queue, none)",
+        if (!wl || (strcmp(wl, "kv") && strcmp(wl, "lb") && strcmp(wl, "lock") && strcmp(wl, "counter") &&
+                    strcmp(wl, "queue") && strcmp(wl, "none")))
+            return luaL_error(L, "sim.clients: unknown workload '%s' (known: kv, lb, lock, counter, queue, none)",
                               wl ? wl : "?");
     }
     if (wl && strcmp(wl, "lock") == 0)
         lock_options(L, &c);
     else if (wl)
         c.workload = strcmp(wl, "kv") == 0        ? WORKLOAD_KV
+                     : strcmp(wl, "lb") == 0      ? WORKLOAD_LB
                      : strcmp(wl, "counter") == 0 ? WORKLOAD_COUNTER
                      : strcmp(wl, "queue") == 0   ? WORKLOAD_QUEUE
                                                   : WORKLOAD_NONE;
@@ -109,8 +110,7 @@ int l_clients(lua_State *L)
     for (int i = 0; i < 3 && c.workload != WORKLOAD_LOCK; i++)
         if (opt_field(L, 1, lock_only[i]))
             return luaL_error(L, "sim.clients: ttl, hold and backoff are options of workload = \"lock\"");
-    if ((c.workload == WORKLOAD_KV || c.workload == WORKLOAD_COUNTER || c.workload == WORKLOAD_QUEUE) && !c.closed &&
-        c.rate <= 0)
+    if (c.workload != WORKLOAD_NONE && c.workload != WORKLOAD_LOCK && !c.closed && c.rate <= 0)
         return luaL_error(L, "sim.clients: the %s workload needs rate = N (open loop, ops/s per client) or closed = true",
                           wl ? wl : "kv");
     int first = clients_add(s, count, &c);

@@ -16,6 +16,7 @@
 
 struct node;
 struct cluster;
+struct dist;
 struct config;
 struct inspector;
 
@@ -65,6 +66,7 @@ struct result {
     char value[REQ_STR];   /* read value; "" with found = 0 for a missing key */
     int found;
     char error[REQ_STR];   /* short reason for FAIL ("cas mismatch", "not leader") */
+    int server;            /* a proxy's backend that served it (the reply's "server"), 0: none */
 };
 
 /* ---- identity and time ---- */
@@ -80,6 +82,8 @@ uint64_t node_random(struct node *n);            /* the node's own stream */
 uint64_t node_random_below(struct node *n, uint64_t bound);
 int64_t  node_random_range(struct node *n, int64_t lo, int64_t hi);
 double   node_random_double(struct node *n);
+/* One draw of d (a struct dist from sim/rng.h) from the node's stream, ns, never negative. */
+sim_time node_random_dist(struct node *n, const struct dist *d);
 
 void       *node_state(struct node *n);          /* volatile state, state_size bytes */
 const void *node_state_const(const struct node *n);
@@ -174,6 +178,14 @@ int config_choice(struct config *c, const char *name, const char *const *choices
 /* A range of two numbers in ms, {min, max} with min <= max (a single number means {x, x}). */
 int config_range_ms(struct config *c, const char *name, double def_lo, double def_hi,
                     sim_time out[2], struct error *err);
+/* A distribution of times in ms (sim.exponential(10), ...; a number means a
+ * constant); def is the default. */
+int config_dist(struct config *c, const char *name, const struct dist *def, struct dist *out,
+                struct error *err);
+/* A list of numbers in [lo, hi] ({1, 1, 0.5}): *out points into the config
+ * (valid until configure returns; copy it), *n its length; absent: *n = 0. */
+int config_list(struct config *c, const char *name, double lo, double hi, const double **out, int *n,
+                struct error *err);
 int config_nodes(const struct config *c);        /* cluster size at configure time */
 int config_bug(const struct config *c, const char *name);   /* --bug NAME given */
 

@@ -74,6 +74,14 @@ done
 draw plot-figure16 "$T/figure16-150-155.jsonl" "$T/figure16-150-200.jsonl" "$T/figure16-150-300.jsonl" \
     "$T/figure16-12-24.jsonl" --kind elections --title "Raft Figure 16: election time by timeout range"
 
+# Load balancing: trace level state (queue notes), short runs so the data stays small.
+for p in round_robin least_connections peak_ewma; do
+    $C run scenarios/lb_compare.lua -P policy=$p -P seconds=10 --seed 1 --trace "$T/lb-$p.jsonl" >/dev/null 2>&1 || true
+done
+draw plot-lb-cdf "$T/lb-round_robin.jsonl" "$T/lb-least_connections.jsonl" "$T/lb-peak_ewma.jsonl" --kind cdf
+$C run scenarios/lb_stale.lua -P seconds=3 --seed 1 --trace "$T/lb-stale.jsonl" >/dev/null 2>&1 || true
+draw plot-lb-queues "$T/lb-stale.jsonl" --kind queues --from 2000 --to 2400 --nodes 1-20
+
 # The data files name the traces they were drawn from: keep the names, not
 # the scratch directory, so the data does not change from run to run.
 find "$DATA" -type f -name '*.tsv' -exec sed -i "s|$T/||g" {} +

@@ -32,7 +32,8 @@
 #define CLUSTERSIM_DATADIR "/usr/local/share/clustersim"
 #endif
 
-static const char *const kinds[] = {"timeline", "messages", "latency", "cdf", "commit", "load", "elections", "moved", NULL};
+static const char *const kinds[] = {"timeline", "messages", "latency", "cdf", "commit", "load", "elections", "moved",
+                                    "queues", NULL};
 
 /* A kind whose data asks for another script than KIND.gp (the load of a
  * sharded store, keys and requests, draws with load_hash.gp). */
@@ -719,6 +720,8 @@ struct load {
     double *served;     /* by server id: the load record's "requests" (a sharded store), NAN if none */
     int64_t nserved;
     int64_t *requests;  /* request records per node, the fallback */
+    int64_t *by_server; /* ok replies naming the "server" that served them (load balancing) */
+    int64_t nby_server;
     int max;
     int64_t nload, nrequest, header_nodes;
     int64_t nany;       /* load and request records of any node, at any time */
@@ -731,10 +734,12 @@ static void load_grow(struct load *l, int64_t node)
     l->value = xrealloc(l->value, ((size_t)node + 1) * sizeof *l->value);
     l->served = xrealloc(l->served, ((size_t)node + 1) * sizeof *l->served);
     l->requests = xrealloc(l->requests, ((size_t)node + 1) * sizeof *l->requests);
+    l->by_server = xrealloc(l->by_server, ((size_t)node + 1) * sizeof *l->by_server);
     for (int64_t i = l->max + 1; i <= node; i++) {
         l->value[i] = NAN;
         l->served[i] = NAN;
         l->requests[i] = 0;
+        l->by_server[i] = 0;
     }
     l->max = (int)node;
 }
@@ -749,6 +754,16 @@ static int load_rec(struct plot *p, void *ud, const cJSON *rec)
         return 0;
     }
     int is_load = strcmp(type, "load") == 0, is_req = strcmp(type, "request") == 0;
+    if (strcmp(type, "reply") == 0 && json_has_int(rec, "server", &node) && node >= 1 && node <= PLOT_MAX_ID) {
+        const char *st = json_str(rec, "status");
+        l->nany++;
+        if (!st || strcmp(st, "ok") != 0 || !plot_want_node(p, node) || !plot_in_window(p, t))
+            return 0;
+        load_grow(l, node);
+        l->by_server[node]++;
+        l->nby_server++;
+        return 0;
+    }
     if ((!is_load && !is_req) || !json_has_int(rec, "node", &node) || node < 1 || node > PLOT_MAX_ID)
         return 0;
     l->nany++;
@@ -813,6 +828,17 @@ static int plot_load(struct plot *p)
         rc = EXIT_CHECK_FAILED;
     } else if (!rc && l.nload == 0 && l.nrequest == 0)
         rc = plot_nothing(p, "no load or request records");
+    if (!rc && l.nby_server > 0) {
+        /* behind a balancer, requests land on the servers the replies name */
+        int top = 0;
+        for (int i = 1; i <= l.max; i++) {
+            l.requests[i] = l.by_server[i];
+            top = l.by_server[i] ? i : top;
+        }
+        l.max = top;     /* the balancers come after the servers */
+        l.nload = 0;
+        l.header_nodes = 0;
+    }
     if (!rc && l.nserved > 0)
         rc = plot_load_hash(p, &l);
     else if (!rc) {
@@ -852,7 +878,8 @@ static int plot_load(struct plot *p)
         if (!rc && nbars == 0)
             rc = plot_nothing(p, "no server with load or requests");
         char extra[160];
-        snprintf(extra, sizeof extra, "%s: max/ideal = %.2f", use_requests ? "requests per node" : "load per server",
+        snprintf(extra, sizeof extra, "%s: max/ideal = %.2f",
+                 l.nby_server ? "requests per server" : use_requests ? "requests per node" : "load per server",
                  ideal > 0 ? maxv / ideal : 0.0);
         size_t len = strlen(p->auto_title);
         snprintf(p->auto_title + len, sizeof p->auto_title - len, "%s%s", len ? " - " : "", extra);
@@ -860,6 +887,7 @@ static int plot_load(struct plot *p)
     free(l.value);
     free(l.served);
     free(l.requests);
+    free(l.by_server);
     return rc;
 }
 
@@ -1345,14 +1373,15 @@ int plot_run(int argc, char **argv, int draw)
         }
     }
     if (!p.kind) {
-        rc = usage_error("--kind is required: timeline, messages, latency, cdf, commit, load, elections or moved");
+        rc = usage_error("--kind is required: timeline, messages, latency, cdf, commit, load, elections, moved or queues");
         goto out;
     }
     int known = 0;
     for (int i = 0; kinds[i]; i++)
         known |= strcmp(kinds[i], p.kind) == 0;
     if (!known) {
-        rc = usage_error("unknown kind '%s'; accepted: timeline, messages, latency, cdf, commit, load, elections, moved",
+        rc = usage_error("unknown kind '%s'; accepted: timeline, messages, latency, cdf, commit, load, elections, moved, "
+                         "queues",
                          p.kind);
         goto out;
     }
@@ -1438,6 +1467,8 @@ int plot_run(int argc, char **argv, int draw)
         rc = plot_load(&p);
     else if (strcmp(p.kind, "moved") == 0)
         rc = plot_moved(&p);
+    else if (strcmp(p.kind, "queues") == 0)
+        rc = plot_queues(&p);
     else
         rc = plot_elections(&p);
     if (!rc && draw && script_kind && find_plots_dir(script, sizeof script, script_kind) != 0)

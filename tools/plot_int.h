@@ -120,4 +120,7 @@ int plot_messages(struct plot *p);
  * data files, stop before gnuplot (cmd_plot is plot_run(argc, argv, 1)). */
 int plot_run(int argc, char **argv, int draw);
 
+/* plot_queues.c: queue length per server over time (load balancing). */
+int plot_queues(struct plot *p);
+
 #endif
