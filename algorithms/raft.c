@@ -77,15 +77,15 @@ struct raft_params {
 
 static const struct bug_def raft_bugs[] = {
     { "raft.commit_previous_term",
-      "a leader commits an old-term entry by counting replicas: Figure 8 (d) overwrites a committed entry (§5.4.2)", NULL, 0 },
+      "a leader commits an old-term entry by counting replicas: Figure 8 (d) overwrites a committed entry (§5.4.2)", "scenarios/explore_raft.lua", 400 },
     { "raft.no_persist_vote",
-      "votedFor is not made durable: a voter that restarts votes twice in one term, two leaders (§5.1, Figure 2)", NULL, 0 },
+      "votedFor is not made durable: a voter that restarts votes twice in one term, two leaders (§5.1, Figure 2)", "scenarios/explore_raft.lua", 300 },
     { "raft.vote_without_log_check",
-      "votes are granted without the up-to-date check: a leader without committed entries overwrites them (§5.4.1)", NULL, 0 },
+      "votes are granted without the up-to-date check: a leader without committed entries overwrites them (§5.4.1)", "scenarios/explore_raft.lua", 100 },
     { "raft.stale_leader_read",
-      "a leader answers reads from local state: a deposed leader returns stale values (thesis §6.4)", NULL, 0 },
+      "a leader answers reads from local state: a deposed leader returns stale values (thesis §6.4)", "scenarios/explore_raft.lua", 100 },
     { "raft.truncate_on_every_append",
-      "a follower truncates after prevLogIndex on every AppendEntries: a reordered old one erases committed entries (§5.3)", NULL, 0 },
+      "a follower truncates after prevLogIndex on every AppendEntries: a reordered old one erases committed entries (§5.3)", "scenarios/explore_raft.lua", 50 },
     { NULL, NULL, NULL, 0 },
 };
 

@@ -17,9 +17,13 @@ struct explore_opts {
     const char *json_path;
     const char *trace_dir;     /* keep traces of failing seeds here */
     int max_failures;          /* shrink at most this many failing seeds */
+    int stop_after;            /* stop starting seeds after this many failures; 0: never */
+    const char *shrink_out;    /* where shrink writes the standalone scenario (NULL: next to nothing: /tmp) */
 };
 
 void explore_opts_default(struct explore_opts *e);
 int explore(struct explore_opts *e);
+/* clustersim shrink: one failing seed, shrunk (explore_shrink.c). */
+int explore_shrink_one(struct explore_opts *e, uint64_t seed);
 
 #endif

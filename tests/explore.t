@@ -38,6 +38,42 @@ sleep 1; kill -INT $pid; wait $pid; code=$?
 [ $code -eq 130 ] && grep -q "interrupted: 0 of 6 seeds ran to the end" "$TMP/out"
 ok $? "SIGINT to explore stops its workers and reports no verdict (exit $code)"
 
+# The extended nemesis: every kind runs aimed at the leader, safely, and shows in the trace.
+K=tests/lua/nemesis_kinds.lua
+for k in crash kill restart_fast pause partition isolate one_way clog hold loss duplicate reorder clock; do
+    "$CLUSTERSIM" run $K -P kind=$k -P target=leader --trace "$TMP/k.jsonl" 2>"$TMP/err"
+    c=$?
+    [ $c -eq 0 ] && grep -q "\"fault\":\"$k\",\"phase\":\"start\"" "$TMP/k.jsonl"
+    ok $? "nemesis kind $k runs and is traced (exit $c)"
+done
+"$CLUSTERSIM" run $K -P kind=partition --seed 3 --trace "$TMP/a.jsonl" 2>/dev/null
+"$CLUSTERSIM" run $K -P kind=partition --seed 3 --trace "$TMP/b.jsonl" 2>/dev/null
+cmp -s "$TMP/a.jsonl" "$TMP/b.jsonl"
+ok $? "an extended schedule is deterministic"
+grep -q '"phase":"partial"' "$TMP/a.jsonl"
+ok $? "a partition can heal partially first"
+# Skipping fault 0 leaves every later fault's draw alone: fault 1 starts at
+# the same time, as the same kind, for the same duration.
+"$CLUSTERSIM" run $K -P kind=pause --seed 3 --trace "$TMP/a.jsonl" 2>/dev/null
+"$CLUSTERSIM" run $K -P kind=pause --seed 3 --nemesis-skip 0 --trace "$TMP/b.jsonl" 2>/dev/null
+a=$(grep '"n":1,' "$TMP/a.jsonl" | grep -o '"t":[0-9]*.*"ms":[0-9.]*' | head -1 | sed 's/"node":[0-9]*,//')
+b=$(grep '"n":1,' "$TMP/b.jsonl" | grep -o '"t":[0-9]*.*"ms":[0-9.]*' | head -1 | sed 's/"node":[0-9]*,//')
+[ -n "$a" ] && [ "$a" = "$b" ]
+ok $? "skipping a fault keeps the next one's time and duration ($a)"
+"$CLUSTERSIM" run $K -P kind=crash -P target=majority -P max_down=2 --trace "$TMP/m.jsonl" 2>/dev/null
+! grep -q '"fault":"crash","phase":"start","nodes":\[[0-9],[0-9],[0-9]' "$TMP/m.jsonl"
+ok $? "max_down = 2 refuses a fault that would take three nodes down"
+"$CLUSTERSIM" run scenarios/explore_raft.lua --seed 4 -P swarm=true --trace "$TMP/w.jsonl" 2>/dev/null
+grep -q '"phase":"swarm","drawn":"[a-z_@,]* x[0-9.]*"' "$TMP/w.jsonl"
+ok $? "a swarm nemesis records what it drew"
+expect_exit 65 "an unknown target is a script error" -- "$CLUSTERSIM" run $K -P target=boss
+expect_err "unknown target 'boss' \(known: any, leader, follower, minority, majority\)" "names the accepted targets"
+expect_exit 65 "an unknown fault kind" -- "$CLUSTERSIM" run $K -P kind=explode
+expect_err "unknown fault 'explode' \(known: crash, kill, restart_fast," "names the accepted kinds"
+
+expect_exit 64 "--bug of another algorithm is refused" -- $E scenarios/explore_paxos.lua --seeds 1..3 --bug raft.no_persist_vote
+expect_err "the scenario's algorithm paxos has no such bug; its bugs: paxos.ignore_accepted_value" "with that algorithm's bugs"
+
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
 expect_exit 64 "bad --seeds" -- $E scenarios/fd_crash.lua --seeds 5..1
 expect_exit 66 "explore a missing scenario" -- $E nowhere.lua --seeds 1..2
