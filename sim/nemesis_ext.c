@@ -623,7 +623,7 @@ void nemesis_start_ext(struct sim *s, struct nemesis *nm)
         }
         if (nn == 0)
             return;
-        f.dir = u1 < 0.5 ? 0 : 1;
+        f.dir = k->kind == NEM_ONE_WAY && u1 >= 0.5;
         if (k->kind == NEM_CLOCK)
             f.value = (u2 * 2 - 1) * nm->cfg.clock_ms;
         else if (k->kind == NEM_CLOG)

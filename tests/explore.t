@@ -74,6 +74,46 @@ expect_err "unknown fault 'explode' \(known: crash, kill, restart_fast," "names 
 expect_exit 64 "--bug of another algorithm is refused" -- $E scenarios/explore_paxos.lua --seeds 1..3 --bug raft.no_persist_vote
 expect_err "the scenario's algorithm paxos has no such bug; its bugs: paxos.ignore_accepted_value" "with that algorithm's bugs"
 
+# Shrinking the two bugs a course spends most time on: at most 5 faults
+# kept, printed in words, and a standalone scenario that fails on its own.
+for case in raft.no_persist_vote:71 raft.commit_previous_term:253; do
+    bug=${case%%:*}; seed=${case#*:}
+    expect_exit 1 "shrink $bug seed $seed" -- "$CLUSTERSIM" shrink scenarios/explore_raft.lua --seed $seed --bug $bug --shrink-out "$TMP"
+    kept=$(sed -n 's/.*still fails with \([0-9]*\) of.*/\1/p' "$TMP/out")
+    [ -n "$kept" ] && [ "$kept" -le 5 ]
+    ok $? "$bug: the shrunk schedule keeps $kept <= 5 faults"
+    grep -Eq '^    t=[0-9.]+ ms (crash|cut|pause|isolate|hold|kill|step|slow|nothing|lose|duplicate|reorder)' "$TMP/out"
+    ok $? "$bug: the kept faults are printed in words"
+    f="$TMP/shrunk-explore_raft-$seed.lua"
+    [ -f "$f" ] && [ "$(grep -c '^sim.at(' "$f")" -eq "$kept" ]
+    ok $? "$bug: the standalone scenario has one sim.at line per kept fault"
+    inv=$(grep -o 'invariant violated at t=[0-9.]* ms: [a-z_]*' "$TMP/out" | head -1 | sed 's/.*: //')
+    expect_exit 1 "$bug: the standalone scenario fails on its own" -- "$CLUSTERSIM" run "$f" --seed $seed --bug $bug
+    expect_err "invariant violated .*: $inv:" "$bug: with the same invariant ($inv)"
+    expect_exit 0 "$bug: and passes without the bug" -- "$CLUSTERSIM" run "$f" --seed $seed
+done
+
+expect_exit 1 "--stop-after 1" -- $E scenarios/explore_raft.lua --seeds 1..100 --bug raft.truncate_on_every_append --stop-after 1
+expect_out "stopped after 1 failures" "says it stopped"
+expect_exit 0 "coverage in the summary" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2
+expect_out "^coverage: faults fired \(on a leader\): crash [0-9]+ \([0-9]+\)" "faults fired per kind, and on a leader"
+expect_out "^metrics over 20 seeds \(mean p50 p99\): elections " "the algorithm's counters"
+expect_exit 1 "--json - writes JSON alone to stdout" -- $E scenarios/explore_raft.lua --seeds 1..30 --bug raft.stale_leader_read --json -
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my $f = $j->{failures}[0];
+    exit !($f->{invariant} && defined $f->{t_ms} && $f->{bugs}[0] eq "raft.stale_leader_read"
+           && $f->{reproduce} =~ /clustersim run scenarios\/explore_raft.lua --seed \d+ --bug raft.stale_leader_read$/
+           && $j->{coverage}{faults}{crash}{fired} > 0 && $j->{coverage}{metrics}{elections}{n} == 30)' < "$TMP/out"
+ok $? "each failure carries invariant, time, bugs and the reproduce command; coverage summed"
+grep -q "^explore scenarios/explore_raft.lua: 30 seeds" "$TMP/err"
+ok $? "with --json -, the report goes to stderr"
+for sub in run explore shrink check plot export bench bugs options; do
+    "$CLUSTERSIM" $sub --help > "$TMP/h" 2>&1
+    c=$?
+    [ $c -eq 0 ] && grep -qi "usage" "$TMP/h"
+    ok $? "$sub --help prints its usage (exit $c)"
+done
+expect_exit 64 "shrink without --seed" -- "$CLUSTERSIM" shrink scenarios/explore_raft.lua
+
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
 expect_exit 64 "bad --seeds" -- $E scenarios/fd_crash.lua --seeds 5..1
 expect_exit 66 "explore a missing scenario" -- $E nowhere.lua --seeds 1..2
