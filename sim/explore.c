@@ -68,6 +68,8 @@ static void on_end(void *ctx, void *sim)
     }
 }
 
+static int (*history_check)(const char *trace_path);
+
 static pid_t spawn_run(const struct run_opts *base, const char *tmp, const char *trace_dir, int *rfd)
 {
     int fds[2];
@@ -102,7 +104,28 @@ static pid_t spawn_run(const struct run_opts *base, const char *tmp, const char 
         memset(&rep, 0, sizeof rep);
         o.on_end = on_end;
         o.on_end_ctx = &rep;
+        /* --check: the trace goes to memory (tmpfs) unless it is kept anyway */
+        char mem[160];
+        int checking = history_check != NULL;
+        if (checking && !o.trace_path) {
+            snprintf(mem, sizeof mem, "%s/clustersim-check-%ld-%" PRIu64 ".jsonl",
+                     access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp, (long)getpid(), seed);
+            o.trace_path = mem;
+        }
         int code = run_scenario(&o);
+        if (checking && code == 0) {
+            dup2(2, 1);      /* the checker's verdict lines go to the seed's log */
+            int v = history_check(o.trace_path);
+            fflush(stdout);
+            if (v == 1) {
+                code = EXIT_FAILED;
+                snprintf(rep.invariant, sizeof rep.invariant, "linearizability");
+            } else if (v == 2) {
+                code = EXIT_INCONCLUSIVE;
+            }
+        }
+        if (checking && o.trace_path == mem)
+            unlink(mem);
         rep.faults = o.faults_applied;
         rep.drawn = o.faults_drawn;
         rep.violation_at_ms = o.violation_at_ms;
@@ -157,7 +180,7 @@ static void finish(struct seed_result *r, int status, int rfd, const char *tmp)
         char line[300];
         while (fgets(line, sizeof line, f)) {
             line[strcspn(line, "\n")] = 0;
-            int telling = strstr(line, "invariant") || strstr(line, "assertion");
+            int telling = strstr(line, "invariant") || strstr(line, "assertion") || strstr(line, "NOT linearizable");
             if (!r->first_line[0] || telling)
                 snprintf(r->first_line, sizeof r->first_line, "%s", line);
             if (telling)
@@ -435,6 +458,7 @@ int explore(struct explore_opts *e)
     uint64_t first_seed = e->seed_lo + off;
     uint64_t last = empty ? 0 : (e->seed_hi - first_seed) / step;
 
+    history_check = e->check;
     /* One seed first, alone: a scenario that cannot run at all (a script
      * error, a bad -P or --bug) is reported once, not once per seed. */
     if (!empty) {
@@ -565,6 +589,9 @@ int explore(struct explore_opts *e)
 
     /* A broken scenario outranks a failing seed, which outranks an inconclusive one. */
     int worst = first_error ? first_error : failed ? EXIT_FAILED : inconclusive ? EXIT_INCONCLUSIVE : 0;
+    if (e->check)
+        fprintf(rep, "explore %s: --check: every passing seed's history checked for linearizability; "
+                     "inconclusive checks are counted as inconclusive, not passed\n", e->run.scenario);
     if (sim_interrupted && !worst)
         worst = EXIT_INTERRUPTED;
     for (size_t i = 0; i < rs.n; i++) {
@@ -572,6 +599,8 @@ int explore(struct explore_opts *e)
         o.seed = rs.v[i].seed;
         fprintf(rep, "seed %" PRIu64 ": exit %d: %s\n  ", rs.v[i].seed, rs.v[i].exit_code, rs.v[i].first_line);
         print_repro(rep, &o);
+        if (strcmp(rs.v[i].rep.invariant, "linearizability") == 0 || rs.v[i].exit_code == EXIT_INCONCLUSIVE)
+            fprintf(rep, "  then: %s check TRACE (the run above with --trace TRACE)\n", e->run.repro_prefix);
     }
     if (sim_interrupted) {
         char total[32];

@@ -18,6 +18,10 @@ struct explore_opts {
     const char *trace_dir;     /* keep traces of failing seeds here */
     int max_failures;          /* shrink at most this many failing seeds */
     int stop_after;            /* stop starting seeds after this many failures; 0: never */
+    /* --check: the linearizability check of `clustersim check`, run by each
+     * worker on its own seed's history (main passes tools/check.c's
+     * check_trace_file: sim/ does not depend on tools/). */
+    int (*check)(const char *trace_path);
     const char *shrink_out;    /* where shrink writes the standalone scenario (NULL: next to nothing: /tmp) */
 };
 

@@ -209,6 +209,8 @@ static const char explore_usage[] =
     "  --trace-dir DIR   keep the traces of the seeds that fail\n"
     "  --max-failures N  shrink at most N failing seeds (default 3)\n"
     "  --stop-after K    start no more seeds once K have failed\n"
+    "  --check           also check each passing seed's client history for linearizability (as\n"
+    "                    clustersim check does), in the worker; inconclusive checks count apart\n"
     "Run options: --bug, -P, --check-every, --lua-budget, --lua-memory, --max-events (see clustersim help).\n";
 
 static const char shrink_usage[] =
@@ -276,7 +278,7 @@ static const char *const run_flags[] = {
 static const char *const explore_flags[] = {
     "--seeds", "--jobs", "--shard", "--shrink", "--json", "--bug", "-P", "--check-every",
     "--lua-budget", "--lua-memory", "--max-events", "--trace-dir", "--max-failures", "--stop-after",
-    "--shrink-out", "--help", "--", NULL
+    "--shrink-out", "--check", "--help", "--", NULL
 };
 
 /* Parse run options shared by run and explore; returns how many argv entries
@@ -546,6 +548,8 @@ static int cmd_explore(int argc, char **argv, int shrinking)
             i++;
         } else if (strcmp(a, "--shrink") == 0) {
             e.shrink = 1;
+        } else if (strcmp(a, "--check") == 0) {
+            e.check = check_trace_file;
         } else if (strcmp(a, "--json") == 0 && val) {
             e.json_path = val;
             i++;

@@ -112,6 +112,11 @@ for sub in run explore shrink check plot export bench bugs options; do
     [ $c -eq 0 ] && grep -qi "usage" "$TMP/h"
     ok $? "$sub --help prints its usage (exit $c)"
 done
+expect_exit 0 "a register that keeps a copy per node breaks no invariant" -- $E tests/lua/local_register.lua --seeds 1..4
+expect_exit 1 "explore --check finds its history is not linearizable" -- $E tests/lua/local_register.lua --seeds 1..4 --check
+expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "the checker's verdict is the failure's message"
+expect_out "then: .*clustersim check TRACE" "and the way to check it again"
+expect_exit 0 "--check on Raft passes" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2 --check
 expect_exit 64 "shrink without --seed" -- "$CLUSTERSIM" shrink scenarios/explore_raft.lua
 
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
