@@ -654,6 +654,20 @@ int explore(struct explore_opts *e)
                 strerror(errno ? errno : EIO));
         worst = EXIT_IOERR;
     }
+    if (e->summary) {
+        struct explore_summary *su = e->summary;
+        memset(su, 0, sizeof *su);
+        su->runs = ran;
+        su->passed = passed;
+        su->failed = failed;
+        su->inconclusive = inconclusive;
+        su->errors = errors;
+        for (int i = 0; i < cov.nm && i < 32; i++) {
+            snprintf(su->m[i].name, sizeof su->m[i].name, "%s", cov.m[i].name);
+            cov_stats(&cov.m[i], &su->m[i].mean, &su->m[i].p50, &su->m[i].p99);
+            su->nm++;
+        }
+    }
     cov_free(&cov);
     free(rs.v);
     free(pids);

@@ -117,6 +117,12 @@ expect_exit 1 "explore --check finds its history is not linearizable" -- $E test
 expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "the checker's verdict is the failure's message"
 expect_out "then: .*clustersim check TRACE" "and the way to check it again"
 expect_exit 0 "--check on Raft passes" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2 --check
+expect_exit 0 "a -P grid" -- $E scenarios/explore_raft.lua --seeds 1..10 --jobs 2 -P nodes=3,5 -P max_batch=1,64 --json "$TMP/g.json"
+expect_out "^grid over 4 combinations, seeds 1..10:" "the grid's table"
+expect_out "^  nodes=5 max_batch=64 +10 +10 +0$" "pass/fail per combination"
+expect_out "^    nodes=3 max_batch=1 +[0-9.]+ +[0-9.]+ +[0-9.]+$" "metrics per combination"
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); exit !(@{$j->{grid}} == 4 && $j->{grid}[3]{runs} == 10)' < "$TMP/g.json"
+ok $? "--json holds one document per combination"
 expect_exit 64 "shrink without --seed" -- "$CLUSTERSIM" shrink scenarios/explore_raft.lua
 
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
