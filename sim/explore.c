@@ -367,7 +367,15 @@ static void cov_json(struct coverage *c, FILE *f)
         cov_stats(&c->m[i], &mean, &p50, &p99);
         fprintf(f, "%s", i ? "," : "");
         ex_json_str(f, c->m[i].name);
-        fprintf(f, ":{\"n\":%zu,\"mean\":%.17g,\"p50\":%.17g,\"p99\":%.17g}", c->m[i].n, mean, p50, p99);
+        fprintf(f, ":{\"n\":%zu,\"mean\":%.17g,\"p50\":%.17g,\"p99\":%.17g,\"hist\":[", c->m[i].n, mean, p50, p99);
+        /* every value with its count: what lets `clustersim merge` give
+         * shards the same percentiles as one sweep */
+        for (size_t j = 0, k; j < c->m[i].n; j = k) {
+            for (k = j; k < c->m[i].n && c->m[i].v[k] == c->m[i].v[j]; k++)
+                ;
+            fprintf(f, "%s[%.17g,%zu]", j ? "," : "", c->m[i].v[j], k - j);
+        }
+        fprintf(f, "]}");
     }
     fprintf(f, "}}");
 }

@@ -26,6 +26,7 @@ static const char usage_text[] =
     "  explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE|-]\n"
     "                   [--stop-after K] [run options]\n"
     "  shrink SCENARIO.lua --seed N [run options]  shrink one failing seed to a standalone scenario\n"
+    "  merge A.json B.json... [-o OUT]  explore shards' --json results as one sweep\n"
     "  check TRACE.jsonl|HISTORY.jsonl  validate a trace and check its client history\n"
     "  plot TRACE.jsonl... --kind KIND -o OUT.(png|svg|pdf|-) [--clients]\n"
     "  export TRACE.jsonl --to chrome|shiviz|history [-o OUT]\n"
@@ -628,7 +629,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);     /* a closed terminal: stop cleanly too */
     signal(SIGPIPE, SIG_IGN);     /* a closed pipe is a write error: exit 74, not a silent death */
-    static const char *const commands[] = { "run", "explore", "shrink", "check", "plot", "export", "bench",
+    static const char *const commands[] = { "run", "explore", "shrink", "merge", "check", "plot", "export", "bench",
                                             "bugs", "options", "help", NULL };
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -652,6 +653,8 @@ int main(int argc, char **argv)
         return cmd_explore(argc - 1, argv + 1, 0);
     if (strcmp(cmd, "shrink") == 0)
         return cmd_explore(argc - 1, argv + 1, 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     int wants_help = argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
     if (wants_help && strcmp(cmd, "options") == 0) {
         fputs("usage: clustersim options [ALGORITHM]\n\nEach algorithm's config options as its configure() reads "
