@@ -99,10 +99,9 @@ static void recompute_net(struct sim *s, struct nemesis *nm)
     if (any) {
         uint64_t keys[64];
         int nkeys = 0, counts[64] = { 0 };
-        int *members = calloc((size_t)n + 1, sizeof *members);
         const int *groups[64];
         int *lists = calloc((size_t)(n + 1) * 64, sizeof *lists);
-        if (!members || !lists)
+        if (!lists)
             abort();
         for (int i = 1; i <= n; i++) {
             if (!s->nodes[i]->member)
@@ -119,7 +118,6 @@ static void recompute_net(struct sim *s, struct nemesis *nm)
             groups[g] = lists + g * (n + 1);
         if (nkeys > 1)
             sim_partition(s, nkeys, groups, counts);
-        free(members);
         free(lists);
     }
     for (int a = 0; a < nm->nact; a++) {
@@ -369,11 +367,16 @@ int nemesis_apply(struct sim *s, const struct nemesis_fault_rec *f, struct error
         int saved = s->lose_unsynced;
         if (f->kind == NEM_KILL)
             s->lose_unsynced = 1;
+        /* the end restarts only what this fault crashed, not a node
+         * another, longer crash holds down */
+        struct nemesis_fault_rec mine = *f;
+        int nm_ = 0;
+        memset(mine.nodes, 0, sizeof mine.nodes);
         for (int i = 0; i < k; i++)
-            if (s->nodes[f->nodes[i]]->up)
-                sim_crash(s, f->nodes[i], &e2);
+            if (s->nodes[f->nodes[i]]->up && sim_crash(s, f->nodes[i], &e2) == 0)
+                mine.nodes[nm_++] = f->nodes[i];
         s->lose_unsynced = saved;
-        nemesis_arm(s, NEV_END2, add_active(nm, f, k), end);
+        nemesis_arm(s, NEV_END2, add_active(nm, &mine, nm_), end);
         break;
     }
     case NEM_PAUSE:
