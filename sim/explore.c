@@ -602,6 +602,9 @@ int explore(struct explore_opts *e)
                      "inconclusive checks are counted as inconclusive, not passed\n", e->run.scenario);
     if (sim_interrupted && !worst)
         worst = EXIT_INTERRUPTED;
+    /* Coverage first: the last lines stay the failing seeds and the summary,
+     * as scripts that take `tail -1` expect. */
+    cov_print(&cov, rep);
     for (size_t i = 0; i < rs.n; i++) {
         struct run_opts o = e->run;
         o.seed = rs.v[i].seed;
@@ -623,7 +626,6 @@ int explore(struct explore_opts *e)
                 e->stop_after);
     fprintf(rep, "explore %s: %zu seeds, %zu passed, %zu failed, %zu inconclusive, %zu errors\n", e->run.scenario, ran,
             passed, failed, inconclusive, errors);
-    cov_print(&cov, rep);
 
     if (json) {
         fprintf(json, "{\"scenario\":");

@@ -250,8 +250,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
 {
     struct shrinker sh = { e, failed, tmp, failed->rep.drawn, 0 };
     int total = failed->rep.drawn;
-    fprintf(out, "shrinking seed %" PRIu64 ": %d nemesis faults drawn before the failure, %d applied\n", failed->seed,
-            total, failed->rep.faults);
+    fprintf(out, "shrinking seed %" PRIu64 ": %d nemesis faults drawn before the failure\n", failed->seed, total);
     if (total == 0) {
         fprintf(out, "  nothing to shrink: the failure needs no nemesis fault\n");
         return;
@@ -286,9 +285,10 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     o.seed = failed->seed;
     o.nemesis_only = c;
     o.nnemesis_only = n;
-    fprintf(out, "  seed %" PRIu64 " still fails with %d of %d faults (%d runs)%s\n  ", failed->seed, n, before,
-            sh.runs, still ? "" : " [the shrunk run no longer fails: the schedule is not replayable]");
+    fprintf(out, "  seed %" PRIu64 " still fails with %d of %d faults%s\n  ", failed->seed, n, total,
+            still ? "" : " [the shrunk run no longer fails: the schedule is not replayable]");
     print_repro(out, &o);
+    fprintf(out, "  %d runs: ddmin over the %d faults applied, then windows and small subsets\n", sh.runs, before);
 
     /* Phase 2, on the explicit schedule. */
     int nf = kept.rep.nlog < EX_MAX_LOG ? kept.rep.nlog : EX_MAX_LOG;
