@@ -2031,6 +2031,10 @@ int run_scenario(struct run_opts *o)
         fprintf(stderr, "clustersim: %s seed %" PRIu64 ": %s at t=%.3f ms, %" PRIu64 " events, %" PRIu64
                         " messages (%" PRIu64 " dropped)\n",
                 o->scenario, o->seed, status, sim_ns_to_ms(s->now), s->m.events, s->m.sent, s->m.dropped);
+        struct nemesis_stats ns;
+        nemesis_get_stats(s, &ns);
+        if (ns.swarm[0])
+            fprintf(stderr, "clustersim: the swarm nemesis drew: %s\n", ns.swarm);
         if (exit_code == EXIT_FAILED)
             print_repro(stderr, o);
     }

@@ -66,6 +66,8 @@ ok $? "max_down = 2 refuses a fault that would take three nodes down"
 "$CLUSTERSIM" run scenarios/explore_raft.lua --seed 4 -P swarm=true --trace "$TMP/w.jsonl" 2>/dev/null
 grep -q '"phase":"swarm","drawn":"[a-z_@,]* x[0-9.]*"' "$TMP/w.jsonl"
 ok $? "a swarm nemesis records what it drew"
+"$CLUSTERSIM" run scenarios/explore_raft.lua --seed 4 -P swarm=true 2> "$TMP/err" > /dev/null
+expect_err "^clustersim: the swarm nemesis drew: [a-z_@,]+ x[0-9.]+$" "and the run's summary says it"
 expect_exit 65 "an unknown target is a script error" -- "$CLUSTERSIM" run $K -P target=boss
 expect_err "unknown target 'boss' \(known: any, leader, follower, minority, majority\)" "names the accepted targets"
 expect_exit 65 "an unknown fault kind" -- "$CLUSTERSIM" run $K -P kind=explode
@@ -123,6 +125,7 @@ expect_out "^  nodes=5 max_batch=64 +10 +10 +0$" "pass/fail per combination"
 expect_out "^    nodes=3 max_batch=1 +[0-9.]+ +[0-9.]+ +[0-9.]+$" "metrics per combination"
 perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); exit !(@{$j->{grid}} == 4 && $j->{grid}[3]{runs} == 10)' < "$TMP/g.json"
 ok $? "--json holds one document per combination"
+expect_exit 0 "compare-and-swap semantics end to end (the mutation test's kv check)" -- "$CLUSTERSIM" run tests/lua/kv_cas.lua
 expect_exit 64 "shrink without --seed" -- "$CLUSTERSIM" shrink scenarios/explore_raft.lua
 
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
