@@ -42,7 +42,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%.d)
 
-.PHONY: fuzz all test test-run check check-asan check-asan-run bench demo deps install uninstall clean docs docs-check
+.PHONY: soak mutate fuzz all test test-run check check-asan check-asan-run bench demo deps install uninstall clean docs docs-check
 
 all: clustersim
 
@@ -92,6 +92,23 @@ check-asan-run:
 
 bench: clustersim
 	./clustersim bench
+	@# explore's speed: seeds per second of an 8-second five-node Raft run with
+	@# three clients and a swarm nemesis (printed, not asserted)
+	@t0=$$(date +%s.%N); ./clustersim explore scenarios/explore_raft.lua --seeds 1..2000 --jobs 2 \
+	  -P nodes=5 -P duration=8000 -P swarm=true --max-events 5000000 > /dev/null; \
+	  t1=$$(date +%s.%N); echo "explore: 2000 seeds of explore_raft.lua (5 nodes, 8 s, swarm) in $$(echo "$$t1 - $$t0" | bc) s: $$(echo "2000 / ($$t1 - $$t0)" | bc) seeds/s"
+
+# make soak: >= 10,000 seeds per algorithm on correct code; any violation fails.
+SOAK_SEEDS ?= 10000
+soak: clustersim
+	./clustersim explore scenarios/explore_raft.lua --seeds 1..$(SOAK_SEEDS) --jobs 2 --check --max-events 5000000
+	./clustersim explore scenarios/explore_raft.lua --seeds 1..$(SOAK_SEEDS) --jobs 2 -P swarm=true -P nodes=5 --max-events 5000000
+	./clustersim explore scenarios/explore_paxos.lua --seeds 1..$(SOAK_SEEDS) --jobs 2 --check --max-events 5000000
+	./clustersim explore scenarios/lua/paxos_single.lua --seeds 1..$(SOAK_SEEDS) --jobs 2
+
+# make mutate: every tests/mutants/*.patch against the suite, explore and --check
+mutate: clustersim
+	./tools/mutate.sh
 
 demo:
 	./tools/demo.sh

@@ -62,13 +62,13 @@ enum { T_ELECTION = 0, T_HEARTBEAT = 1 };
 
 static const struct bug_def paxos_bugs[] = {
     { "paxos.ignore_accepted_value",
-      "a new proposer proposes its own value, not the highest-ballot accepted one: a second value is chosen (P2c, Paxos Made Simple 2.2)", NULL, 0 },
+      "a new proposer proposes its own value, not the highest-ballot accepted one: a second value is chosen (P2c, Paxos Made Simple 2.2)", "scenarios/explore_paxos.lua", 50 },
     { "paxos.accept_lower_ballot",
-      "an acceptor accepts a proposal below the ballot it promised: an old leader's value sneaks in under a newer one (P1a, 2.2)", NULL, 0 },
+      "an acceptor accepts a proposal below the ballot it promised: an old leader's value sneaks in under a newer one (P1a, 2.2)", "scenarios/explore_paxos.lua", 50 },
     { "paxos.no_persist_promise",
-      "the promise lives only in memory: after a restart the acceptor promises and accepts what it had refused (2.2, 'remember even if it fails')", NULL, 0 },
+      "the promise lives only in memory: after a restart the acceptor promises and accepts what it had refused (2.2, 'remember even if it fails')", "scenarios/explore_paxos.lua", 50 },
     { "paxos.learn_without_quorum",
-      "a learner takes one Accepted as proof: a value accepted by a minority is learned and applied (2.3)", NULL, 0 },
+      "a learner takes one Accepted as proof: a value accepted by a minority is learned and applied (2.3)", "scenarios/explore_paxos.lua", 50 },
     { NULL, NULL, NULL, 0 },
 };
 

@@ -17,9 +17,28 @@ struct explore_opts {
     const char *json_path;
     const char *trace_dir;     /* keep traces of failing seeds here */
     int max_failures;          /* shrink at most this many failing seeds */
+    int stop_after;            /* stop starting seeds after this many failures; 0: never */
+    /* --check: the linearizability check of `clustersim check`, run by each
+     * worker on its own seed's history (main passes tools/check.c's
+     * check_trace_file: sim/ does not depend on tools/). */
+    int (*check)(const char *trace_path);
+    const char *shrink_out;
+    struct explore_summary *summary;   /* filled at the end when set (the grid's rows) */    /* where shrink writes the standalone scenario (NULL: next to nothing: /tmp) */
+};
+
+struct explore_summary {
+    size_t runs, passed, failed, inconclusive, errors;
+    int nm;
+    struct { char name[40]; double mean, p50, p99; } m[32];
 };
 
 void explore_opts_default(struct explore_opts *e);
+/* -P name=a,b,c (several: a grid): explore every combination, then a table
+ * of the algorithm's metrics per combination (explore_sweep.c). Runs plain
+ * explore when no -P value lists several. */
+int explore_grid(struct explore_opts *e);
 int explore(struct explore_opts *e);
+/* clustersim shrink: one failing seed, shrunk (explore_shrink.c). */
+int explore_shrink_one(struct explore_opts *e, uint64_t seed);
 
 #endif

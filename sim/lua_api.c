@@ -575,6 +575,17 @@ static int l_uniform(lua_State *L)
     return 1;
 }
 
+/* loguniform(min_ms, max_ms): every order of magnitude between equally likely,
+ * so 1 ms and 2 s restarts both happen. */
+static int l_loguniform(lua_State *L)
+{
+    double a = check_ms(L, 1), b = check_ms(L, 2);
+    luaL_argcheck(L, a > 0, 1, "min must be > 0");
+    luaL_argcheck(L, b >= a, 2, "max must be >= min");
+    push_dist(L, DIST_LOGUNIFORM, a, b);
+    return 1;
+}
+
 static int l_normal(lua_State *L)
 {
     double m = check_ms(L, 1), sd = check_ms(L, 2);
@@ -917,6 +928,29 @@ static int l_cluster(lua_State *L)
             return luaL_error(L, "sim.cluster: 'config' must be a table");
         read_config(L, -1, cfg);
         lua_pop(L, 1);
+    }
+    /* --bug names a mistake of one algorithm: given to another it would
+     * silently change nothing, and a sweep "without finding the bug" would
+     * mean nothing. */
+    for (int i = 0; i < s->nbugs; i++) {
+        int known = 0;
+        for (const struct bug_def *b = alg->bugs; b && b->name; b++)
+            known |= strcmp(b->name, s->bugs[i]) == 0;
+        if (known)
+            continue;
+        luaL_Buffer lb;
+        luaL_buffinit(L, &lb);
+        lua_pushfstring(L, "--bug %s: the scenario's algorithm %s has no such bug; its bugs: ", s->bugs[i], alg->name);
+        luaL_addvalue(&lb);
+        int nb = 0;
+        for (const struct bug_def *b = alg->bugs; b && b->name; b++) {
+            luaL_addstring(&lb, nb++ ? ", " : "");
+            luaL_addstring(&lb, b->name);
+        }
+        if (!nb)
+            luaL_addstring(&lb, "none");
+        luaL_pushresult(&lb);
+        return stop_script(L, SK_USAGE, lua_tostring(L, -1));
     }
     struct error err;
     int rc = sim_cluster(s, alg, nodes, cfg, &err);
@@ -1789,9 +1823,9 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
     static const luaL_Reg fns[] = {
         { "cluster", l_cluster }, { "network", l_network }, { "link", l_link },
         { "const", l_const }, { "uniform", l_uniform }, { "normal", l_normal },
-        { "exponential", l_exponential }, { "lognormal", l_lognormal }, { "pareto", l_pareto },
+        { "exponential", l_exponential }, { "loguniform", l_loguniform }, { "lognormal", l_lognormal }, { "pareto", l_pareto },
         { "partition", l_partition }, { "block", l_block }, { "heal", l_heal },
-        { "clients", l_clients }, { "client", l_client }, { "nemesis", l_nemesis },
+        { "clients", l_clients }, { "client", l_client }, { "nemesis", l_nemesis }, { "fault", l_fault },
         { "at", l_at }, { "after", l_after }, { "every", l_every }, { "on", l_on },
         { "run", l_run }, { "run_until", l_run_until }, { "now", l_now }, { "seed", l_seed },
         { "assert", l_assert }, { "metrics", l_metrics }, { "log", l_log }, { "sorted", l_sorted },
@@ -2076,6 +2110,8 @@ int run_scenario(struct run_opts *o)
     }
     if (!o->help)
         sim_write_end(s, status);
+    if (o->on_end && !o->help)
+        o->on_end(o->on_end_ctx, s);
     o->faults_applied = nemesis_count(s);
     o->faults_drawn = nemesis_drawn(s);
     /* Close the trace before the summary: a write that fails only at the
@@ -2095,6 +2131,10 @@ int run_scenario(struct run_opts *o)
         fprintf(stderr, "clustersim: %s seed %" PRIu64 ": %s at t=%.3f ms, %" PRIu64 " events, %" PRIu64
                         " messages (%" PRIu64 " dropped)\n",
                 o->scenario, o->seed, status, sim_ns_to_ms(s->now), s->m.events, s->m.sent, s->m.dropped);
+        struct nemesis_stats ns;
+        nemesis_get_stats(s, &ns);
+        if (ns.swarm[0])
+            fprintf(stderr, "clustersim: the swarm nemesis drew: %s\n", ns.swarm);
         if (exit_code == EXIT_FAILED)
             print_repro(stderr, o);
     }

@@ -255,9 +255,64 @@ int cl_tostring(lua_State *L) { lua_pushfstring(L, "client(%d)", check_client(L)
 
 /* ------------------------------------------------------------ nemesis */
 
+/* A number of ms or a distribution, into *d; 0 if the field is absent.
+ * `number_kind` says what a plain number means there. */
+static int opt_dist(lua_State *L, int idx, const char *fname, const char *name, enum dist_kind number_kind,
+                    double lo, struct dist *d, int *is_dist)
+{
+    if (!opt_field(L, idx, name))
+        return 0;
+    struct dist *u = luaL_testudata(L, -1, "sim.dist");
+    if (u) {
+        *d = *u;
+        *is_dist = 1;
+    } else if (lua_type(L, -1) == LUA_TNUMBER) {
+        double v = lua_tonumber(L, -1);
+        if (!(v >= lo && v <= 1e12))
+            return luaL_error(L, "%s: %s must be from %g to 1e12 ms, got %f", fname, name, lo, v);
+        d->kind = number_kind;
+        d->a = v;
+        d->b = 0;
+        *is_dist = 0;
+    } else {
+        return luaL_error(L, "%s: %s must be a number of ms or a distribution (sim.uniform(a, b), "
+                             "sim.exponential(m), sim.loguniform(a, b), ...), got %s",
+                          fname, name, luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+static const char known_faults[] =
+    "crash, kill, restart_fast, pause, partition, isolate, one_way, clock, loss, duplicate, reorder, clog, hold";
+
+static unsigned check_fault_name(lua_State *L, int idx, const char *fname)
+{
+    const char *f = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+    unsigned bit = f ? nemesis_fault_bit(f) : 0;
+    if (!bit)
+        luaL_error(L, "%s: unknown fault '%s' (known: %s)", fname, f ? f : luaL_typename(L, idx), known_faults);
+    return bit;
+}
+
+static int check_target(lua_State *L, int idx, const char *fname)
+{
+    if (!opt_field(L, idx, "target"))
+        return TGT_ANY;
+    const char *t = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int code = t ? nemesis_target_code(t) : -1;
+    if (code < 0)
+        luaL_error(L, "%s: unknown target '%s' (known: any, leader, follower, minority, majority)", fname,
+                   t ? t : luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return code;
+}
+
 int l_nemesis(lua_State *L)
 {
-    static const char *const opts[] = { "faults", "interval", "duration", "start", "stop", "clock_ms", "loss", NULL };
+    static const char *const opts[] = { "faults", "interval", "duration", "start", "stop", "clock_ms", "loss",
+                                        "swarm", "max_down", "duplicate", NULL };
+    static const char *const fault_opts[] = { "kind", "target", "duration", "partial", "factor", NULL };
     struct sim *s = S(L);
     if (!s->alg)
         return luaL_error(L, "sim.nemesis: no cluster yet: call sim.cluster{} first");
@@ -265,25 +320,64 @@ int l_nemesis(lua_State *L)
     check_options(L, 1, "sim.nemesis", opts);
     struct nemesis_cfg c;
     nemesis_cfg_default(&c);
+    int ext = 0;
     if (opt_field(L, 1, "faults")) {
         if (!lua_istable(L, -1))
-            return luaL_error(L, "sim.nemesis: faults must be a list such as {\"crash\", \"partition\"}");
+            return luaL_error(L, "sim.nemesis: faults must be a list such as {\"crash\", \"partition\"} or "
+                                 "{{kind = \"crash\", target = \"leader\"}, ...}");
         c.faults = 0;
-        lua_Unsigned len = lua_rawlen(L, -1);
+        int list = lua_gettop(L);
+        lua_Unsigned len = lua_rawlen(L, list);
         for (lua_Unsigned i = 1; i <= len && i <= 64; i++) {
-            lua_rawgeti(L, -1, (lua_Integer)i);
-            const char *f = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            unsigned bit = f ? nemesis_fault_bit(f) : 0;
-            if (!bit)
-                return luaL_error(L, "sim.nemesis: unknown fault '%s' (known: crash, kill, pause, partition, clock, loss)",
-                                  f ? f : luaL_typename(L, -1));
-            c.faults |= bit;
+            lua_rawgeti(L, list, (lua_Integer)i);
+            if (c.nkinds >= NEM_MAX_KINDS)
+                return luaL_error(L, "sim.nemesis: at most %d faults in the list", NEM_MAX_KINDS);
+            struct nemesis_kind *k = &c.kinds[c.nkinds];
+            memset(k, 0, sizeof *k);
+            k->partial = 0.3;
+            if (lua_istable(L, -1)) {
+                int t = lua_gettop(L);
+                check_options(L, t, "sim.nemesis fault", fault_opts);
+                if (!opt_field(L, t, "kind"))
+                    return luaL_error(L, "sim.nemesis: fault %d needs kind = \"crash\" (or %s)", (int)i, known_faults);
+                k->kind = check_fault_name(L, -1, "sim.nemesis");
+                lua_pop(L, 1);
+                k->target = check_target(L, t, "sim.nemesis");
+                int isd;
+                k->has_duration = opt_dist(L, t, "sim.nemesis fault", "duration", DIST_CONST, 0, &k->duration, &isd);
+                k->partial = opt_number(L, t, "sim.nemesis fault", "partial", 0.3, 0, 1);
+                k->factor = opt_number(L, t, "sim.nemesis fault", "factor", 10, 1, 1e6);
+                if (k->target != TGT_ANY && (k->kind == NEM_LOSS || k->kind == NEM_DUPLICATE || k->kind == NEM_REORDER))
+                    return luaL_error(L, "sim.nemesis: a %s fault hits the whole network: it takes no target",
+                                      nemesis_kind_name(k->kind));
+                ext = 1;
+            } else {
+                k->kind = check_fault_name(L, -1, "sim.nemesis");
+                k->factor = 10;
+                if (k->kind > NEM_KILL)
+                    ext = 1;
+            }
+            c.faults |= k->kind;
+            c.nkinds++;
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
+    } else {
+        c.kinds[0] = (struct nemesis_kind){ NEM_CRASH, TGT_ANY, 0, { DIST_CONST, 0, 0 }, 0.3, 10 };
+        c.kinds[1] = (struct nemesis_kind){ NEM_PARTITION, TGT_ANY, 0, { DIST_CONST, 0, 0 }, 0.3, 10 };
+        c.nkinds = 2;
     }
-    c.interval = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "interval", 1000, 0.001, 1e12));
-    c.duration = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "duration", 500, 0, 1e12));
+    int isd = 0;
+    c.interval_d = (struct dist){ DIST_EXPONENTIAL, 1000, 0 };
+    if (opt_dist(L, 1, "sim.nemesis", "interval", DIST_EXPONENTIAL, 0.001, &c.interval_d, &isd)) {
+        ext |= isd;
+        c.interval = sim_ms_to_ns(c.interval_d.a);
+    }
+    c.duration_d = (struct dist){ DIST_CONST, 500, 0 };
+    if (opt_dist(L, 1, "sim.nemesis", "duration", DIST_CONST, 0, &c.duration_d, &isd)) {
+        ext |= isd;
+        c.duration = sim_ms_to_ns(c.duration_d.a);
+    }
     c.start = sim_ms_to_ns(opt_number(L, 1, "sim.nemesis", "start", sim_ns_to_ms(s->now), 0, MAX_MS));
     if (opt_field(L, 1, "stop")) {
         lua_pop(L, 1);
@@ -291,7 +385,57 @@ int l_nemesis(lua_State *L)
     }
     c.clock_ms = opt_number(L, 1, "sim.nemesis", "clock_ms", 100, 0, 1e9);
     c.loss = opt_number(L, 1, "sim.nemesis", "loss", 0.5, 0, 1);
+    c.dup = opt_number(L, 1, "sim.nemesis", "duplicate", 0.1, 0, 1);
+    c.swarm = opt_bool(L, 1, "sim.nemesis", "swarm", 0);
+    c.max_down = (int)opt_number(L, 1, "sim.nemesis", "max_down", 0, 0, 1e6);
+    if (opt_field(L, 1, "duplicate")) {
+        lua_pop(L, 1);
+        ext = 1;
+    }
+    c.extended = ext || c.swarm || c.max_down > 0;
     nemesis_start(s, &c);
+    return 0;
+}
+
+/* sim.fault{kind = "crash", nodes = {2}, ms = 41}: one nemesis fault now,
+ * exactly as the nemesis applies it (the shrunk scenarios' explicit lines). */
+int l_fault(lua_State *L)
+{
+    static const char *const opts[] = { "kind", "nodes", "ms", "partial", "dir", "value", NULL };
+    struct sim *s = S(L);
+    if (!s->alg)
+        return luaL_error(L, "sim.fault: no cluster yet: call sim.cluster{} first");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_options(L, 1, "sim.fault", opts);
+    struct nemesis_fault_rec f;
+    memset(&f, 0, sizeof f);
+    f.index = -1;
+    if (!opt_field(L, 1, "kind"))
+        return luaL_error(L, "sim.fault: kind is required (%s)", known_faults);
+    f.kind = check_fault_name(L, -1, "sim.fault");
+    lua_pop(L, 1);
+    if (opt_field(L, 1, "nodes")) {
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "sim.fault: nodes must be a list of node ids such as {2, 3}");
+        lua_Unsigned len = lua_rawlen(L, -1);
+        if (len > 15)
+            return luaL_error(L, "sim.fault: at most 15 nodes");
+        for (lua_Unsigned i = 1; i <= len; i++) {
+            lua_rawgeti(L, -1, (lua_Integer)i);
+            if (!lua_isinteger(L, -1))
+                return luaL_error(L, "sim.fault: nodes must be a list of node ids such as {2, 3}");
+            f.nodes[i - 1] = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    f.ms = opt_number(L, 1, "sim.fault", "ms", 0, 0, MAX_MS);
+    f.partial = opt_bool(L, 1, "sim.fault", "partial", 0);
+    f.dir = (int)opt_number(L, 1, "sim.fault", "dir", 0, 0, 1);
+    f.value = opt_number(L, 1, "sim.fault", "value", 0, -1e9, 1e9);
+    struct error err;
+    if (nemesis_apply(s, &f, &err) != 0)
+        return luaL_error(L, "sim.fault: %s", err.msg);
     return 0;
 }
 

@@ -23,13 +23,15 @@ static const char usage_text[] =
     "  run SCENARIO.lua [--seed N] [--trace FILE|-] [--trace-level state|messages]\n"
     "                   [--bug NAME]... [-P name=value]... [--check-every N]\n"
     "                   [--lua-budget N] [--lua-memory MB] [--max-events N] [--help] [-- ARGS]\n"
-    "  explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE]\n"
-    "                   [run options]\n"
+    "  explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE|-]\n"
+    "                   [--stop-after K] [run options]\n"
+    "  shrink SCENARIO.lua --seed N [run options]  shrink one failing seed to a standalone scenario\n"
+    "  merge A.json B.json... [-o OUT]  explore shards' --json results as one sweep\n"
     "  check TRACE.jsonl|HISTORY.jsonl  validate a trace and check its client history\n"
     "  plot TRACE.jsonl... --kind KIND -o OUT.(png|svg|pdf|-) [--clients]\n"
     "  export TRACE.jsonl --to chrome|shiviz|history [-o OUT]\n"
     "  bench                      engine benchmark (events per second)\n"
-    "  bugs                       list the seeded bugs --bug can switch on\n"
+    "  bugs [--json]              list the seeded bugs --bug can switch on (--json: with scenario, seeds)\n"
     "  options [ALGORITHM]        each algorithm's config options: kind, default, accepted values\n"
     "  help, --help, --version\n"
     "\n"
@@ -123,35 +125,104 @@ static const char *const *all_bugs(void)
     return names;
 }
 
-static int cmd_bugs(void)
+static void json_word(const char *s)
 {
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", (unsigned char)*s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+/* clustersim bugs [--json]: the seeded bugs; --json also gives each bug's
+ * algorithm, the scenario explore finds it with and the seed budget, the
+ * table tests/bugs.t is driven by. */
+static int cmd_bugs(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs("usage: clustersim bugs [--json]\n\nLists the seeded bugs --bug can switch on, with their lesson.\n"
+                  "  --json  one JSON array: name, algorithm, lesson, scenario (explore finds the bug there), seeds\n"
+                  "          (the seed budget it is found within; 0 and null: not paired yet)\n", stdout);
+            return 0;
+        } else
+            return usage_error("bugs takes only --json, got '%s'", argv[i]);
+    }
     int any = 0;
+    if (json)
+        putchar('[');
     for (int i = 0; algorithm_registry[i]; i++)
         for (const struct bug_def *b = algorithm_registry[i]->bugs; b && b->name; b++) {
-            printf("%-34s %s\n", b->name, b->lesson);
+            if (json) {
+                printf("%s{\"name\":", any ? "," : "");
+                json_word(b->name);
+                printf(",\"algorithm\":");
+                json_word(algorithm_registry[i]->name);
+                printf(",\"lesson\":");
+                json_word(b->lesson);
+                printf(",\"scenario\":");
+                if (b->scenario)
+                    json_word(b->scenario);
+                else
+                    printf("null");
+                printf(",\"seeds\":%d}", b->seeds);
+            } else {
+                printf("%-34s %s\n", b->name, b->lesson);
+            }
             any = 1;
         }
-    if (!any)
+    if (json)
+        printf("]\n");
+    else if (!any)
         printf("no seeded bugs are registered\n");
     return 0;
 }
+
+/* argv[0]: how the user spelled the program (main sets it). */
+static const char *program = "clustersim";
 
 /* Room for --bug and -P options; one more is an error, never dropped. */
 #define MAX_BUGS 32
 #define MAX_PARAMS 64
 
 static const char explore_usage[] =
-    "usage: clustersim explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE]\n"
-    "                          [--trace-dir DIR] [--max-failures N] [run options] [-- ARGS]\n"
+    "usage: clustersim explore SCENARIO.lua --seeds A..B [--jobs N] [--shard I/N] [--shrink] [--json FILE|-]\n"
+    "                          [--trace-dir DIR] [--max-failures N] [--stop-after K] [--shrink-out DIR]\n"
+    "                          [run options] [-- ARGS]\n"
     "\n"
     "Runs the scenario once per seed in A..B (decimal, the whole 64-bit range allowed), N at a time,\n"
-    "and prints every seed that does not pass with the command that reproduces it.\n"
+    "and prints every seed that does not pass with the command that reproduces it, then the coverage:\n"
+    "nemesis faults fired per kind (and how many hit a leader) and the algorithm's counters per seed.\n"
     "  --shard I/N       only the seeds A+I-1, A+I-1+N, ... (1 <= I <= N <= 1000000000)\n"
-    "  --shrink          remove nemesis faults one at a time while the failure persists\n"
-    "  --json FILE       the results as JSON (opened before any seed runs)\n"
+    "  --shrink          delta-debug the nemesis faults of failing seeds, print the kept ones in words,\n"
+    "                    and write a standalone scenario with them as sim.at lines\n"
+    "  --shrink-out DIR  where --shrink writes shrunk-NAME-SEED.lua (default: $TMPDIR or /tmp)\n"
+    "  --json FILE       the results as JSON (opened before any seed runs); - for standard output\n"
+    "                    (the report then goes to standard error)\n"
     "  --trace-dir DIR   keep the traces of the seeds that fail\n"
     "  --max-failures N  shrink at most N failing seeds (default 3)\n"
+    "  --stop-after K    start no more seeds once K have failed\n"
+    "  --check           also check each passing seed's client history for linearizability (as\n"
+    "                    clustersim check does), in the worker; inconclusive checks count apart\n"
+    "  -P name=a,b,c     a parameter sweep: every combination of the listed values (several -P: a grid)\n"
+    "                    over the seeds, then each algorithm metric's mean, p50, p99 per combination\n"
     "Run options: --bug, -P, --check-every, --lua-budget, --lua-memory, --max-events (see clustersim help).\n";
+
+static const char shrink_usage[] =
+    "usage: clustersim shrink SCENARIO.lua --seed N [--bug NAME]... [-P name=value]... [--shrink-out DIR]\n"
+    "                         [--json FILE|-] [run options] [-- ARGS]\n"
+    "\n"
+    "Shrinks one failing seed as explore --shrink does: delta debugging over its nemesis faults, then\n"
+    "each kept fault shortened and moved later; prints the kept faults in words, writes a standalone\n"
+    "scenario with them as explicit sim.at lines (shrunk-NAME-SEED.lua) and the command that replays it.\n";
 
 /* clustersim options [ALGORITHM]: each algorithm's options as its
  * configure() reads them — name, kind, default, what is accepted — by
@@ -209,7 +280,8 @@ static const char *const run_flags[] = {
 };
 static const char *const explore_flags[] = {
     "--seeds", "--jobs", "--shard", "--shrink", "--json", "--bug", "-P", "--check-every",
-    "--lua-budget", "--lua-memory", "--max-events", "--trace-dir", "--max-failures", "--help", "--", NULL
+    "--lua-budget", "--lua-memory", "--max-events", "--trace-dir", "--max-failures", "--stop-after",
+    "--shrink-out", "--check", "--help", "--", NULL
 };
 
 /* Parse run options shared by run and explore; returns how many argv entries
@@ -359,7 +431,7 @@ static int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
     run_opts_default(&o);
-    o.repro_prefix = "./clustersim";
+    o.repro_prefix = program;
     static const char *bugs[MAX_BUGS + 1];
     static char *params[MAX_PARAMS + 1];
     static int skips[257];
@@ -404,12 +476,14 @@ static int cmd_run(int argc, char **argv)
     return run_scenario(&o);
 }
 
-static int cmd_explore(int argc, char **argv)
+/* explore, and shrink (one seed: --seed instead of --seeds). */
+static int cmd_explore(int argc, char **argv, int shrinking)
 {
     struct explore_opts e;
     explore_opts_default(&e);
     run_opts_default(&e.run);
-    e.run.repro_prefix = "./clustersim";
+    e.run.repro_prefix = program;
+    int shrink_seed_set = 0;
     static const char *bugs[MAX_BUGS + 1];
     static char *params[MAX_PARAMS + 1];
     static int skips[257];
@@ -422,12 +496,17 @@ static int cmd_explore(int argc, char **argv)
             break;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(explore_usage, stdout);
+            fputs(shrinking ? shrink_usage : explore_usage, stdout);
             return 0;
         }
         int used = parse_run_option(argc, argv, i, &e.run, bugs, &nbugs, params, &nparams, skips, &nskips);
         if (used < 0)
             return EXIT_USAGE;
+        if (used > 0 && shrinking && strncmp(a, "--seed", 6) == 0 && strncmp(a, "--seeds", 7) != 0) {
+            shrink_seed_set = 1;
+            i += used - 1;
+            continue;
+        }
         if (used > 0) {
             if (strncmp(a, "--trace", 7) == 0)
                 return usage_error("%s: explore writes no trace per seed; use --trace-dir DIR to keep failing ones", a);
@@ -472,6 +551,8 @@ static int cmd_explore(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--shrink") == 0) {
             e.shrink = 1;
+        } else if (strcmp(a, "--check") == 0) {
+            e.check = check_trace_file;
         } else if (strcmp(a, "--json") == 0 && val) {
             e.json_path = val;
             i++;
@@ -479,9 +560,17 @@ static int cmd_explore(int argc, char **argv)
             e.trace_dir = val;
             i++;
         } else if (strcmp(a, "--max-failures") == 0 && val) {
-            if (parse_u64(val, &u))
+            if (parse_u64(val, &u) || u > 1000000)
                 return usage_error("--max-failures takes a number, got '%s'", val);
             e.max_failures = (int)u;
+            i++;
+        } else if (strcmp(a, "--stop-after") == 0 && val) {
+            if (parse_u64(val, &u) || u == 0 || u > 1000000000)
+                return usage_error("--stop-after takes a number of failures >= 1, got '%s'", val);
+            e.stop_after = (int)u;
+            i++;
+        } else if (strcmp(a, "--shrink-out") == 0 && val) {
+            e.shrink_out = val;
             i++;
         } else if (a[0] == '-' && a[1]) {
             for (int k = 0; explore_flags[k]; k++)
@@ -495,8 +584,15 @@ static int cmd_explore(int argc, char **argv)
         }
     }
     if (!e.run.scenario)
-        return usage_error("%s", "explore needs a scenario: clustersim explore SCENARIO.lua --seeds 1..100");
-    if (!e.seeds_set)
+        return usage_error("%s", shrinking ? "shrink needs a scenario: clustersim shrink SCENARIO.lua --seed N"
+                                           : "explore needs a scenario: clustersim explore SCENARIO.lua --seeds 1..100");
+    if (shrinking && !shrink_seed_set)
+        return usage_error("%s", "shrink needs --seed N (the failing seed)");
+    if (shrink_seed_set) {
+        if (e.seeds_set)
+            return usage_error("%s", "shrink takes one --seed N, not --seeds");
+        e.jobs = 1;
+    } else if (!e.seeds_set)
         return usage_error("%s", "explore needs --seeds A..B");
     e.run.bugs = bugs;
     e.run.nbugs = nbugs;
@@ -504,7 +600,9 @@ static int cmd_explore(int argc, char **argv)
     e.run.nparams = nparams;
     e.run.nemesis_skip = skips;
     e.run.nnemesis_skip = nskips;
-    return explore(&e);
+    if (shrinking)
+        return explore_shrink_one(&e, e.run.seed);
+    return explore_grid(&e);
 }
 
 static void on_signal(int sig)
@@ -531,13 +629,16 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);     /* a closed terminal: stop cleanly too */
     signal(SIGPIPE, SIG_IGN);     /* a closed pipe is a write error: exit 74, not a silent death */
-    static const char *const commands[] = { "run", "explore", "check", "plot", "export", "bench", "bugs", "options",
-                                            "help", NULL };
+    static const char *const commands[] = { "run", "explore", "shrink", "merge", "check", "plot", "export", "bench",
+                                            "bugs", "options", "help", NULL };
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    /* The reproduce lines name the program as it was invoked: `clustersim`
+     * when found on PATH, ./clustersim from the source tree. */
+    program = argv[0] && *argv[0] ? argv[0] : "clustersim";
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage_text, stdout);
         return 0;
@@ -549,12 +650,27 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "explore") == 0)
-        return cmd_explore(argc - 1, argv + 1);
+        return cmd_explore(argc - 1, argv + 1, 0);
+    if (strcmp(cmd, "shrink") == 0)
+        return cmd_explore(argc - 1, argv + 1, 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
+    int wants_help = argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
+    if (wants_help && strcmp(cmd, "options") == 0) {
+        fputs("usage: clustersim options [ALGORITHM]\n\nEach algorithm's config options as its configure() reads "
+              "them: name, kind, default, accepted values.\n", stdout);
+        return 0;
+    }
+    if (wants_help && strcmp(cmd, "bench") == 0) {
+        fputs("usage: clustersim bench [ARGS]\n\nThe engine benchmark: events per second on fixed workloads.\n",
+              stdout);
+        return 0;
+    }
     if (strcmp(cmd, "options") == 0)
         return argc <= 3 ? cmd_options(argc == 3 ? argv[2] : NULL)
                          : usage_error("options takes at most one algorithm, got '%s'", argv[3]);
     if (strcmp(cmd, "bugs") == 0)
-        return argc == 2 ? cmd_bugs() : usage_error("bugs takes no arguments, got '%s'", argv[2]);
+        return cmd_bugs(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)

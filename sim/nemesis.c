@@ -1,23 +1,14 @@
 /* The nemesis (see nemesis.h). */
-#include "sim/nemesis.h"
+#include "sim/nemesis_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const nemesis_fault_names[] = { "crash", "pause", "partition", "clock", "loss", "kill", NULL };
+const char *const nemesis_fault_names[] = { "crash", "pause", "partition", "clock", "loss", "kill", "restart_fast",
+                                            "isolate", "one_way", "clog", "duplicate", "reorder", "hold", NULL };
+const char *const nemesis_target_names[] = { "any", "leader", "follower", "minority", "majority", NULL };
 
-struct nemesis {
-    struct nemesis_cfg cfg;
-    struct rng rng;
-    int drawn;              /* faults drawn so far (the fault number) */
-    int applied;
-    double saved_loss;
-    int loss_active;         /* loss faults in progress */
-    int partitions_active;   /* partition faults in progress */
-};
-
-enum { NEV_START = 0, NEV_END = 1 };
 
 unsigned nemesis_fault_bit(const char *name)
 {
@@ -37,9 +28,10 @@ void nemesis_cfg_default(struct nemesis_cfg *c)
     c->stop = SIM_TIME_MAX;
     c->clock_ms = 100;
     c->loss = 0.5;
+    c->dup = 0.1;
 }
 
-static void arm(struct sim *s, int kind, int64_t aux2, sim_time at)
+void nemesis_arm(struct sim *s, int kind, int64_t aux2, sim_time at)
 {
     struct event *e = queue_alloc(&s->q);
     e->kind = EV_NEMESIS;
@@ -50,30 +42,57 @@ static void arm(struct sim *s, int kind, int64_t aux2, sim_time at)
 
 static void schedule_next(struct sim *s, struct nemesis *nm)
 {
-    sim_time gap = sim_ms_to_ns(rng_exponential(&nm->rng, sim_ns_to_ms(nm->cfg.interval)));
+    sim_time gap;
+    if (nm->cfg.extended)
+        gap = (sim_time)((double)dist_sample(&nm->cfg.interval_d, &nm->rng) * nm->scale);
+    else
+        gap = sim_ms_to_ns(rng_exponential(&nm->rng, sim_ns_to_ms(nm->cfg.interval)));
+    if (gap < 1 && nm->cfg.extended)
+        gap = 1;      /* a zero gap would start faults forever at one instant */
     sim_time at = s->now + gap;
     if (at < nm->cfg.start)
         at = nm->cfg.start + gap;
     if (at > nm->cfg.stop)
         return;
-    arm(s, NEV_START, 0, at);
+    nemesis_arm(s, NEV_START, 0, at);
 }
 
-void nemesis_start(struct sim *s, const struct nemesis_cfg *cfg)
+struct nemesis *nemesis_get(struct sim *s)
 {
     if (!s->nemesis) {
         s->nemesis = calloc(1, sizeof *s->nemesis);
         if (!s->nemesis)
             abort();
         rng_init(&s->nemesis->rng, s->seed, RNG_NEMESIS, 0);
+        s->nemesis->scale = 1;
     }
-    s->nemesis->cfg = *cfg;
-    schedule_next(s, s->nemesis);
+    return s->nemesis;
+}
+
+void nemesis_start(struct sim *s, const struct nemesis_cfg *cfg)
+{
+    struct nemesis *nm = nemesis_get(s);
+    nm->cfg = *cfg;
+    nm->swarm_on = (1u << cfg->nkinds) - 1;
+    if (cfg->extended && cfg->swarm)
+        nemesis_draw_swarm(s, nm);
+    schedule_next(s, nm);
 }
 
 void nemesis_free(struct sim *s)
 {
-    free(s->nemesis);
+    struct nemesis *nm = s->nemesis;
+    if (!nm)
+        return;
+    for (int i = 0; i < nm->nact; i++)
+        if (nm->act[i]) {
+            free(nm->act[i]->saved);
+            free(nm->act[i]->saved_had);
+            free(nm->act[i]);
+        }
+    free(nm->act);
+    free(nm->log);
+    free(nm);
     s->nemesis = NULL;
 }
 
@@ -91,7 +110,7 @@ static int pick(struct sim *s, struct nemesis *nm, int need_up)
     return k ? cand[rng_below(&nm->rng, (uint64_t)k)] : 0;
 }
 
-static int skipped(struct sim *s, int index)
+int nemesis_skipped(struct sim *s, int index)
 {
     if (s->nemesis_limit >= 0 && index >= s->nemesis_limit)
         return 1;
@@ -107,7 +126,7 @@ static int skipped(struct sim *s, int index)
     return 0;
 }
 
-static void note(struct sim *s, int index, const char *fault, const char *phase, int node)
+void nemesis_note(struct sim *s, int index, const char *fault, const char *phase, int node)
 {
     if (!sim_wants(s, "nemesis", TRACE_STATE))
         return;
@@ -119,6 +138,14 @@ static void note(struct sim *s, int index, const char *fault, const char *phase,
     if (node)
         record_int(&r, "node", node);
     sim_emit(s, &r, TRACE_STATE);
+}
+
+static int lead_in(const int *v, int n, int lead)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] == lead)
+            return 1;
+    return 0;
 }
 
 /* Draw everything a fault needs first, then apply it unless skipped: the
@@ -148,9 +175,26 @@ static void start_fault(struct sim *s, struct nemesis *nm)
     }
     int cut = n > 1 ? 1 + (int)rng_below(&nm->rng, (uint64_t)(n / 2)) : 0;
     const char *name = nemesis_fault_names[__builtin_ctz(f)];
-    if (skipped(s, index) || node == 0)
+    if (nemesis_skipped(s, index) || node == 0)
         return;
     nm->applied++;
+    int kind = __builtin_ctz(f), lead = s->alg->leader ? s->alg->leader(&s->cluster) : 0;
+    nm->st.fired[kind]++;
+    if (lead && (f == NEM_PARTITION ? lead_in(perm, cut, lead) : node == lead))
+        nm->st.leader[kind]++;
+    struct nemesis_fault_rec rec;
+    memset(&rec, 0, sizeof rec);
+    rec.index = index;
+    rec.kind = f;
+    rec.ms = sim_ns_to_ms(nm->cfg.duration);
+    if (f == NEM_PARTITION)
+        for (int i = 0; i < cut && i < 15; i++)
+            rec.nodes[i] = perm[i];
+    else if (f != NEM_LOSS)
+        rec.nodes[0] = node;
+    rec.value = f == NEM_CLOCK ? (double)step_us / 1000.0 : f == NEM_LOSS ? nm->cfg.loss : 0;
+    if (f != NEM_PARTITION || cut)
+        nemesis_log_add(s, nm, &rec);
     struct error err;
     sim_time end = s->now + nm->cfg.duration;
     switch (f) {
@@ -159,14 +203,14 @@ static void start_fault(struct sim *s, struct nemesis *nm)
         int saved = s->lose_unsynced;
         if (f == NEM_KILL)
             s->lose_unsynced = 1;
-        note(s, index, name, "start", node);
+        nemesis_note(s, index, name, "start", node);
         sim_crash(s, node, &err);
         s->lose_unsynced = saved;
-        arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32) | node, end);
+        nemesis_arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32) | node, end);
         break;
     }
     case NEM_PAUSE:
-        note(s, index, name, "start", node);
+        nemesis_note(s, index, name, "start", node);
         sim_pause(s, node, nm->cfg.duration, &err);
         break;
     case NEM_PARTITION: {
@@ -174,22 +218,22 @@ static void start_fault(struct sim *s, struct nemesis *nm)
             return;
         const int *groups[2] = { perm, perm + cut };
         int counts[2] = { cut, n - cut };
-        note(s, index, name, "start", 0);
+        nemesis_note(s, index, name, "start", 0);
         sim_partition(s, 2, groups, counts);
         nm->partitions_active++;
-        arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32), end);
+        nemesis_arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32), end);
         break;
     }
     case NEM_CLOCK:
-        note(s, index, name, "start", node);
+        nemesis_note(s, index, name, "start", node);
         sim_clock_step(s, node, SIM_US(step_us));
         break;
     case NEM_LOSS:
-        note(s, index, name, "start", 0);
+        nemesis_note(s, index, name, "start", 0);
         if (nm->loss_active++ == 0)
             nm->saved_loss = s->net.defaults.loss;
         s->net.defaults.loss = nm->cfg.loss;
-        arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32), end);
+        nemesis_arm(s, NEV_END, ((int64_t)index << 40) | ((int64_t)f << 32), end);
         break;
     }
 }
@@ -204,18 +248,18 @@ static void end_fault(struct sim *s, struct nemesis *nm, int64_t aux2)
     switch (f) {
     case NEM_CRASH:
     case NEM_KILL:
-        note(s, index, name, "end", node);
+        nemesis_note(s, index, name, "end", node);
         if (s->nodes[node]->member && !s->nodes[node]->up)
             sim_restart(s, node, &err);
         break;
     case NEM_PARTITION:
         /* A later partition fault replaced this one: only the last to end heals. */
-        note(s, index, name, "end", 0);
+        nemesis_note(s, index, name, "end", 0);
         if (--nm->partitions_active == 0)
             sim_heal(s);
         break;
     case NEM_LOSS:
-        note(s, index, name, "end", 0);
+        nemesis_note(s, index, name, "end", 0);
         if (--nm->loss_active == 0)
             s->net.defaults.loss = nm->saved_loss;
         break;
@@ -228,10 +272,18 @@ int nemesis_event(struct sim *s, struct event *e)
 {
     struct nemesis *nm = s->nemesis;
     if (e->aux == NEV_START) {
-        start_fault(s, nm);
+        if (nm->cfg.extended)
+            nemesis_start_ext(s, nm);
+        else
+            start_fault(s, nm);
         schedule_next(s, nm);
-    } else {
+    } else if (e->aux == NEV_END) {
         end_fault(s, nm, e->aux2);
+    } else if (e->aux == NEV_END2) {
+        nemesis_end_ext(s, nm, (int)e->aux2);
+    } else {
+        nemesis_tick_ext(s, nm, (int)e->aux2);
     }
     return 0;
 }
+

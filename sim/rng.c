@@ -129,6 +129,9 @@ sim_time dist_sample(const struct dist *d, struct rng *r)
         ms = d->a / det_pow(u, 1.0 / d->b);
         break;
     }
+    case DIST_LOGUNIFORM:
+        ms = det_exp(det_log(d->a) + (det_log(d->b) - det_log(d->a)) * rng_double(r));
+        break;
     default:
         assert(0 && "unknown distribution");
         return 0;
@@ -149,12 +152,13 @@ double dist_mean_ms(const struct dist *d)
     case DIST_EXPONENTIAL: return d->a;
     case DIST_LOGNORMAL: return det_exp(d->a + d->b * d->b / 2);
     case DIST_PARETO: return d->b > 1 ? d->a * d->b / (d->b - 1) : INFINITY;
+    case DIST_LOGUNIFORM: return d->b > d->a ? (d->b - d->a) / (det_log(d->b) - det_log(d->a)) : d->a;
     }
     return 0;
 }
 
 const char *dist_name(enum dist_kind k)
 {
-    static const char *const names[] = { "const", "uniform", "normal", "exponential", "lognormal", "pareto" };
+    static const char *const names[] = { "const", "uniform", "normal", "exponential", "lognormal", "pareto", "loguniform" };
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }

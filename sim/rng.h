@@ -33,11 +33,12 @@ double rng_normal(struct rng *r);          /* standard normal, Box-Muller (no ca
 double rng_exponential(struct rng *r, double mean);
 
 /* A latency or service-time distribution, parameters in milliseconds. */
-enum dist_kind { DIST_CONST, DIST_UNIFORM, DIST_NORMAL, DIST_EXPONENTIAL, DIST_LOGNORMAL, DIST_PARETO };
+enum dist_kind { DIST_CONST, DIST_UNIFORM, DIST_NORMAL, DIST_EXPONENTIAL, DIST_LOGNORMAL, DIST_PARETO, DIST_LOGUNIFORM };
 struct dist {
     enum dist_kind kind;
     double a, b;   /* const: a; uniform: [a, b]; normal: mean a, sd b; exponential: mean a;
-                      lognormal: mu a, sigma b (of the log, ms); pareto: scale a, shape b */
+                      lognormal: mu a, sigma b (of the log, ms); pareto: scale a, shape b;
+                      loguniform: [a, b] with log(x) uniform, 0 < a <= b */
 };
 
 /* Draw one value in nanoseconds, never negative. */

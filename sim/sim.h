@@ -30,6 +30,11 @@ struct run_opts {
     int nnemesis_only;
     int nemesis_limit;           /* < 0: none */
     const char *repro_prefix;    /* how to spell the command in the repro line */
+    /* Called once at the end of the run, before the simulation is freed
+     * (explore's workers read the nemesis's record and the algorithm's
+     * metrics there); the argument is the struct sim. May be NULL. */
+    void (*on_end)(void *ctx, void *sim);
+    void *on_end_ctx;
     /* outputs */
     double violation_at_ms;
     int faults_applied;

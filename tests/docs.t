@@ -8,7 +8,7 @@
 # (hundreds of seeds): this test sets DOCTEST_FAST to skip them.
 . "$(dirname "$0")/lib.sh"
 
-files="README.md docs/lua-api.md docs/lua-algorithms.md docs/plots.md docs/teaching.md docs/trace.md docs/trace-recipes.md docs/clustersim.1"
+files="README.md docs/explore.md docs/lua-api.md docs/lua-algorithms.md docs/plots.md docs/teaching.md docs/trace.md docs/trace-recipes.md docs/clustersim.1"
 command -v jq >/dev/null 2>&1 || echo "# jq is not installed: the commands that use it are skipped (apt-get install jq)"
 i=0
 for f in $files; do

@@ -38,6 +38,96 @@ sleep 1; kill -INT $pid; wait $pid; code=$?
 [ $code -eq 130 ] && grep -q "interrupted: 0 of 6 seeds ran to the end" "$TMP/out"
 ok $? "SIGINT to explore stops its workers and reports no verdict (exit $code)"
 
+# The extended nemesis: every kind runs aimed at the leader, safely, and shows in the trace.
+K=tests/lua/nemesis_kinds.lua
+for k in crash kill restart_fast pause partition isolate one_way clog hold loss duplicate reorder clock; do
+    "$CLUSTERSIM" run $K -P kind=$k -P target=leader --trace "$TMP/k.jsonl" 2>"$TMP/err"
+    c=$?
+    [ $c -eq 0 ] && grep -q "\"fault\":\"$k\",\"phase\":\"start\"" "$TMP/k.jsonl"
+    ok $? "nemesis kind $k runs and is traced (exit $c)"
+done
+"$CLUSTERSIM" run $K -P kind=partition --seed 3 --trace "$TMP/a.jsonl" 2>/dev/null
+"$CLUSTERSIM" run $K -P kind=partition --seed 3 --trace "$TMP/b.jsonl" 2>/dev/null
+cmp -s "$TMP/a.jsonl" "$TMP/b.jsonl"
+ok $? "an extended schedule is deterministic"
+grep -q '"phase":"partial"' "$TMP/a.jsonl"
+ok $? "a partition can heal partially first"
+# Skipping fault 0 leaves every later fault's draw alone: fault 1 starts at
+# the same time, as the same kind, for the same duration.
+"$CLUSTERSIM" run $K -P kind=pause --seed 3 --trace "$TMP/a.jsonl" 2>/dev/null
+"$CLUSTERSIM" run $K -P kind=pause --seed 3 --nemesis-skip 0 --trace "$TMP/b.jsonl" 2>/dev/null
+a=$(grep '"n":1,' "$TMP/a.jsonl" | grep -o '"t":[0-9]*.*"ms":[0-9.]*' | head -1 | sed 's/"node":[0-9]*,//')
+b=$(grep '"n":1,' "$TMP/b.jsonl" | grep -o '"t":[0-9]*.*"ms":[0-9.]*' | head -1 | sed 's/"node":[0-9]*,//')
+[ -n "$a" ] && [ "$a" = "$b" ]
+ok $? "skipping a fault keeps the next one's time and duration ($a)"
+"$CLUSTERSIM" run $K -P kind=crash -P target=majority -P max_down=2 --trace "$TMP/m.jsonl" 2>/dev/null
+! grep -q '"fault":"crash","phase":"start","nodes":\[[0-9],[0-9],[0-9]' "$TMP/m.jsonl"
+ok $? "max_down = 2 refuses a fault that would take three nodes down"
+"$CLUSTERSIM" run scenarios/explore_raft.lua --seed 4 -P swarm=true --trace "$TMP/w.jsonl" 2>/dev/null
+grep -q '"phase":"swarm","drawn":"[a-z_@,]* x[0-9.]*"' "$TMP/w.jsonl"
+ok $? "a swarm nemesis records what it drew"
+"$CLUSTERSIM" run scenarios/explore_raft.lua --seed 4 -P swarm=true 2> "$TMP/err" > /dev/null
+expect_err "^clustersim: the swarm nemesis drew: [a-z_@,]+ x[0-9.]+$" "and the run's summary says it"
+expect_exit 65 "an unknown target is a script error" -- "$CLUSTERSIM" run $K -P target=boss
+expect_err "unknown target 'boss' \(known: any, leader, follower, minority, majority\)" "names the accepted targets"
+expect_exit 65 "an unknown fault kind" -- "$CLUSTERSIM" run $K -P kind=explode
+expect_err "unknown fault 'explode' \(known: crash, kill, restart_fast," "names the accepted kinds"
+
+expect_exit 64 "--bug of another algorithm is refused" -- $E scenarios/explore_paxos.lua --seeds 1..3 --bug raft.no_persist_vote
+expect_err "the scenario's algorithm paxos has no such bug; its bugs: paxos.ignore_accepted_value" "with that algorithm's bugs"
+
+# Shrinking the two bugs a course spends most time on: at most 5 faults
+# kept, printed in words, and a standalone scenario that fails on its own.
+for case in raft.no_persist_vote:71 raft.commit_previous_term:253; do
+    bug=${case%%:*}; seed=${case#*:}
+    expect_exit 1 "shrink $bug seed $seed" -- "$CLUSTERSIM" shrink scenarios/explore_raft.lua --seed $seed --bug $bug --shrink-out "$TMP"
+    kept=$(sed -n 's/.*still fails with \([0-9]*\) of.*/\1/p' "$TMP/out")
+    [ -n "$kept" ] && [ "$kept" -le 5 ]
+    ok $? "$bug: the shrunk schedule keeps $kept <= 5 faults"
+    grep -Eq '^    t=[0-9.]+ ms (crash|cut|pause|isolate|hold|kill|step|slow|nothing|lose|duplicate|reorder)' "$TMP/out"
+    ok $? "$bug: the kept faults are printed in words"
+    f="$TMP/shrunk-explore_raft-$seed.lua"
+    [ -f "$f" ] && [ "$(grep -c '^sim.at(' "$f")" -eq "$kept" ]
+    ok $? "$bug: the standalone scenario has one sim.at line per kept fault"
+    inv=$(grep -o 'invariant violated at t=[0-9.]* ms: [a-z_]*' "$TMP/out" | head -1 | sed 's/.*: //')
+    expect_exit 1 "$bug: the standalone scenario fails on its own" -- "$CLUSTERSIM" run "$f" --seed $seed --bug $bug
+    expect_err "invariant violated .*: $inv:" "$bug: with the same invariant ($inv)"
+    expect_exit 0 "$bug: and passes without the bug" -- "$CLUSTERSIM" run "$f" --seed $seed
+done
+
+expect_exit 1 "--stop-after 1" -- $E scenarios/explore_raft.lua --seeds 1..100 --bug raft.truncate_on_every_append --stop-after 1
+expect_out "stopped after 1 failures" "says it stopped"
+expect_exit 0 "coverage in the summary" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2
+expect_out "^coverage: faults fired \(on a leader\): crash [0-9]+ \([0-9]+\)" "faults fired per kind, and on a leader"
+expect_out "^metrics over 20 seeds \(mean p50 p99\): elections " "the algorithm's counters"
+expect_exit 1 "--json - writes JSON alone to stdout" -- $E scenarios/explore_raft.lua --seeds 1..30 --bug raft.stale_leader_read --json -
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my $f = $j->{failures}[0];
+    exit !($f->{invariant} && defined $f->{t_ms} && $f->{bugs}[0] eq "raft.stale_leader_read"
+           && $f->{reproduce} =~ /clustersim run scenarios\/explore_raft.lua --seed \d+ --bug raft.stale_leader_read$/
+           && $j->{coverage}{faults}{crash}{fired} > 0 && $j->{coverage}{metrics}{elections}{n} == 30)' < "$TMP/out"
+ok $? "each failure carries invariant, time, bugs and the reproduce command; coverage summed"
+grep -q "^explore scenarios/explore_raft.lua: 30 seeds" "$TMP/err"
+ok $? "with --json -, the report goes to stderr"
+for sub in run explore shrink check plot export bench bugs options; do
+    "$CLUSTERSIM" $sub --help > "$TMP/h" 2>&1
+    c=$?
+    [ $c -eq 0 ] && grep -qi "usage" "$TMP/h"
+    ok $? "$sub --help prints its usage (exit $c)"
+done
+expect_exit 0 "a register that keeps a copy per node breaks no invariant" -- $E tests/lua/local_register.lua --seeds 1..4
+expect_exit 1 "explore --check finds its history is not linearizable" -- $E tests/lua/local_register.lua --seeds 1..4 --check
+expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "the checker's verdict is the failure's message"
+expect_out "then: .*clustersim check TRACE" "and the way to check it again"
+expect_exit 0 "--check on Raft passes" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2 --check
+expect_exit 0 "a -P grid" -- $E scenarios/explore_raft.lua --seeds 1..10 --jobs 2 -P nodes=3,5 -P max_batch=1,64 --json "$TMP/g.json"
+expect_out "^grid over 4 combinations, seeds 1..10:" "the grid's table"
+expect_out "^  nodes=5 max_batch=64 +10 +10 +0$" "pass/fail per combination"
+expect_out "^    nodes=3 max_batch=1 +[0-9.]+ +[0-9.]+ +[0-9.]+$" "metrics per combination"
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); exit !(@{$j->{grid}} == 4 && $j->{grid}[3]{runs} == 10)' < "$TMP/g.json"
+ok $? "--json holds one document per combination"
+expect_exit 0 "compare-and-swap semantics end to end (the mutation test's kv check)" -- "$CLUSTERSIM" run tests/lua/kv_cas.lua
+expect_exit 64 "shrink without --seed" -- "$CLUSTERSIM" shrink scenarios/explore_raft.lua
+
 expect_exit 64 "explore without --seeds" -- $E scenarios/fd_crash.lua
 expect_exit 64 "bad --seeds" -- $E scenarios/fd_crash.lua --seeds 5..1
 expect_exit 66 "explore a missing scenario" -- $E nowhere.lua --seeds 1..2

@@ -841,6 +841,8 @@ static int parse_count(const char *s, long max, long *out)
     return 1;
 }
 
+static int check_file(const char *in, struct check_opts *o);
+
 int cmd_check(int argc, char **argv)
 {
     const char *in = NULL;
@@ -876,6 +878,14 @@ int cmd_check(int argc, char **argv)
     }
     if (!in)
         return usage_error("no trace given");
+    return flush_result(check_file(in, &o));
+}
+
+/* The whole check of one trace or history file, printing to stdout;
+ * returns 0, 1 (failed), 2 (inconclusive) or 66 (cannot open). */
+static int check_file(const char *in, struct check_opts *oo)
+{
+    struct check_opts o = *oo;
     struct trace_reader r;
     if (trace_reader_open(&r, in) != 0) {
         tool_error(PROG, "%s", r.err);
@@ -941,5 +951,11 @@ int cmd_check(int argc, char **argv)
     history_free(&h);
     trace_ops_free(&ops);
     trace_reader_close(&r);
-    return flush_result(rc);
+    return rc;
+}
+
+int check_trace_file(const char *path)
+{
+    struct check_opts o = {DEFAULT_BUDGET, DEFAULT_MEMORY_MB, 0};
+    return check_file(path, &o);
 }

@@ -23,5 +23,11 @@ int cmd_export(int argc, char **argv);
 
 /* clustersim check TRACE.jsonl|HISTORY.jsonl [--budget STEPS] [--memory MB] */
 int cmd_check(int argc, char **argv);
+/* clustersim merge A.json B.json ... [-o OUT]: explore shards as one sweep */
+int cmd_merge(int argc, char **argv);
+
+/* The same check on one file, results printed to stdout, for explore
+ * --check: 0 ok, 1 failed, 2 inconclusive, 66 cannot open. */
+int check_trace_file(const char *path);
 
 #endif

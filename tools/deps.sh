@@ -4,7 +4,8 @@
 set -u
 # lua5.4 (the interpreter) and jq are for the tests only: the pattern
 # functions are checked against stock Lua, and the docs' jq recipes run.
-DEB="gcc make pkg-config liblua5.4-dev libcjson-dev libxxhash-dev gnuplot-nox lua5.4 jq"
+# GNU parallel runs explore shards in tests/explore_shards.t.
+DEB="gcc make pkg-config liblua5.4-dev libcjson-dev libxxhash-dev gnuplot-nox lua5.4 jq parallel"
 missing=""
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
@@ -16,6 +17,7 @@ pkg-config --exists libxxhash 2>/dev/null || missing="$missing libxxhash-dev"
 command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
 command -v lua5.4 >/dev/null 2>&1 || missing="$missing lua5.4"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
+command -v parallel >/dev/null 2>&1 || missing="$missing parallel"
 if [ -z "$missing" ]; then
     echo "deps: everything clustersim needs is installed"
     exit 0
