@@ -41,7 +41,10 @@
  * caught when it happens rather than when a leader without it is elected);
  * and no client reply that contradicts the applied state (client_reply),
  * including a read that misses a write committed before the read first
- * reached the server (stale_read).
+ * reached the server (stale_read); and durable state that never goes
+ * backwards across a restart (durable_state: the term is at least every
+ * term the server sent, and in the term of its last vote it holds that
+ * vote), judged from the messages it sent, not from its store.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -240,28 +243,53 @@ static uint64_t durable_len(struct node *n)
     return node_store_synced(n, s->sync_ticket) ? s->len : s->durable;
 }
 
-void raft_sent_term(struct node *n, uint64_t term)
+static struct sent *sent_of(struct node *n)
 {
     struct raft_ghost *g = node_ghost(n);
     size_t id = (size_t)node_id(n);
     if (id >= g->capsent) {
         size_t cap = id * 2 + 8;
-        g->sent_term = rsm_xrealloc(g->sent_term, cap * sizeof *g->sent_term);
-        memset(g->sent_term + g->capsent, 0, (cap - g->capsent) * sizeof *g->sent_term);
+        g->sent = rsm_xrealloc(g->sent, cap * sizeof *g->sent);
+        memset(g->sent + g->capsent, 0, (cap - g->capsent) * sizeof *g->sent);
         g->capsent = cap;
     }
-    if (term > g->sent_term[id])
-        g->sent_term[id] = term;
+    return &g->sent[id];
+}
+
+void raft_sent_term(struct node *n, uint64_t term)
+{
+    struct sent *x = sent_of(n);
+    if (term > x->term)
+        x->term = term;
+}
+
+void raft_sent_vote(struct node *n, uint64_t term, int vote)
+{
+    struct sent *x = sent_of(n);
+    if (term >= x->vote_term) {
+        x->vote_term = term;
+        x->vote = vote;
+    }
 }
 
 /* Every answer and RequestVote starts with the sender's durable term; a
- * PreVote's is the term it would campaign in, never written. */
+ * PreVote's is the term it would campaign in, never written. A granted
+ * vote and a candidate's RequestVote (its vote for itself) tell the
+ * checker whom it voted for. */
 static void durable_send(struct node *n, int dst, int type, const void *payload, size_t len)
 {
     if (type != MSG_PRE_VOTE) {
         uint64_t term;
         memcpy(&term, payload, sizeof term);
         raft_sent_term(n, term);
+        if (type == MSG_REQUEST_VOTE) {
+            raft_sent_vote(n, term, node_id(n));
+        } else if (type == MSG_REQUEST_VOTE_REPLY) {
+            struct vote_reply r;
+            memcpy(&r, payload, sizeof r);
+            if (r.granted)
+                raft_sent_vote(n, r.term, dst);
+        }
     }
     node_send(n, dst, type, payload, len);
 }
@@ -645,7 +673,13 @@ static void raft_start(struct node *n)
     o->term = s->term;
     /* Checker bookkeeping only: what it had sent before this restart. */
     const struct raft_ghost *g = node_ghost(n);
-    o->aux = (size_t)node_id(n) < g->capsent ? g->sent_term[node_id(n)] : 0;
+    if ((size_t)node_id(n) < g->capsent) {
+        const struct sent *x = &g->sent[node_id(n)];
+        o->aux = x->term;
+        o->index = x->vote_term;
+        o->chain = (uint64_t)x->vote;
+    }
+    o->flag = s->voted_for;
     s->role = FOLLOWER;
     note_role(n);
     raft_arm_election(n);

@@ -40,7 +40,7 @@ void raft_ghost_free(void *ghost)
     machine_free(&g->ref);
     machine_watch_free(&g->watch);
     free(g->seen);
-    free(g->sent_term);
+    free(g->sent);
     for (size_t i = 0; i < g->keys.len; i++)
         free(g->versions[i].v);
     free(g->versions);
@@ -488,14 +488,24 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     }
 
     case OB_RESTART: {
-        /* Durable state never goes backwards (Figure 2: currentTerm is
-         * "updated on stable storage before responding to RPCs"): a server
-         * comes back with at least every term it had sent. */
+        /* Durable state never goes backwards (Figure 2: currentTerm and
+         * votedFor are "updated on stable storage before responding to
+         * RPCs"): a server comes back with at least every term it had sent,
+         * and in the term of the last vote it gave, with that vote. The
+         * checker knows the vote from the messages it sent, not from the
+         * store: o->aux is the highest term sent, o->index the term of the
+         * last vote given and o->chain its candidate, o->flag the vote the
+         * server restarted with. */
         uint64_t sent = o->aux;
         if (o->term < sent)
             return rsm_fail(v, "durable_state",
                         "node %d restarted with term %" PRIu64 ", but before it crashed it had sent term %" PRIu64
                         ": a term it acted on was not on disk", o->node, o->term, sent);
+        if (o->index && o->term == o->index && (uint64_t)o->flag != o->chain)
+            return rsm_fail(v, "durable_state",
+                        "node %d restarted in term %" PRIu64 " with voted_for %d, but before it crashed it had "
+                        "given its vote in term %" PRIu64 " to node %" PRIu64 ": a vote it gave was not on disk",
+                        o->node, o->term, o->flag, o->index, o->chain);
         return 0;
     }
 

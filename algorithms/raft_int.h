@@ -170,7 +170,10 @@ struct raft_ghost {
     struct gread reads[GREADS];
     /* metrics */
     uint64_t snapshots, installs, snapshot_chunks, config_changes;
-    uint64_t *sent_term;         /* [node]: the highest term it has sent (durable_state) */
+    /* [node]: what it has sent (durable_state): the highest term, and the
+     * last vote it gave (a granted RequestVote reply, or its own RequestVote
+     * as a candidate) with the term of that vote. */
+    struct sent { uint64_t term, vote_term; int vote, pad; } *sent;
     size_t capsent;
     /* the checker's own model of the committed configuration (ch. 4) */
     unsigned char *cfg;
@@ -321,6 +324,7 @@ static inline uint64_t chain_of(uint64_t prev, const struct entry *e)
 /* For the checker: this server sent a message of `term` (a term it must
  * have made durable first, Figure 2). */
 void raft_sent_term(struct node *n, uint64_t term);
+void raft_sent_vote(struct node *n, uint64_t term, int vote);
 struct obs *raft_observe(struct node *n, enum obs_kind kind);
 void raft_become_follower(struct node *n, uint64_t term, int leader);
 void raft_arm_election(struct node *n);

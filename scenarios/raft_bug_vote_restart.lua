@@ -6,8 +6,11 @@
 -- its replies are slow (100 ms). S1 campaigns for term 1 and S2 votes for it.
 -- S2 then crashes and restarts at once, before S3's RequestVote for the same
 -- term 1 arrives. A correct S2 reads votedFor = S1 back from its disk and
--- refuses S3. With `--bug raft.no_persist_vote` it forgot, votes again, and
--- S1 and S3 both win term 1: the checker stops the run on Election Safety.
+-- refuses S3. With `--bug raft.no_persist_vote` it forgot: the checker,
+-- which saw S2's granted reply leave, stops the run at the restart itself on
+-- `durable_state` ("restarted in term 1 with voted_for 0, but [...] had given
+-- its vote in term 1 to node 1"). Without that rule S2 would vote again and
+-- S1 and S3 would both win term 1, caught later as Election Safety.
 local c = sim.cluster{ algorithm = "raft", nodes = 3,
                        config = { election_timeout = {400, 600}, heartbeat = 50 } }
 sim.network{ latency = sim.const(10) }

@@ -49,7 +49,7 @@ check 0 "flaky seed 461, 3 nodes, ReadIndex (was a false stale_read)" scenarios/
 check 0 "flaky, 3 nodes, slow back-off, ReadIndex" scenarios/raft_flaky.lua -P nodes=3 -P fast_backoff=false -P read_index=true
 check 1:leader_completeness "bug commit_previous_term: figure 8 (d)"  scenarios/raft_figure8.lua --bug raft.commit_previous_term
 check 0 "bug commit_previous_term: harmless in (e)" scenarios/raft_figure8.lua -P ending=e --bug raft.commit_previous_term
-check 1:election_safety "bug no_persist_vote"      scenarios/raft_bug_vote_restart.lua --bug raft.no_persist_vote
+check 1:durable_state "bug no_persist_vote"        scenarios/raft_bug_vote_restart.lua --bug raft.no_persist_vote
 check 1:leader_completeness "bug vote_without_log_check" scenarios/raft_bug_vote_log_check.lua --bug raft.vote_without_log_check
 check 1:stale_read "bug stale_leader_read"    scenarios/raft_bug_stale_read.lua --bug raft.stale_leader_read
 check 1:committed_entry_deleted "bug truncate_on_every_append" scenarios/raft_bug_reorder.lua --bug raft.truncate_on_every_append
