@@ -28,6 +28,9 @@ void explore_opts_default(struct explore_opts *e)
     e->max_failures = 3;
 }
 
+/* one write, so the worker never blocks on a full pipe */
+_Static_assert(sizeof(struct child_report) < 65536, "child_report fits a pipe");
+
 static char tmpdir[64];
 
 static void log_path(char *buf, size_t n, const char *dir, uint64_t seed)
@@ -66,6 +69,12 @@ static void on_end(void *ctx, void *sim)
         struct inspector in = { rep, put_int, put_metric, put_str, put_bool };
         s->alg->metrics(&s->cluster, &in);
     }
+    for (int i = 0; i < sim_ninvariants && rep->ninv < EX_MAX_INV; i++)
+        if (s->inv_evaluated[i]) {
+            struct ex_inv *v = &rep->inv[rep->ninv++];
+            snprintf(v->name, sizeof v->name, "%s", sim_invariant_names[i]);
+            v->n = s->inv_evaluated[i];
+        }
 }
 
 static int (*history_check)(const char *trace_path);
@@ -269,7 +278,27 @@ struct coverage {
     long seeds;
     struct cov_metric { char name[40]; double *v; size_t n, cap; } m[EX_MAX_METRICS];
     int nm;
+    /* invariants by name (so shards merge to the same order): evaluations, seeds */
+    struct cov_inv { char name[40]; long n, seeds; } inv[EX_MAX_INV];
+    int ninv;
 };
+
+static void cov_add_inv(struct coverage *c, const struct ex_inv *v)
+{
+    int j = 0;
+    while (j < c->ninv && strcmp(c->inv[j].name, v->name) < 0)
+        j++;
+    if (j == c->ninv || strcmp(c->inv[j].name, v->name) != 0) {
+        if (c->ninv == EX_MAX_INV)
+            return;
+        memmove(&c->inv[j + 1], &c->inv[j], (size_t)(c->ninv - j) * sizeof c->inv[0]);
+        memset(&c->inv[j], 0, sizeof c->inv[0]);
+        snprintf(c->inv[j].name, sizeof c->inv[j].name, "%s", v->name);
+        c->ninv++;
+    }
+    c->inv[j].n += (long)v->n;
+    c->inv[j].seeds++;
+}
 
 static void cov_add(struct coverage *c, const struct child_report *r)
 {
@@ -279,6 +308,8 @@ static void cov_add(struct coverage *c, const struct child_report *r)
         c->leader[k] += r->st.leader[k];
     }
     c->limited += r->st.limited;
+    for (int i = 0; i < r->ninv && i < EX_MAX_INV; i++)
+        cov_add_inv(c, &r->inv[i]);
     for (int i = 0; i < r->nmetrics && i < EX_MAX_METRICS; i++) {
         int j = 0;
         while (j < c->nm && strcmp(c->m[j].name, r->metrics[i].name) != 0)
@@ -349,6 +380,14 @@ static void cov_print(struct coverage *c, FILE *f)
         }
         fprintf(f, "\n");
     }
+    if (c->ninv) {
+        fprintf(f, "invariants evaluated (in seeds):");
+        for (int i = 0; i < c->ninv; i++)
+            fprintf(f, "%s %s %ld (%ld)", i ? ";" : "", c->inv[i].name, c->inv[i].n, c->inv[i].seeds);
+        fprintf(f, "\n");
+    } else if (c->seeds) {
+        fprintf(f, "invariants evaluated: none (the algorithm's checker counts none)\n");
+    }
 }
 
 static void cov_json(struct coverage *c, FILE *f)
@@ -376,6 +415,12 @@ static void cov_json(struct coverage *c, FILE *f)
             fprintf(f, "%s[%.17g,%zu]", j ? "," : "", c->m[i].v[j], k - j);
         }
         fprintf(f, "]}");
+    }
+    fprintf(f, "},\"invariants\":{");
+    for (int i = 0; i < c->ninv; i++) {
+        fprintf(f, "%s", i ? "," : "");
+        ex_json_str(f, c->inv[i].name);
+        fprintf(f, ":{\"evaluated\":%ld,\"seeds\":%ld}", c->inv[i].n, c->inv[i].seeds);
     }
     fprintf(f, "}}");
 }

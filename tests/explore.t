@@ -100,11 +100,14 @@ expect_out "stopped after 1 failures" "says it stopped"
 expect_exit 0 "coverage in the summary" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2
 expect_out "^coverage: faults fired \(on a leader\): crash [0-9]+ \([0-9]+\)" "faults fired per kind, and on a leader"
 expect_out "^metrics over 20 seeds \(mean p50 p99\): elections " "the algorithm's counters"
+expect_out "^invariants evaluated \(in seeds\): .*election_safety [1-9][0-9]* \(20\);.*log_matching [1-9]" "which invariants the checker evaluated, how often, in how many seeds"
 expect_exit 1 "--json - writes JSON alone to stdout" -- $E scenarios/explore_raft.lua --seeds 1..30 --bug raft.stale_leader_read --json -
 perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my $f = $j->{failures}[0];
     exit !($f->{invariant} && defined $f->{t_ms} && $f->{bugs}[0] eq "raft.stale_leader_read"
            && $f->{reproduce} =~ /clustersim run scenarios\/explore_raft.lua --seed \d+ --bug raft.stale_leader_read$/
-           && $j->{coverage}{faults}{crash}{fired} > 0 && $j->{coverage}{metrics}{elections}{n} == 30)' < "$TMP/out"
+           && $j->{coverage}{faults}{crash}{fired} > 0 && $j->{coverage}{metrics}{elections}{n} == 30
+           && $j->{coverage}{invariants}{election_safety}{seeds} == 30
+           && $j->{coverage}{invariants}{state_machine_safety}{evaluated} > 30)' < "$TMP/out"
 ok $? "each failure carries invariant, time, bugs and the reproduce command; coverage summed"
 grep -q "^explore scenarios/explore_raft.lua: 30 seeds" "$TMP/err"
 ok $? "with --json -, the report goes to stderr"
