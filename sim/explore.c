@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sim/client.h"
 #include "sim/engine.h"
 #include "sim/outpath.h"
 
@@ -58,6 +59,7 @@ static void on_end(void *ctx, void *sim)
     struct child_report *rep = ctx;
     struct sim *s = sim;
     nemesis_get_stats(s, &rep->st);
+    rep->checkable = clients_checkable(s);
     int n;
     const struct nemesis_fault_rec *log = nemesis_log(s, &n);
     rep->nlog = n < EX_MAX_LOG ? n : EX_MAX_LOG;
@@ -511,7 +513,9 @@ int explore(struct explore_opts *e)
     uint64_t first_seed = e->seed_lo + off;
     uint64_t last = empty ? 0 : (e->seed_hi - first_seed) / step;
 
-    history_check = e->check;
+    /* By default (check_auto) the probe below runs unchecked and tells
+     * whether the clients' history is one the checker models. */
+    history_check = e->check_auto ? NULL : e->check;
     /* One seed first, alone: a scenario that cannot run at all (a script
      * error, a bad -P or --bug) is reported once, not once per seed. */
     if (!empty) {
@@ -527,6 +531,8 @@ int explore(struct explore_opts *e)
                 fclose(json);
             return probe.exit_code;
         }
+        if (e->check_auto && probe.rep.checkable)
+            history_check = e->check;
     }
 
     struct results rs = { NULL, 0, 0 };
@@ -642,7 +648,7 @@ int explore(struct explore_opts *e)
 
     /* A broken scenario outranks a failing seed, which outranks an inconclusive one. */
     int worst = first_error ? first_error : failed ? EXIT_FAILED : inconclusive ? EXIT_INCONCLUSIVE : 0;
-    if (e->check)
+    if (history_check)
         fprintf(rep, "explore %s: --check: every passing seed's history checked for linearizability; "
                      "inconclusive checks are counted as inconclusive, not passed\n", e->run.scenario);
     if (sim_interrupted && !worst)

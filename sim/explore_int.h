@@ -17,6 +17,7 @@ struct ex_inv { char name[40]; uint64_t n; };    /* an invariant and its evaluat
  * so the worker never blocks on a parent that reads after waitpid). */
 struct child_report {
     int faults, drawn;
+    int checkable;             /* the clients' history is one the checker models */
     double violation_at_ms;
     char invariant[64];        /* the broken invariant, "" if none */
     struct nemesis_stats st;

@@ -117,11 +117,21 @@ for sub in run explore shrink check plot export bench bugs options; do
     [ $c -eq 0 ] && grep -qi "usage" "$TMP/h"
     ok $? "$sub --help prints its usage (exit $c)"
 done
-expect_exit 0 "a register that keeps a copy per node breaks no invariant" -- $E tests/lua/local_register.lua --seeds 1..4
+expect_exit 0 "a register that keeps a copy per node breaks no invariant" -- $E tests/lua/local_register.lua --seeds 1..4 --no-check
 expect_exit 1 "explore --check finds its history is not linearizable" -- $E tests/lua/local_register.lua --seeds 1..4 --check
 expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "the checker's verdict is the failure's message"
 expect_out "then: .*clustersim check TRACE" "and the way to check it again"
 expect_exit 0 "--check on Raft passes" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2 --check
+expect_exit 0 "a kv workload is checked by default" -- $E scenarios/explore_raft.lua --seeds 1..5
+expect_out "^explore scenarios/explore_raft.lua: --check: every passing seed's history checked" "says so"
+expect_exit 0 "--no-check turns it off" -- $E scenarios/explore_raft.lua --seeds 1..5 --no-check
+! grep -q -- "--check:" "$TMP/out"
+ok $? "and then no check line"
+expect_exit 0 "a load-balancer workload is not a history the checker models" -- $E scenarios/lb_failure.lua --seeds 1..2
+! grep -q -- "--check:" "$TMP/out"
+ok $? "so explore does not check it"
+expect_exit 1 "the default check finds a non-linearizable history" -- $E tests/lua/local_register.lua --seeds 1..4
+expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "with the checker's verdict"
 expect_exit 0 "a -P grid" -- $E scenarios/explore_raft.lua --seeds 1..10 --jobs 2 -P nodes=3,5 -P max_batch=1,64 --json "$TMP/g.json"
 expect_out "^grid over 4 combinations, seeds 1..10:" "the grid's table"
 expect_out "^  nodes=5 max_batch=64 +10 +10 +0$" "pass/fail per combination"
