@@ -130,6 +130,13 @@ ok $? "and then no check line"
 expect_exit 0 "a load-balancer workload is not a history the checker models" -- $E scenarios/lb_failure.lua --seeds 1..2
 ! grep -q -- "--check:" "$TMP/out"
 ok $? "so explore does not check it"
+expect_exit 0 "read-heavy open-loop ReadIndex clients: correct Raft stays clean" -- $E scenarios/explore_raft.lua --seeds 1..150 --jobs 2 -P reads=heavy
+expect_out "^invariants evaluated \(in seeds\): .*stale_read [1-9]" "and its reads are checked for staleness"
+expect_out "^metrics over 150 seeds \(mean p50 p99\): .*read_index_reads [1-9]" "served by ReadIndex"
+expect_exit 1 "the read-heavy variant finds raft.stale_leader_read" -- $E scenarios/explore_raft.lua --seeds 1..30 --jobs 2 -P reads=heavy --bug raft.stale_leader_read
+expect_exit 0 "read-heavy Paxos stays clean" -- $E scenarios/explore_paxos.lua --seeds 1..100 --jobs 2 -P reads=heavy
+expect_exit 65 "-P reads=hevy is refused" -- "$CLUSTERSIM" run scenarios/explore_raft.lua -P reads=hevy
+expect_err "reads = 'hevy': accepted are mixed, heavy" "naming the bad word and the accepted ones"
 expect_exit 1 "the default check finds a non-linearizable history" -- $E tests/lua/local_register.lua --seeds 1..4
 expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "with the checker's verdict"
 expect_exit 0 "a -P grid" -- $E scenarios/explore_raft.lua --seeds 1..10 --jobs 2 -P nodes=3,5 -P max_batch=1,64 --json "$TMP/g.json"
