@@ -119,6 +119,7 @@ void lb_g_busy(struct node *n, int s, int delta)
 void lb_g_start(struct node *n, int s, sim_time arrived)
 {
     struct lb_ghost *g = node_ghost(n);
+    CHECK_EVALUATED(node_checker_view(n), "fifo");
     if (arrived < g->last_start_arrival[s])
         fail(g, "fifo", "server %d started a job that arrived at %lld us before one that arrived at %lld us", s,
              arrived / 1000, g->last_start_arrival[s] / 1000);
@@ -181,6 +182,7 @@ void lb_g_answer(struct node *n, const struct request *req, int ok, sim_time arr
         g->cap_answered = cap;
     }
     uint8_t bit = (uint8_t)(1u << (id % 8));
+    CHECK_EVALUATED(node_checker_view(n), "answered_once");
     if (g->answered[id / 8] & bit)
         fail(g, "answered_once", "balancer %d answered request id %lld of client %lld a second time", node_id(n),
              (int64_t)id, req->client);
@@ -205,6 +207,8 @@ static int check_server(const struct cluster *c, const struct lb_ghost *g, int i
     const struct lb_state *x = cluster_node_state(c, id);
     if (!x)
         return 0;
+    CHECK_EVALUATED(c, "work_conserving");
+    CHECK_EVALUATED(c, "queue_accounting");
     const struct lb_server *s = &x->s;
     if (s->busy < 0 || s->busy > g->concurrency || s->qlen < 0 || (s->qlen > 0 && s->busy < g->concurrency)) {
         snprintf(v->invariant, sizeof v->invariant, "work_conserving");
@@ -226,6 +230,7 @@ static int audit_balancer(const struct cluster *c, int id, struct violation *v)
     const struct lb_params *p = cluster_params(c);
     const struct lb_state *x = cluster_node_state(c, id);
     const struct lb_balancer *b = &x->b;
+    CHECK_EVALUATED(c, "balancer_view");
     int64_t sum = 0;
     for (int s = 1; s <= p->servers; s++) {
         int k = p->report_interval > 0 ? b->v[s].reported : b->v[s].outstanding;
@@ -267,6 +272,7 @@ int lb_check(const struct cluster *c, struct violation *v)
         snprintf(v->detail, sizeof v->detail, "%s", g->detail);
         return 1;
     }
+    CHECK_EVALUATED(c, "conservation");
     uint64_t inflight = 0;
     for (int id = p->servers + 1; id <= p->servers + p->balancers; id++) {
         const struct lb_state *x = cluster_node_state(c, id);

@@ -108,6 +108,8 @@ void lock_ghost_grant(struct node *n, const char *key, int client, const char *o
     if (__builtin_popcountll(h->servers) == g->majority && h->start < 0) {
         h->start = true_now(n);
         /* One lease server never has two live holds of a key. */
+        if (g->servers == 1)
+            CHECK_EVALUATED(node_checker_view(n), "lock_exclusion");
         for (int i = 0; g->servers == 1 && i < g->nholds; i++) {
             const struct lock_hold *o = &g->holds[i];
             if (o != h && o->start >= 0 && o->end < 0 && strcmp(o->key, key) == 0) {
@@ -156,6 +158,7 @@ void lock_ghost_write(struct node *n, const char *key, int client, int64_t token
         return;
     }
     g->writes_ok++;
+    CHECK_EVALUATED(node_checker_view(n), "mutual_exclusion_at_resource");
     struct lock_hold *h = hold_find(g, key, client, 0);
     int held = h && h->start >= 0;
     struct lock_written *w = written_find(g, key);

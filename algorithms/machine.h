@@ -119,8 +119,9 @@ struct machine_watch {
     uint64_t *seq;
     size_t cap;
 };
-/* 1 and *v filled when this answer is impossible for the machine. */
-int  machine_watch_reply(struct machine_watch *w, const struct machine_ops *ops, int node,
+/* 1 and *v filled when this answer is impossible for the machine; c (may
+ * be NULL) counts the evaluation for coverage. */
+int  machine_watch_reply(const struct cluster *c, struct machine_watch *w, const struct machine_ops *ops, int node,
                          const struct request *q, const struct result *res, struct violation *v);
 void machine_watch_free(struct machine_watch *w);
 

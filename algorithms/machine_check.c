@@ -23,11 +23,13 @@ void machine_watch_free(struct machine_watch *w)
     memset(w, 0, sizeof *w);
 }
 
-int machine_watch_reply(struct machine_watch *w, const struct machine_ops *ops, int node,
+int machine_watch_reply(const struct cluster *c, struct machine_watch *w, const struct machine_ops *ops, int node,
                         const struct request *q, const struct result *res, struct violation *v)
 {
     if (ops != &machine_queue || res->status != RESULT_OK || !res->found || strcmp(q->op, "deq") != 0)
         return 0;
+    if (c)                       /* NULL: a unit test, no cluster to count in */
+        CHECK_EVALUATED(c, "queue_double_dequeue");
     char item[REQ_STR];
     snprintf(item, sizeof item, "%.20s\x1f%.26s", q->key, res->value);
     long k = kv_table_find(&w->items, item);

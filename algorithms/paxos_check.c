@@ -177,10 +177,11 @@ static struct pgbal *gbal(struct paxos_ghost *g, struct pgslot *gs, uint64_t bal
     return b;
 }
 
-static int check_accept(struct paxos_ghost *g, const struct pobs *o, struct violation *v)
+static int check_accept(const struct cluster *c, struct paxos_ghost *g, const struct pobs *o, struct violation *v)
 {
     char b1[32], b2[32], d1[160], d2[160];
     /* P1a: an acceptor accepts ballot b only if it promised nothing higher. */
+    CHECK_EVALUATED(c, "accept_below_promise");
     uint64_t promise = g->max_promise[o->node];
     if (o->ballot < promise) {
         ballot_str(o->ballot, b1);
@@ -196,6 +197,7 @@ static int check_accept(struct paxos_ghost *g, const struct pobs *o, struct viol
         return 0;
     /* A majority accepted (ballot, value): the value is chosen (§2.2). */
     if (!gs->chosen) {
+        CHECK_EVALUATED(c, "validity");
         /* Validity (§2.1): only a proposed value may be chosen. */
         if (o->v.type != V_NOOP && !(o->v.type == V_CMD && proposed_has(g, content_digest(&o->v)))) {
             describe_value(&o->v, d1, sizeof d1);
@@ -211,6 +213,7 @@ static int check_accept(struct paxos_ghost *g, const struct pobs *o, struct viol
             g->chosen_hw++;
         return 0;
     }
+    CHECK_EVALUATED(c, "agreement");
     if (gs->chosen_digest != d) {
         /* Agreement (§2.1): only a single value is chosen. */
         describe_value(&gs->chosen_v, d1, sizeof d1);
@@ -223,7 +226,7 @@ static int check_accept(struct paxos_ghost *g, const struct pobs *o, struct viol
     return 0;
 }
 
-static int check_one(struct paxos_ghost *g, const struct pobs *o, struct violation *v)
+static int check_one(const struct cluster *c, struct paxos_ghost *g, const struct pobs *o, struct violation *v)
 {
     char b1[32], b2[32], d1[160], d2[160];
     if (o->node < 1 || o->node > g->nodes)
@@ -236,6 +239,7 @@ static int check_one(struct paxos_ghost *g, const struct pobs *o, struct violati
 
     case PO_PROMISE:
         /* P1a: a promise only ever rises. */
+        CHECK_EVALUATED(c, "promise_monotonic");
         if (o->ballot < g->max_promise[o->node]) {
             ballot_str(o->ballot, b1);
             ballot_str(g->max_promise[o->node], b2);
@@ -247,6 +251,7 @@ static int check_one(struct paxos_ghost *g, const struct pobs *o, struct violati
 
     case PO_RECOVER:
         /* §2.2: the promise survives a restart. */
+        CHECK_EVALUATED(c, "promise_monotonic");
         g->last_applied[o->node] = 0;
         if (o->ballot < g->max_promise[o->node]) {
             ballot_str(o->ballot, b1);
@@ -257,10 +262,11 @@ static int check_one(struct paxos_ghost *g, const struct pobs *o, struct violati
         return 0;
 
     case PO_ACCEPT:
-        return check_accept(g, o, v);
+        return check_accept(c, g, o, v);
 
     case PO_LEARN: {
         /* §2.1: a process learns only a value that has been chosen. */
+        CHECK_EVALUATED(c, "learn_only_chosen");
         const struct pgslot *gs = gslot(g, o->slot);
         uint64_t d = paxos_value_digest(&o->v);
         if (!gs->chosen || gs->chosen_digest != d) {
@@ -278,6 +284,7 @@ static int check_one(struct paxos_ghost *g, const struct pobs *o, struct violati
 
     case PO_APPLY: {
         /* §3: slot order, and the same command at each slot on every node. */
+        CHECK_EVALUATED(c, "applied_prefix");
         if (o->slot != g->last_applied[o->node] + 1)
             return rsm_fail(v, "applied_prefix", "node %d applied slot %" PRIu64 " after slot %" PRIu64,
                             o->node, o->slot, g->last_applied[o->node]);
@@ -308,6 +315,7 @@ static int check_one(struct paxos_ghost *g, const struct pobs *o, struct violati
 
     case PO_REPLY: {
         /* No client answer contradicts the applied state. */
+        CHECK_EVALUATED(c, "client_reply");
         const struct pgslot *gs = gslot(g, o->slot);
         if (!gs->applied_by) {
             describe_value(&o->v, d1, sizeof d1);
@@ -340,7 +348,7 @@ int paxos_check(const struct cluster *c, struct violation *v)
     struct paxos_ghost *g = cluster_ghost(c);
     int bad = 0;
     for (size_t i = 0; i < g->nq && !bad; i++)
-        bad = check_one(g, &g->q[i], v);
+        bad = check_one(c, g, &g->q[i], v);
     g->nq = 0;
     return bad;
 }

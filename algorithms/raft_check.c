@@ -287,6 +287,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
 
     case OB_LEADER: {
         /* Election Safety (Figure 3): at most one leader per term. */
+        CHECK_EVALUATED(c, "election_safety");
         struct gterm *t = gterm(g, o->term);
         if (t->leader && t->leader != o->node)
             return rsm_fail(v, "election_safety", "nodes %d and %d both lead term %" PRIu64,
@@ -295,6 +296,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         /* Leader Completeness (Figure 3, §5.4.3): a leader's log holds every
          * entry committed in an earlier term. The highest such index suffices:
          * its chain hash covers all before it. */
+        CHECK_EVALUATED(c, "leader_completeness");
         const struct raft_state *s = node_view(c, o->node);
         uint64_t hw = g->commit_hw;
         while (hw > 0 && g->idx[hw].commit_term >= o->term)
@@ -316,6 +318,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         /* Log Matching (Figure 3, §5.3): two entries with the same index and
          * term have identical logs up to there. Writes are where logs change,
          * so each new (index, term) is compared with the first one seen. */
+        CHECK_EVALUATED(c, "log_matching");
         struct lm_slot *sl = lm_find(g, o->index, o->term);
         if (!sl->used) {
             sl->used = 1;
@@ -336,6 +339,8 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     case OB_TRUNCATE:
         /* Leader Append-Only (Figure 3): a leader never overwrites or deletes
          * entries in its log. */
+        CHECK_EVALUATED(c, "leader_append_only");
+        CHECK_EVALUATED(c, "committed_entry_deleted");
         if (o->flag)
             return rsm_fail(v, "leader_append_only",
                         "node %d, leader of term %" PRIu64 ", deleted entries %" PRIu64 "..%" PRIu64 " of its log",
@@ -384,6 +389,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
                 gi->committed_by = o->node;
             }
             g->commit_hw = o->index;
+            CHECK_EVALUATED(c, "leader_completeness");
             /* Leader Completeness for leaders elected before this commit, in a
              * later term (a stale leader may still commit what it replicated). */
             for (int id = 1; id <= cluster_size(c); id++) {
@@ -401,6 +407,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     case OB_APPLY: {
         /* State Machine Safety (Figure 3, §5.4.3): no two servers apply
          * different entries at the same index. */
+        CHECK_EVALUATED(c, "state_machine_safety");
         struct gindex *gi = gindex(g, o->index);
         if (gi->applied_by) {
             if (gi->applied_chain != o->chain)
@@ -443,6 +450,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         /* Thesis ch. 5: a snapshot replaces committed entries only, ending
          * in the committed entry at its index; every snapshot at one index
          * holds the same state (the machine is deterministic). */
+        CHECK_EVALUATED(c, "state_machine_safety");
         struct gindex *gi = gindex(g, o->index);
         if (o->index > g->commit_hw || (gi->chain && gi->chain != o->chain))
             return rsm_fail(v, "state_machine_safety",
@@ -467,6 +475,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         const struct raft_state *s = node_view(c, o->node);
         if (!s || o->term < g->cfg_term)
             return 0;
+        CHECK_EVALUATED(c, "config_overlap");
         int a = 0, b = 0, both = 0;
         for (int i = 1; i <= s->nn || (size_t)i < g->capcfg; i++) {
             int in_a = (size_t)i < g->capcfg && g->cfg[i], in_b = i <= s->nn && s->voter[i];
@@ -496,6 +505,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
          * store: o->aux is the highest term sent, o->index the term of the
          * last vote given and o->chain its candidate, o->flag the vote the
          * server restarted with. */
+        CHECK_EVALUATED(c, "durable_state");
         uint64_t sent = o->aux;
         if (o->term < sent)
             return rsm_fail(v, "durable_state",
@@ -523,10 +533,11 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     }
 
     case OB_REPLY: {
-        if (!g->own_model && machine_watch_reply(&g->watch, g->ref.ops, o->node, &o->req, &o->res, v))
+        if (!g->own_model && machine_watch_reply(c, &g->watch, g->ref.ops, o->node, &o->req, &o->res, v))
             return 1;
         /* No client reply contradicts the applied state. */
         if (o->index) {
+            CHECK_EVALUATED(c, "client_reply");
             struct gindex *gi = gindex(g, o->index);
             if (gi->applied_by && gi->result != res_digest(&o->res))
                 return rsm_fail(v, "client_reply",
@@ -540,6 +551,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         /* A read served outside the log: it must show the state at the index
          * the node had applied, and (thesis §6.4) that state must include every
          * write committed before the read reached the node. */
+        CHECK_EVALUATED(c, "client_reply");
         char want[REQ_STR];
         uint64_t written = 0;
         int found = ref_value_at(g, o->req.key, o->aux, want, &written);
@@ -550,6 +562,7 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
                         found ? want : "nil");
         const struct gread *r = &g->reads[o->req.id % GREADS];
         if (r->req_id == o->req.id) {
+            CHECK_EVALUATED(c, "stale_read");
             char newer[REQ_STR];
             uint64_t newer_at = 0;
             int nf = ref_value_at(g, o->req.key, r->commit_at_recv, newer, &newer_at);

@@ -13,17 +13,29 @@
 -- memory is forgotten), long pauses, and held messages released in a
 -- burst, so a proposal of an old ballot lands after a newer promise.
 --
+-- With `-P reads=heavy` the clients are open-loop and mostly read (a read
+-- is a command in a slot here, so reads race proposers' ballots too).
+--
 -- Try: clustersim explore scenarios/explore_paxos.lua --seeds 1..100 --bug paxos.no_persist_promise --shrink
 params = {
   duration = {3000, "ms of faults and load"},
   swarm    = {true, "each seed draws its own subset of the fault kinds and its own pace"},
+  reads    = {"mixed", "mixed: closed-loop clients, 30% reads; heavy: open-loop clients, 80% reads"},
 }
+if params.reads ~= "mixed" and params.reads ~= "heavy" then
+  error(string.format("reads = '%s': accepted are mixed, heavy", tostring(params.reads)))
+end
 
 local c = sim.cluster{ algorithm = "paxos", nodes = 5, lose_unsynced = true,
                        config = { election_timeout = {150, 300}, heartbeat = 50 } }
 sim.network{ latency = sim.uniform(1, 40), fifo = false }
-sim.clients{ count = 3, closed = true, think = 2, keys = 3, read_ratio = 0.3, cas_ratio = 0.2,
-             timeout = 300, retries = 5, stop = params.duration }
+if params.reads == "heavy" then
+  sim.clients{ count = 3, rate = 60, max_outstanding = 4, keys = 3, read_ratio = 0.8, cas_ratio = 0.05,
+               timeout = 300, retries = 5, stop = params.duration }
+else
+  sim.clients{ count = 3, closed = true, think = 2, keys = 3, read_ratio = 0.3, cas_ratio = 0.2,
+               timeout = 300, retries = 5, stop = params.duration }
+end
 sim.nemesis{
   swarm = params.swarm,
   interval = sim.exponential(80),

@@ -16,23 +16,42 @@
 -- it in a burst (old replies land in a later term). Durations are
 -- log-uniform, so 2 ms and 2 s faults both happen, and faults overlap.
 --
+-- With `-P reads=heavy` the clients are open-loop and mostly read, and
+-- reads are served by ReadIndex (read = "index", thesis §6.4), so reads
+-- are in flight at every election and leader change: the read path is
+-- attacked as hard as the write path (a stale read is caught by the
+-- checker's stale_read invariant and by the history check).
+--
 -- Try: clustersim explore scenarios/explore_raft.lua --seeds 1..200 --bug raft.no_persist_vote --shrink
+--      clustersim explore scenarios/explore_raft.lua --seeds 1..200 -P reads=heavy --bug raft.stale_leader_read
 params = {
   nodes    = {3, "cluster size (three: one restarted voter is a majority's swing vote)"},
   duration = {4000, "ms of faults and load"},
   swarm    = {false, "each seed draws its own subset of the fault kinds and its own pace"},
   max_batch = {1, "entries per AppendEntries: one at a time, as in Figure 8"},
   read_index = {false, "ReadIndex reads instead of reads through the log"},
+  reads    = {"mixed", "mixed: closed-loop clients, 30% reads; heavy: open-loop clients, 80% reads, by ReadIndex"},
 }
+if params.reads ~= "mixed" and params.reads ~= "heavy" then
+  error(string.format("reads = '%s': accepted are mixed, heavy", tostring(params.reads)))
+end
+local heavy = params.reads == "heavy"
 
 local c = sim.cluster{ algorithm = "raft", nodes = params.nodes, lose_unsynced = true,
                        config = { election_timeout = {150, 300}, heartbeat = 50, max_batch = params.max_batch,
-                                  read_index = params.read_index } }
+                                  read = (heavy or params.read_index) and "index" or "log" } }
 -- Latency up to 60 ms against election timeouts of 150-300 ms: two
 -- candidates often run in the same term.
 sim.network{ latency = sim.uniform(1, 60), fifo = false }
-sim.clients{ count = 3, closed = true, think = 2, keys = 3, read_ratio = 0.3, cas_ratio = 0.1,
-             timeout = 300, retries = 5, stop = params.duration }
+if heavy then
+  -- 3 x 60 operations a second, up to 4 at once per client: reads overlap
+  -- each other, writes and the faults
+  sim.clients{ count = 3, rate = 60, max_outstanding = 4, keys = 3, read_ratio = 0.8, cas_ratio = 0.05,
+               timeout = 300, retries = 5, stop = params.duration }
+else
+  sim.clients{ count = 3, closed = true, think = 2, keys = 3, read_ratio = 0.3, cas_ratio = 0.1,
+               timeout = 300, retries = 5, stop = params.duration }
+end
 sim.nemesis{
   swarm = params.swarm,
   interval = sim.exponential(50),

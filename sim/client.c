@@ -84,6 +84,16 @@ static struct client *get(const struct sim *s, int id)
 
 int clients_count(const struct sim *s) { return s->clients ? s->clients->n : 0; }
 
+int clients_checkable(const struct sim *s)
+{
+    for (int i = 1; i <= clients_count(s); i++) {
+        enum workload w = s->clients->c[i]->cfg.workload;
+        if (w == WORKLOAD_KV || w == WORKLOAD_COUNTER || w == WORKLOAD_QUEUE || w == WORKLOAD_LOCK)
+            return 1;
+    }
+    return 0;
+}
+
 int client_up(struct sim *s, int id)
 {
     struct client *c = get(s, id);

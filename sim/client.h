@@ -41,6 +41,9 @@ void client_cfg_default(struct client_cfg *c);
 /* Create clients until there are `count` more (returns the first new id), all with cfg. */
 int clients_add(struct sim *s, int count, const struct client_cfg *cfg);
 int clients_count(const struct sim *s);
+/* Some client runs a workload whose history `clustersim check` models
+ * (kv, counter, queue, lock): what explore's default --check asks. */
+int clients_checkable(const struct sim *s);
 void clients_free(struct sim *s);
 
 /* A scripted operation from client id (1-based), first sent to node `node`

@@ -1445,6 +1445,24 @@ const void *cluster_params(const struct cluster *c) { return c->sim->params; }
 const void *cluster_shared(const struct cluster *c) { return c->sim->shared; }
 void *cluster_ghost(const struct cluster *c) { return c->sim->ghost; }
 sim_time cluster_true_now(const struct cluster *c) { return c->sim->now; }
+
+const char *sim_invariant_names[SIM_MAX_INVARIANTS];
+int sim_ninvariants;
+
+void cluster_invariant_evaluated(const struct cluster *c, int *slot, const char *name)
+{
+    if (*slot < 0) {
+        /* Several call sites may count one invariant: they share its slot. */
+        int i = 0;
+        while (i < sim_ninvariants && strcmp(sim_invariant_names[i], name) != 0)
+            i++;
+        assert(i < SIM_MAX_INVARIANTS);
+        if (i == sim_ninvariants)
+            sim_invariant_names[sim_ninvariants++] = name;
+        *slot = i;
+    }
+    c->sim->inv_evaluated[*slot]++;
+}
 sim_time cluster_node_down_since(const struct cluster *c, int id)
 {
     struct node *n = sim_node(c->sim, id);

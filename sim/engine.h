@@ -75,6 +75,12 @@ struct node {
 
 struct cluster { struct sim *sim; };
 
+/* Invariant names in the order checkers first evaluated them (process-wide:
+ * a name's slot is fixed once taken; see cluster_invariant_evaluated). */
+#define SIM_MAX_INVARIANTS 64
+extern const char *sim_invariant_names[SIM_MAX_INVARIANTS];
+extern int sim_ninvariants;
+
 struct inspector {
     void *ctx;
     void (*put_int)(void *ctx, const char *name, int64_t v);
@@ -203,6 +209,7 @@ struct sim {
     enum stop_reason stop;
     struct violation violation;
     uint64_t violations;
+    uint64_t inv_evaluated[SIM_MAX_INVARIANTS];  /* by slot of sim_invariant_names */
 
     const char *const *bugs;
     int nbugs;

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sim/client.h"
 #include "sim/engine.h"
 #include "sim/outpath.h"
 
@@ -27,6 +28,9 @@ void explore_opts_default(struct explore_opts *e)
     e->jobs = 1;
     e->max_failures = 3;
 }
+
+/* one write, so the worker never blocks on a full pipe */
+_Static_assert(sizeof(struct child_report) < 65536, "child_report fits a pipe");
 
 static char tmpdir[64];
 
@@ -55,6 +59,7 @@ static void on_end(void *ctx, void *sim)
     struct child_report *rep = ctx;
     struct sim *s = sim;
     nemesis_get_stats(s, &rep->st);
+    rep->checkable = clients_checkable(s);
     int n;
     const struct nemesis_fault_rec *log = nemesis_log(s, &n);
     rep->nlog = n < EX_MAX_LOG ? n : EX_MAX_LOG;
@@ -66,6 +71,12 @@ static void on_end(void *ctx, void *sim)
         struct inspector in = { rep, put_int, put_metric, put_str, put_bool };
         s->alg->metrics(&s->cluster, &in);
     }
+    for (int i = 0; i < sim_ninvariants && rep->ninv < EX_MAX_INV; i++)
+        if (s->inv_evaluated[i]) {
+            struct ex_inv *v = &rep->inv[rep->ninv++];
+            snprintf(v->name, sizeof v->name, "%s", sim_invariant_names[i]);
+            v->n = s->inv_evaluated[i];
+        }
 }
 
 static int (*history_check)(const char *trace_path);
@@ -269,7 +280,27 @@ struct coverage {
     long seeds;
     struct cov_metric { char name[40]; double *v; size_t n, cap; } m[EX_MAX_METRICS];
     int nm;
+    /* invariants by name (so shards merge to the same order): evaluations, seeds */
+    struct cov_inv { char name[40]; long n, seeds; } inv[EX_MAX_INV];
+    int ninv;
 };
+
+static void cov_add_inv(struct coverage *c, const struct ex_inv *v)
+{
+    int j = 0;
+    while (j < c->ninv && strcmp(c->inv[j].name, v->name) < 0)
+        j++;
+    if (j == c->ninv || strcmp(c->inv[j].name, v->name) != 0) {
+        if (c->ninv == EX_MAX_INV)
+            return;
+        memmove(&c->inv[j + 1], &c->inv[j], (size_t)(c->ninv - j) * sizeof c->inv[0]);
+        memset(&c->inv[j], 0, sizeof c->inv[0]);
+        snprintf(c->inv[j].name, sizeof c->inv[j].name, "%s", v->name);
+        c->ninv++;
+    }
+    c->inv[j].n += (long)v->n;
+    c->inv[j].seeds++;
+}
 
 static void cov_add(struct coverage *c, const struct child_report *r)
 {
@@ -279,6 +310,8 @@ static void cov_add(struct coverage *c, const struct child_report *r)
         c->leader[k] += r->st.leader[k];
     }
     c->limited += r->st.limited;
+    for (int i = 0; i < r->ninv && i < EX_MAX_INV; i++)
+        cov_add_inv(c, &r->inv[i]);
     for (int i = 0; i < r->nmetrics && i < EX_MAX_METRICS; i++) {
         int j = 0;
         while (j < c->nm && strcmp(c->m[j].name, r->metrics[i].name) != 0)
@@ -349,6 +382,14 @@ static void cov_print(struct coverage *c, FILE *f)
         }
         fprintf(f, "\n");
     }
+    if (c->ninv) {
+        fprintf(f, "invariants evaluated (in seeds):");
+        for (int i = 0; i < c->ninv; i++)
+            fprintf(f, "%s %s %ld (%ld)", i ? ";" : "", c->inv[i].name, c->inv[i].n, c->inv[i].seeds);
+        fprintf(f, "\n");
+    } else if (c->seeds) {
+        fprintf(f, "invariants evaluated: none (the algorithm's checker counts none)\n");
+    }
 }
 
 static void cov_json(struct coverage *c, FILE *f)
@@ -376,6 +417,12 @@ static void cov_json(struct coverage *c, FILE *f)
             fprintf(f, "%s[%.17g,%zu]", j ? "," : "", c->m[i].v[j], k - j);
         }
         fprintf(f, "]}");
+    }
+    fprintf(f, "},\"invariants\":{");
+    for (int i = 0; i < c->ninv; i++) {
+        fprintf(f, "%s", i ? "," : "");
+        ex_json_str(f, c->inv[i].name);
+        fprintf(f, ":{\"evaluated\":%ld,\"seeds\":%ld}", c->inv[i].n, c->inv[i].seeds);
     }
     fprintf(f, "}}");
 }
@@ -466,7 +513,9 @@ int explore(struct explore_opts *e)
     uint64_t first_seed = e->seed_lo + off;
     uint64_t last = empty ? 0 : (e->seed_hi - first_seed) / step;
 
-    history_check = e->check;
+    /* By default (check_auto) the probe below runs unchecked and tells
+     * whether the clients' history is one the checker models. */
+    history_check = e->check_auto ? NULL : e->check;
     /* One seed first, alone: a scenario that cannot run at all (a script
      * error, a bad -P or --bug) is reported once, not once per seed. */
     if (!empty) {
@@ -482,6 +531,8 @@ int explore(struct explore_opts *e)
                 fclose(json);
             return probe.exit_code;
         }
+        if (e->check_auto && probe.rep.checkable)
+            history_check = e->check;
     }
 
     struct results rs = { NULL, 0, 0 };
@@ -597,7 +648,7 @@ int explore(struct explore_opts *e)
 
     /* A broken scenario outranks a failing seed, which outranks an inconclusive one. */
     int worst = first_error ? first_error : failed ? EXIT_FAILED : inconclusive ? EXIT_INCONCLUSIVE : 0;
-    if (e->check)
+    if (history_check)
         fprintf(rep, "explore %s: --check: every passing seed's history checked for linearizability; "
                      "inconclusive checks are counted as inconclusive, not passed\n", e->run.scenario);
     if (sim_interrupted && !worst)

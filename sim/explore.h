@@ -22,6 +22,9 @@ struct explore_opts {
      * worker on its own seed's history (main passes tools/check.c's
      * check_trace_file: sim/ does not depend on tools/). */
     int (*check)(const char *trace_path);
+    /* check only when the scenario's clients run a workload the checker
+     * models (kv, counter, queue, lock): the default; --check forces it */
+    int check_auto;
     const char *shrink_out;
     struct explore_summary *summary;   /* filled at the end when set (the grid's rows) */    /* where shrink writes the standalone scenario (NULL: next to nothing: /tmp) */
 };

@@ -8,18 +8,23 @@
 
 #define EX_MAX_METRICS 32
 #define EX_MAX_LOG 128
+#define EX_MAX_INV 48
 
 struct ex_metric { char name[40]; double v; };
+struct ex_inv { char name[40]; uint64_t n; };    /* an invariant and its evaluations */
 
 /* What a worker sends back through its pipe (well under a pipe's 64 KiB,
  * so the worker never blocks on a parent that reads after waitpid). */
 struct child_report {
     int faults, drawn;
+    int checkable;             /* the clients' history is one the checker models */
     double violation_at_ms;
     char invariant[64];        /* the broken invariant, "" if none */
     struct nemesis_stats st;
     int nmetrics;
     struct ex_metric metrics[EX_MAX_METRICS];
+    int ninv;
+    struct ex_inv inv[EX_MAX_INV];
     int nlog;                  /* applied faults, the first EX_MAX_LOG */
     struct nemesis_fault_rec log[EX_MAX_LOG];
 };

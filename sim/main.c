@@ -211,7 +211,9 @@ static const char explore_usage[] =
     "  --max-failures N  shrink at most N failing seeds (default 3)\n"
     "  --stop-after K    start no more seeds once K have failed\n"
     "  --check           also check each passing seed's client history for linearizability (as\n"
-    "                    clustersim check does), in the worker; inconclusive checks count apart\n"
+    "                    clustersim check does), in the worker; inconclusive checks count apart;\n"
+    "                    on by default when the clients run a kv, counter, queue or lock workload\n"
+    "  --no-check        do not check the histories (the invariants still run)\n"
     "  -P name=a,b,c     a parameter sweep: every combination of the listed values (several -P: a grid)\n"
     "                    over the seeds, then each algorithm metric's mean, p50, p99 per combination\n"
     "Run options: --bug, -P, --check-every, --lua-budget, --lua-memory, --max-events (see clustersim help).\n";
@@ -281,7 +283,7 @@ static const char *const run_flags[] = {
 static const char *const explore_flags[] = {
     "--seeds", "--jobs", "--shard", "--shrink", "--json", "--bug", "-P", "--check-every",
     "--lua-budget", "--lua-memory", "--max-events", "--trace-dir", "--max-failures", "--stop-after",
-    "--shrink-out", "--check", "--help", "--", NULL
+    "--shrink-out", "--check", "--no-check", "--help", "--", NULL
 };
 
 /* Parse run options shared by run and explore; returns how many argv entries
@@ -482,6 +484,10 @@ static int cmd_explore(int argc, char **argv, int shrinking)
     struct explore_opts e;
     explore_opts_default(&e);
     run_opts_default(&e.run);
+    if (!shrinking) {
+        e.check = check_trace_file;     /* only if the probe seed's workload is a checkable history */
+        e.check_auto = 1;
+    }
     e.run.repro_prefix = program;
     int shrink_seed_set = 0;
     static const char *bugs[MAX_BUGS + 1];
@@ -553,6 +559,10 @@ static int cmd_explore(int argc, char **argv, int shrinking)
             e.shrink = 1;
         } else if (strcmp(a, "--check") == 0) {
             e.check = check_trace_file;
+            e.check_auto = 0;
+        } else if (strcmp(a, "--no-check") == 0) {
+            e.check = NULL;
+            e.check_auto = 0;
         } else if (strcmp(a, "--json") == 0 && val) {
             e.json_path = val;
             i++;

@@ -160,6 +160,13 @@ sim_time    cluster_true_now(const struct cluster *c);
 sim_time    cluster_node_down_since(const struct cluster *c, int id);
 /* Durable store of any node (for checkers). */
 const void *cluster_store_get(const struct cluster *c, int id, const char *key, size_t *len);
+/* Coverage: a checker counts each evaluation of one of its invariants, so
+ * explore's summary can tell an invariant that held from one never tested.
+ * Use CHECK_EVALUATED(c, "election_safety") with a string literal: the
+ * call site's static slot makes every count after the first an increment. */
+void        cluster_invariant_evaluated(const struct cluster *c, int *slot, const char *name);
+#define CHECK_EVALUATED(c, name) \
+    do { static int inv_slot_ = -1; cluster_invariant_evaluated((c), &inv_slot_, (name)); } while (0)
 
 /* ---- option view (configure) ----
  * Each reader marks the option as known; after configure() the engine reports

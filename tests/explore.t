@@ -100,11 +100,14 @@ expect_out "stopped after 1 failures" "says it stopped"
 expect_exit 0 "coverage in the summary" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2
 expect_out "^coverage: faults fired \(on a leader\): crash [0-9]+ \([0-9]+\)" "faults fired per kind, and on a leader"
 expect_out "^metrics over 20 seeds \(mean p50 p99\): elections " "the algorithm's counters"
+expect_out "^invariants evaluated \(in seeds\): .*election_safety [1-9][0-9]* \(20\);.*log_matching [1-9]" "which invariants the checker evaluated, how often, in how many seeds"
 expect_exit 1 "--json - writes JSON alone to stdout" -- $E scenarios/explore_raft.lua --seeds 1..30 --bug raft.stale_leader_read --json -
 perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my $f = $j->{failures}[0];
     exit !($f->{invariant} && defined $f->{t_ms} && $f->{bugs}[0] eq "raft.stale_leader_read"
            && $f->{reproduce} =~ /clustersim run scenarios\/explore_raft.lua --seed \d+ --bug raft.stale_leader_read$/
-           && $j->{coverage}{faults}{crash}{fired} > 0 && $j->{coverage}{metrics}{elections}{n} == 30)' < "$TMP/out"
+           && $j->{coverage}{faults}{crash}{fired} > 0 && $j->{coverage}{metrics}{elections}{n} == 30
+           && $j->{coverage}{invariants}{election_safety}{seeds} == 30
+           && $j->{coverage}{invariants}{state_machine_safety}{evaluated} > 30)' < "$TMP/out"
 ok $? "each failure carries invariant, time, bugs and the reproduce command; coverage summed"
 grep -q "^explore scenarios/explore_raft.lua: 30 seeds" "$TMP/err"
 ok $? "with --json -, the report goes to stderr"
@@ -114,11 +117,28 @@ for sub in run explore shrink check plot export bench bugs options; do
     [ $c -eq 0 ] && grep -qi "usage" "$TMP/h"
     ok $? "$sub --help prints its usage (exit $c)"
 done
-expect_exit 0 "a register that keeps a copy per node breaks no invariant" -- $E tests/lua/local_register.lua --seeds 1..4
+expect_exit 0 "a register that keeps a copy per node breaks no invariant" -- $E tests/lua/local_register.lua --seeds 1..4 --no-check
 expect_exit 1 "explore --check finds its history is not linearizable" -- $E tests/lua/local_register.lua --seeds 1..4 --check
 expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "the checker's verdict is the failure's message"
 expect_out "then: .*clustersim check TRACE" "and the way to check it again"
 expect_exit 0 "--check on Raft passes" -- $E scenarios/explore_raft.lua --seeds 1..20 --jobs 2 --check
+expect_exit 0 "a kv workload is checked by default" -- $E scenarios/explore_raft.lua --seeds 1..5
+expect_out "^explore scenarios/explore_raft.lua: --check: every passing seed's history checked" "says so"
+expect_exit 0 "--no-check turns it off" -- $E scenarios/explore_raft.lua --seeds 1..5 --no-check
+! grep -q -- "--check:" "$TMP/out"
+ok $? "and then no check line"
+expect_exit 0 "a load-balancer workload is not a history the checker models" -- $E scenarios/lb_failure.lua --seeds 1..2
+! grep -q -- "--check:" "$TMP/out"
+ok $? "so explore does not check it"
+expect_exit 0 "read-heavy open-loop ReadIndex clients: correct Raft stays clean" -- $E scenarios/explore_raft.lua --seeds 1..150 --jobs 2 -P reads=heavy
+expect_out "^invariants evaluated \(in seeds\): .*stale_read [1-9]" "and its reads are checked for staleness"
+expect_out "^metrics over 150 seeds \(mean p50 p99\): .*read_index_reads [1-9]" "served by ReadIndex"
+expect_exit 1 "the read-heavy variant finds raft.stale_leader_read" -- $E scenarios/explore_raft.lua --seeds 1..30 --jobs 2 -P reads=heavy --bug raft.stale_leader_read
+expect_exit 0 "read-heavy Paxos stays clean" -- $E scenarios/explore_paxos.lua --seeds 1..100 --jobs 2 -P reads=heavy
+expect_exit 65 "-P reads=hevy is refused" -- "$CLUSTERSIM" run scenarios/explore_raft.lua -P reads=hevy
+expect_err "reads = 'hevy': accepted are mixed, heavy" "naming the bad word and the accepted ones"
+expect_exit 1 "the default check finds a non-linearizable history" -- $E tests/lua/local_register.lua --seeds 1..4
+expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "with the checker's verdict"
 expect_exit 0 "a -P grid" -- $E scenarios/explore_raft.lua --seeds 1..10 --jobs 2 -P nodes=3,5 -P max_batch=1,64 --json "$TMP/g.json"
 expect_out "^grid over 4 combinations, seeds 1..10:" "the grid's table"
 expect_out "^  nodes=5 max_batch=64 +10 +10 +0$" "pass/fail per combination"

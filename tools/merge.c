@@ -269,6 +269,35 @@ int cmd_merge(int argc, char **argv)
             if (!cJSON_GetObjectItem(metrics, k->string))
                 cJSON_AddItemToObject(metrics, k->string, merged_metric(in, n, k->string));
     }
+    /* invariants: evaluations and seeds summed, by name as explore prints them */
+    cJSON *inv = cJSON_AddObjectToObject(cov, "invariants");
+    const char *names[256];
+    int nn = 0;
+    for (int i = 0; i < n; i++) {
+        cJSON *k;
+        cJSON_ArrayForEach(k, cJSON_GetObjectItem(cJSON_GetObjectItem(in[i], "coverage"), "invariants")) {
+            int j = 0;
+            while (j < nn && strcmp(names[j], k->string) < 0)
+                j++;
+            if ((j < nn && strcmp(names[j], k->string) == 0) || nn == 256)
+                continue;
+            memmove(&names[j + 1], &names[j], (size_t)(nn - j) * sizeof names[0]);
+            names[j] = k->string;
+            nn++;
+        }
+    }
+    for (int j = 0; j < nn; j++) {
+        double ev = 0, in_seeds = 0;
+        for (int i = 0; i < n; i++) {
+            cJSON *k = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(in[i], "coverage"), "invariants"),
+                                           names[j]);
+            ev += num(k, "evaluated");
+            in_seeds += num(k, "seeds");
+        }
+        cJSON *t = cJSON_AddObjectToObject(inv, names[j]);
+        cJSON_AddNumberToObject(t, "evaluated", ev);
+        cJSON_AddNumberToObject(t, "seeds", in_seeds);
+    }
     cJSON_AddItemToObject(o, "failures", merged_list(in, n, "failures"));
     cJSON_AddItemToObject(o, "shrunk", merged_list(in, n, "shrunk"));
     char *text = cJSON_PrintUnformatted(o);

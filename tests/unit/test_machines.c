@@ -107,9 +107,9 @@ static void test_queue(void)
     res.status = RESULT_OK;
     res.found = 1;
     snprintf(res.value, sizeof res.value, "j1");
-    is_int(machine_watch_reply(&w, &machine_queue, 1, &a, &res, &v), 0, "the first hand-out of j1 is fine");
-    is_int(machine_watch_reply(&w, &machine_queue, 1, &a, &res, &v), 0, "a retry's answer may repeat it");
-    is_int(machine_watch_reply(&w, &machine_queue, 2, &b, &res, &v), 1, "another consumer getting j1 is not");
+    is_int(machine_watch_reply(NULL, &w, &machine_queue, 1, &a, &res, &v), 0, "the first hand-out of j1 is fine");
+    is_int(machine_watch_reply(NULL, &w, &machine_queue, 1, &a, &res, &v), 0, "a retry's answer may repeat it");
+    is_int(machine_watch_reply(NULL, &w, &machine_queue, 2, &b, &res, &v), 1, "another consumer getting j1 is not");
     is_str(v.invariant, "queue_double_dequeue", "named queue_double_dequeue");
     machine_watch_free(&w);
 }
