@@ -646,6 +646,20 @@ static void fire_timer(struct sim *s, struct node *n, struct event *e)
     s->in_node--;
 }
 
+/* A timer or a finished sync of an up node: a paused node keeps the event
+ * until it resumes (returns 1: the event is kept, not freed). */
+static int node_event(struct sim *s, struct event *e, void (*run)(struct sim *, struct node *, struct event *))
+{
+    struct node *n = s->nodes[e->target];
+    assert(n && n->up);
+    if (n->paused) {
+        defer(n, e);
+        return 1;
+    }
+    run(s, n, e);
+    return 0;
+}
+
 void sim_replan_timers(struct sim *s, struct node *n)
 {
     for (int i = 0; i < NODE_MAX_TIMERS; i++) {
@@ -700,17 +714,9 @@ int sim_step(struct sim *s, sim_time until)
     case EV_DELIVER:
         keep = handle_deliver(s, e);
         break;
-    case EV_TIMER: {
-        struct node *n = s->nodes[e->target];
-        assert(n && n->up);
-        if (n->paused) {
-            defer(n, e);
-            keep = 1;
-        } else {
-            fire_timer(s, n, e);
-        }
+    case EV_TIMER:
+        keep = node_event(s, e, fire_timer);
         break;
-    }
     case EV_ACTION:
         if (s->hooks.action && s->hooks.action(s->hooks.ctx, s, e) != 0 && !s->stop)
             s->stop = STOP_ERROR;
@@ -719,17 +725,9 @@ int sim_step(struct sim *s, sim_time until)
             keep = 1;
         }
         break;
-    case EV_SYNC: {
-        struct node *n = s->nodes[e->target];
-        assert(n && n->up);
-        if (n->paused) {
-            defer(n, e);
-            keep = 1;
-        } else {
-            sync_done(s, n, e);
-        }
+    case EV_SYNC:
+        keep = node_event(s, e, sync_done);
         break;
-    }
     case EV_RESUME: {
         struct error err;
         struct node *n = s->nodes[e->target];
