@@ -109,6 +109,12 @@ soak: clustersim
 	./clustersim explore scenarios/explore_raft.lua --seeds 1..$(SOAK_SEEDS) --jobs 2 -P swarm=true -P nodes=5 --max-events 5000000
 	./clustersim explore scenarios/explore_paxos.lua --seeds 1..$(SOAK_SEEDS) --jobs 2 --check --max-events 5000000
 	./clustersim explore scenarios/lua/paxos_single.lua --seeds 1..$(SOAK_SEEDS) --jobs 2
+	./clustersim explore scenarios/raft_flaky.lua --seeds 1..$(SOAK_SEEDS) --jobs 2 -P membership=true -P snapshot_entries=200 --max-events 5000000
+	./clustersim explore scenarios/counter_retry.lua --seeds 1..$(SOAK_SEEDS) --jobs 2 -P algorithm=paxos
+	./clustersim explore scenarios/queue_handoff.lua --seeds 1..$(SOAK_SEEDS) --jobs 2
+	./clustersim explore scenarios/lock_nemesis.lua --seeds 1..$(SOAK_SEEDS) --jobs 2
+	./clustersim explore scenarios/lb_failure.lua --seeds 1..$(SOAK_SEEDS) --jobs 2
+	./clustersim explore scenarios/fd_crash.lua --seeds 1..$(SOAK_SEEDS) --jobs 2
 
 # make mutate: every tests/mutants/*.patch against the suite, explore and --check
 mutate: clustersim
