@@ -564,7 +564,7 @@ static void send_votes(struct node *n, int type, uint64_t term, int transfer)
     rv.last_log_term = last_term(s);
     for (int i = 1; i <= s->nn; i++)
         if (i != node_id(n) && node_is_member(n, i))
-            raft_send_durable(n, i, type, &rv, sizeof rv);   /* our vote for ourselves is on disk */
+            raft_send_durable(n, i, type, &rv, sizeof rv);   /* after our own vote is on disk (LogCabin too) */
 }
 
 /* §5.2: "To begin an election, a follower increments its current term and
@@ -1171,8 +1171,16 @@ static void handle_request_vote(struct node *n, int src, const struct vote_req *
         raft_send_durable(n, src, MSG_REQUEST_VOTE_REPLY, &rep, sizeof rep);
         return;
     }
-    if (rv->term > s->term)
-        raft_become_follower(n, rv->term, 0);          /* §5.1 */
+    if (rv->term > s->term) {
+        /* §5.1. The new term is synced before the vote is decided, and the
+         * vote is a second sync: with a disk model a voter that learns a new
+         * term from a RequestVote answers after two flushes, as LogCabin's
+         * handleRequestVote does (stepDown() and then the vote each call
+         * updateLogMetadata(), an fsync). Figure 16's disk variant relies on
+         * it (scenarios/raft_figure16.lua). */
+        raft_become_follower(n, rv->term, 0);
+        raft_persist_sync(n);
+    }
     /* Figure 2, RequestVote receiver: "1. Reply false if term < currentTerm.
      * 2. If votedFor is null or candidateId, and candidate's log is at least
      * as up-to-date as receiver's log, grant vote" (§5.2, §5.4). */

@@ -22,7 +22,7 @@ check() {   # expected-exit[:invariant] description args...
         fails=$((fails + 1))
     fi
 }
-echo "1..32"
+echo "1..35"
 check 0 "election"                 scenarios/raft_election.lua
 check 0 "partition, CheckQuorum"   scenarios/raft_partition.lua
 check 0 "partition, no CheckQuorum" scenarios/raft_partition.lua -P check_quorum=false
@@ -38,6 +38,10 @@ check 0 "split votes vs thesis"    scenarios/raft_split_votes.lua
 check 0 "figure 16: 150-155 ms, median vs the paper's 287 ms" scenarios/raft_figure16.lua -P min=150 -P max=155 -P trials=1000
 check 0 "figure 16: 150-200 ms, worst case vs the paper's 513 ms" scenarios/raft_figure16.lua -P min=150 -P max=200
 check 0 "figure 16: 12-24 ms, mean vs the paper's 35 ms" scenarios/raft_figure16.lua -P min=12 -P max=24
+# The same with disk writes (LogCabin's sync points, see the scenario's header), 1000 trials.
+check 0 "figure 16, disk: 150-155 ms, median vs 287 ms" scenarios/raft_figure16.lua -P min=150 -P max=155 -P trials=1000 -P latency=1 -P disk=2
+check 0 "figure 16, disk: 150-200 ms, worst vs 513 ms"  scenarios/raft_figure16.lua -P min=150 -P max=200 -P trials=1000 -P latency=1 -P disk=2
+check 0 "figure 16, disk: 12-24 ms, mean vs 35 ms"      scenarios/raft_figure16.lua -P min=12 -P max=24 -P trials=1000 -P latency=1 -P disk=2
 check 0 "vote restart"             scenarios/raft_bug_vote_restart.lua
 check 0 "vote log check"           scenarios/raft_bug_vote_log_check.lua
 check 0 "stale read"               scenarios/raft_bug_stale_read.lua
