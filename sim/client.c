@@ -57,6 +57,10 @@ struct clients {
     double **cdfs;             /* Zipf tables, one per clients_add that asked for one */
     int ncdfs;
     void *lock;                /* sim/client_lock.c's */
+    /* clients_only: per client id, the generated operations (by seq) that
+     * are sent; a client without a list sends all. Set before the run. */
+    struct only_list { int id; int64_t *seq; int n; } *only;
+    int nonly;
 };
 
 void client_cfg_default(struct client_cfg *c)
@@ -80,6 +84,16 @@ static struct client *get(const struct sim *s, int id)
     if (!s->clients || id < 1 || id > s->clients->n)
         return NULL;
     return s->clients->c[id];
+}
+
+static struct clients *clients_of(struct sim *s)
+{
+    if (!s->clients) {
+        s->clients = calloc(1, sizeof *s->clients);
+        if (!s->clients)
+            abort();
+    }
+    return s->clients;
 }
 
 int clients_count(const struct sim *s) { return s->clients ? s->clients->n : 0; }
@@ -192,12 +206,7 @@ static int zipf_draw(struct client *c)
 
 int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
 {
-    if (!s->clients) {
-        s->clients = calloc(1, sizeof *s->clients);
-        if (!s->clients)
-            abort();
-    }
-    struct clients *cs = s->clients;
+    struct clients *cs = clients_of(s);
     int first = cs->n + 1;
     const double *cdf = NULL;
     if (cfg->key_dist == KEY_ZIPF && count > 0)
@@ -232,11 +241,60 @@ int clients_add(struct sim *s, int count, const struct client_cfg *cfg)
     return first;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int clients_only(struct sim *s, int id, const int64_t *seqs, int n)
+{
+    struct clients *cs = clients_of(s);
+    struct only_list *l = NULL;
+    for (int i = 0; i < cs->nonly; i++)
+        if (cs->only[i].id == id)
+            l = &cs->only[i];
+    if (!l) {
+        struct only_list *v = realloc(cs->only, (size_t)(cs->nonly + 1) * sizeof *v);
+        if (!v)
+            abort();
+        cs->only = v;
+        l = &cs->only[cs->nonly++];
+        l->id = id;
+        l->seq = NULL;
+    }
+    free(l->seq);
+    l->seq = malloc((size_t)(n + 1) * sizeof *l->seq);
+    if (!l->seq)
+        abort();
+    memcpy(l->seq, seqs, (size_t)n * sizeof *seqs);
+    qsort(l->seq, (size_t)n, sizeof *l->seq, by_seq);
+    l->n = n;
+    return 0;
+}
+
+/* Is the generated operation `seq` of client id left out by clients_only?
+ * 0: sent; 1: left out; 2: left out, and so is every later one. */
+static int left_out(const struct clients *cs, int id, int64_t seq)
+{
+    for (int i = 0; i < cs->nonly; i++)
+        if (cs->only[i].id == id) {
+            const struct only_list *l = &cs->only[i];
+            if (bsearch(&seq, l->seq, (size_t)l->n, sizeof seq, by_seq))
+                return 0;
+            return l->n == 0 || seq > l->seq[l->n - 1] ? 2 : 1;
+        }
+    return 0;
+}
+
 void clients_free(struct sim *s)
 {
     if (!s->clients)
         return;
     client_lock_free(s);
+    for (int i = 0; i < s->clients->nonly; i++)
+        free(s->clients->only[i].seq);
+    free(s->clients->only);
     for (int i = 1; i <= s->clients->n; i++) {
         free(s->clients->c[i]->ops);
         free(s->clients->c[i]);
@@ -515,6 +573,22 @@ static void generate(struct sim *s, struct client *c)
     struct op *o = free_slot(c);
     if (!o) {
         s->m.ops_rejected++;     /* open loop at its concurrency cap: the arrival is shed */
+        return;
+    }
+    int out = s->clients->nonly ? left_out(s->clients, c->id, (int64_t)c->next_seq) : 0;
+    if (out) {
+        /* Drawn, numbered and routed as if sent, so the operations kept
+         * after it are the same ones (a shrunk scenario's client load); a
+         * closed-loop client thinks and draws its next one, until the
+         * last one listed (so think = 0 cannot spin at one instant). */
+        c->next_seq++;
+        q.client = c->id;
+        struct op ghost;
+        memset(&ghost, 0, sizeof ghost);
+        ghost.req = q;
+        (void)routed(s, c, &ghost, 0);
+        if (c->cfg.closed && out == 1)
+            schedule_next(s, c, 1);
         return;
     }
     start_op(s, c, o, &q, 0, -1);

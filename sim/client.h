@@ -41,6 +41,11 @@ void client_cfg_default(struct client_cfg *c);
 /* Create clients until there are `count` more (returns the first new id), all with cfg. */
 int clients_add(struct sim *s, int count, const struct client_cfg *cfg);
 int clients_count(const struct sim *s);
+/* Of client id's generated operations, send only those whose seq is in
+ * seqs[0..n) (sim.client_only); the others are drawn all the same, so the
+ * ones sent are the operations they were. Copies the list; id may be a
+ * client not created yet. */
+int clients_only(struct sim *s, int id, const int64_t *seqs, int n);
 /* Some client runs a workload whose history `clustersim check` models
  * (kv, counter, queue, lock): what explore's default --check asks. */
 int clients_checkable(const struct sim *s);

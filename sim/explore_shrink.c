@@ -7,9 +7,13 @@
  *    ones start at the same moments as in the original run.
  * 2. The kept faults become explicit `sim.at(t, function() sim.fault{...})`
  *    lines in a standalone scenario: the original scenario's text with its
- *    random nemesis switched off. Each fault is then shortened (halved
- *    while the run still fails) and moved later, trying the written
+ *    random nemesis switched off. From here on every trial is the written
  *    scenario itself, so what is handed back is what was tested.
+ * 3. The client operations invoked before the violation are ddmin'ed, as
+ *    sim.client_only lists (the workload still draws the ones left out).
+ * 4. Each fault is shortened (halved while the run still fails) and moved
+ *    later; then the faults are ddmin'ed again on the written scenario, and
+ *    the operations again if the faults changed.
  * "Still fails" means the same invariant breaks (or, for a scenario
  * assertion, the run fails again). */
 #include "sim/explore_int.h"
@@ -23,15 +27,50 @@
 
 #include "sim/engine.h"
 
+#include "sim/trace.h"
+
+#include <cjson/cJSON.h>
+
+/* The bounds, in runs of a few milliseconds each: phase 1 runs the original
+ * scenario, the later phases the written one; a shrink is at most
+ * SHRINK_MAX_RUNS + SHRINK_EXPLICIT_RUNS runs (and a few to record). */
 #define SHRINK_MAX_RUNS 3000
+#define SHRINK_EXPLICIT_RUNS 1000
+#define SHRINK_MAX_OPS 2000
+
+/* A client operation as the run invoked it, to be written as a sim.at line. */
+struct xop {
+    double at_ms;
+    int client, node;          /* node: where its first attempt went (0: never sent) */
+    int64_t seq;               /* the client's operation number, to match its first request */
+    char op[16];
+    char key[REQ_STR], value[REQ_STR], expect[REQ_STR];
+    int64_t num;
+};
 
 struct shrinker {
     const struct explore_opts *e;
     const struct seed_result *orig;
     const char *tmp;
     int total;          /* faults drawn before the failure: the limit */
-    int runs;
+    int runs, limit;
+    char trial[700];
+    /* The explicit schedule: every fault the original run applied (the kept
+     * ones shortened and moved as they go), and which of them are kept. */
+    struct nemesis_fault_rec pool[EX_MAX_LOG];
+    int npool;
+    int fkeep[EX_MAX_LOG], nfkeep;
+    /* Once the client operations are listed (sim.client_only). */
+    int explicit_ops;
+    struct xop *ops;
+    int nops;
+    int *okeep, nokeep;
 };
+
+/* Does the failure persist for this subset (of faults, or of operations)? */
+typedef int (*trial_fn)(struct shrinker *, const int *sub, int n);
+
+static int budget(const struct shrinker *sh) { return sh->runs < sh->limit; }
 
 static int same_failure(const struct shrinker *sh, const struct seed_result *r)
 {
@@ -62,29 +101,31 @@ static int fails_with(struct shrinker *sh, const int *only, int n, struct seed_r
     return same_failure(sh, &r);
 }
 
-/* ddmin: the smallest subset of c[0..n) (1-minimal: no single fault can
- * go) that still fails. Returns the new n; c is rewritten in place. */
-static int ddmin(struct shrinker *sh, int *c, int n)
+static int test_nemesis(struct shrinker *sh, const int *sub, int n) { return fails_with(sh, sub, n, NULL); }
+
+/* ddmin: the smallest subset of c[0..n) (1-minimal: no single element can
+ * go) for which test still fails. Returns the new n; c is rewritten in place. */
+static int ddmin(struct shrinker *sh, trial_fn test, int *c, int n)
 {
-    if (n == 0 || fails_with(sh, c, 0, NULL))
+    if (n == 0 || test(sh, c, 0))
         return 0;
     int *sub = malloc((size_t)n * sizeof *sub);
     if (!sub)
         abort();
     int parts = 2;
-    while (n >= 2 && sh->runs < SHRINK_MAX_RUNS) {
+    while (n >= 2 && budget(sh)) {
         int found = 0;
         int size = (n + parts - 1) / parts;
         /* each part alone, then each complement */
         for (int pass = 0; pass < 2 && !found; pass++)
-            for (int p = 0; p < parts && !found && sh->runs < SHRINK_MAX_RUNS; p++) {
+            for (int p = 0; p < parts && !found && budget(sh); p++) {
                 int lo = p * size, hi = lo + size < n ? lo + size : n, k = 0;
                 if (lo >= n)
                     break;
                 for (int i = 0; i < n; i++)
                     if ((i >= lo && i < hi) == (pass == 0))
                         sub[k++] = c[i];
-                if (k == 0 || k == n || !fails_with(sh, sub, k, NULL))
+                if (k == 0 || k == n || !test(sh, sub, k))
                     continue;
                 memcpy(c, sub, (size_t)k * sizeof *c);
                 n = k;
@@ -108,9 +149,9 @@ static int by_int(const void *a, const void *b)
 }
 
 /* A failing candidate t[0..k): ddmin it, and keep it if smaller than best. */
-static int keep_smaller(struct shrinker *sh, int *t, int k, int *best, int nbest)
+static int keep_smaller(struct shrinker *sh, trial_fn test, int *t, int k, int *best, int nbest)
 {
-    int m = ddmin(sh, t, k);
+    int m = ddmin(sh, test, t, k);
     if (m >= nbest)
         return nbest;
     memcpy(best, t, (size_t)m * sizeof *t);
@@ -121,32 +162,33 @@ static int keep_smaller(struct shrinker *sh, int *t, int k, int *best, int nbest
  * cluster is chaotic: taking out an early fault moves every election
  * after it, so ddmin can stop at a large 1-minimal set. Runs are cheap,
  * so look for a small failing schedule directly too: the last k faults
- * before the failure, then random subsets of 1..6 faults (drawn from a
- * stream of the seed, so shrinking is deterministic), each found one
- * ddmin'ed in turn. Keeps the smallest. */
-static int search_small(struct shrinker *sh, const int *all, int nall, int *best, int nbest)
+ * before the failure, every window of up to six consecutive faults, then
+ * random subsets of 1..6 faults (drawn from a stream of the seed, so
+ * shrinking is deterministic), each found one ddmin'ed in turn. Keeps the
+ * smallest. */
+static int search_small(struct shrinker *sh, trial_fn test, uint64_t stream, const int *all, int nall, int *best,
+                        int nbest)
 {
     int *t = malloc((size_t)(nall + 1) * sizeof *t);
     if (!t)
         abort();
-    for (int k = 1; k <= nall && k < nbest && k <= 12 && sh->runs < SHRINK_MAX_RUNS; k++) {
+    for (int k = 1; k <= nall && k < nbest && k <= 12 && budget(sh); k++) {
         memcpy(t, all + nall - k, (size_t)k * sizeof *t);
-        if (fails_with(sh, t, k, NULL)) {
-            nbest = keep_smaller(sh, t, k, best, nbest);
+        if (test(sh, t, k)) {
+            nbest = keep_smaller(sh, test, t, k, best, nbest);
             break;
         }
     }
-    /* windows: w consecutive faults, anywhere in the schedule */
     for (int w = 1; w <= 6 && w < nbest && w <= nall; w++)
-        for (int at = nall - w; at >= 0 && w < nbest && sh->runs < SHRINK_MAX_RUNS; at--) {
+        for (int at = nall - w; at >= 0 && w < nbest && budget(sh); at--) {
             memcpy(t, all + at, (size_t)w * sizeof *t);
-            if (fails_with(sh, t, w, NULL))
-                nbest = keep_smaller(sh, t, w, best, nbest);
+            if (test(sh, t, w))
+                nbest = keep_smaller(sh, test, t, w, best, nbest);
         }
     struct rng r;
-    rng_init(&r, sh->orig->seed, RNG_TOOL, 17);
+    rng_init(&r, sh->orig->seed, RNG_TOOL, stream);
     for (int size = 1; size <= 6 && size < nbest && size <= nall; size++)
-        for (int tries = 0; tries < 400 && size < nbest && sh->runs < SHRINK_MAX_RUNS; tries++) {
+        for (int tries = 0; tries < 400 && size < nbest && budget(sh); tries++) {
             int k = 0;
             while (k < size) {     /* size distinct faults, in schedule order */
                 int pick = all[rng_below(&r, (uint64_t)nall)], dup = 0;
@@ -156,8 +198,8 @@ static int search_small(struct shrinker *sh, const int *all, int nall, int *best
                     t[k++] = pick;
             }
             qsort(t, (size_t)k, sizeof *t, by_int);
-            if (fails_with(sh, t, k, NULL))
-                nbest = keep_smaller(sh, t, k, best, nbest);
+            if (test(sh, t, k))
+                nbest = keep_smaller(sh, test, t, k, best, nbest);
         }
     free(t);
     return nbest;
@@ -165,8 +207,26 @@ static int search_small(struct shrinker *sh, const int *all, int nall, int *best
 
 static const char *kind_name(unsigned k) { return nemesis_kind_name(k); }
 
-/* The standalone scenario: the explicit faults, then the original text. */
-static int write_scenario(const struct shrinker *sh, const char *path, const struct nemesis_fault_rec *f, int n,
+static void op_words(const struct xop *o, char *buf, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, n, "t=%.1f ms client %d %s", o->at_ms, o->client, o->op);
+#define ADD(...) (len < n ? (len += (size_t)snprintf(buf + len, n - len, __VA_ARGS__)) : len)
+    if (o->key[0])
+        ADD(" %s", o->key);
+    if (o->expect[0])
+        ADD(" from %s to %s", o->expect, o->value);
+    else if (o->value[0])
+        ADD(" = %s", o->value);
+    if (o->num)
+        ADD(" by %lld", (long long)o->num);
+    if (o->node)
+        ADD(" (sent to node %d)", o->node);
+#undef ADD
+}
+
+/* The standalone scenario: the explicit faults (and operations), then the
+ * original text. */
+static int write_scenario(const struct shrinker *sh, const char *path, const int *fk, int nfk, const int *ok, int nok,
                           const char *words_header)
 {
     FILE *in = fopen(sh->e->run.scenario, "r");
@@ -177,28 +237,47 @@ static int write_scenario(const struct shrinker *sh, const char *path, const str
         fclose(in);
         return -1;
     }
-    fprintf(out, "-- %s, seed %" PRIu64 ", shrunk by clustersim: %d nemesis faults kept, as explicit lines.\n",
-            sh->e->run.scenario, sh->orig->seed, n);
+    fprintf(out, "-- %s, seed %" PRIu64 ", shrunk by clustersim: %d nemesis faults kept", sh->e->run.scenario,
+            sh->orig->seed, nfk);
+    if (sh->explicit_ops)
+        fprintf(out, " and %d of %d client operations", nok, sh->nops);
+    fprintf(out, ", as explicit lines.\n");
     if (sh->orig->rep.invariant[0])
         fprintf(out, "-- On its own this scenario breaks %s again.\n", sh->orig->rep.invariant);
-    fputs(words_header, out);
+    fputs(words_header ? words_header : "", out);
     fputs("sim.nemesis = function() end   -- the random schedule is replaced by the lines below\n", out);
-    for (int i = 0; i < n; i++) {
-        fprintf(out, "sim.at(%.6f, function() sim.fault{kind = \"%s\"", f[i].at_ms, kind_name(f[i].kind));
-        if (f[i].nodes[0]) {
+    for (int i = 0; i < nfk; i++) {
+        const struct nemesis_fault_rec *f = &sh->pool[fk[i]];
+        fprintf(out, "sim.at(%.6f, function() sim.fault{kind = \"%s\"", f->at_ms, kind_name(f->kind));
+        if (f->nodes[0]) {
             fprintf(out, ", nodes = {");
-            for (int k = 0; k < 16 && f[i].nodes[k]; k++)
-                fprintf(out, "%s%d", k ? ", " : "", f[i].nodes[k]);
+            for (int k = 0; k < 16 && f->nodes[k]; k++)
+                fprintf(out, "%s%d", k ? ", " : "", f->nodes[k]);
             fprintf(out, "}");
         }
-        fprintf(out, ", ms = %.6f", f[i].ms);
-        if (f[i].partial)
+        fprintf(out, ", ms = %.6f", f->ms);
+        if (f->partial)
             fprintf(out, ", partial = true");
-        if (f[i].dir)
-            fprintf(out, ", dir = %d", f[i].dir);
-        if (f[i].value != 0)
-            fprintf(out, ", value = %.17g", f[i].value);
+        if (f->dir)
+            fprintf(out, ", dir = %d", f->dir);
+        if (f->value != 0)
+            fprintf(out, ", value = %.17g", f->value);
         fprintf(out, "} end)\n");
+    }
+    /* The kept operations, per client: sim.client_only lists them by number. */
+    for (int i = 0; sh->explicit_ops && i < sh->nops; i++) {
+        int cl = sh->ops[i].client, seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = sh->ops[j].client == cl;
+        if (seen)
+            continue;
+        fprintf(out, "sim.client_only(%d, {", cl);
+        for (int k = 0, any = 0; k < nok; k++)
+            if (sh->ops[ok[k]].client == cl) {
+                fprintf(out, "%s%" PRId64, any ? ", " : "", sh->ops[ok[k]].seq);
+                any = 1;
+            }
+        fprintf(out, "})\n");
     }
     fprintf(out, "-- The original scenario, unchanged:\n");
     char buf[8192];
@@ -216,10 +295,9 @@ static int write_scenario(const struct shrinker *sh, const char *path, const str
     return fclose(out) == 0 ? 0 : -1;
 }
 
-static int scenario_fails(struct shrinker *sh, const char *path, const struct nemesis_fault_rec *f, int n)
+/* Run a written scenario (traced to `trace` when not NULL). */
+static int file_fails(struct shrinker *sh, const char *path, const char *trace)
 {
-    if (write_scenario(sh, path, f, n, "") != 0)
-        return 0;
     struct run_opts o = sh->e->run;
     o.scenario = path;
     o.seed = sh->orig->seed;
@@ -228,11 +306,208 @@ static int scenario_fails(struct shrinker *sh, const char *path, const struct ne
     o.nemesis_only = NULL;
     o.nnemesis_only = 0;
     o.nemesis_limit = -1;
+    if (trace) {
+        o.trace_path = trace;
+        o.trace_level = TRACE_STATE;
+    }
     struct seed_result r;
     sh->runs++;
     if (ex_run_one(&o, sh->tmp, &r) != 0)
         return 0;
     return same_failure(sh, &r);
+}
+
+static int test_faults(struct shrinker *sh, const int *sub, int n)
+{
+    if (write_scenario(sh, sh->trial, sub, n, sh->okeep, sh->nokeep, NULL) != 0)
+        return 0;
+    return file_fails(sh, sh->trial, NULL);
+}
+
+static int test_ops(struct shrinker *sh, const int *sub, int n)
+{
+    if (write_scenario(sh, sh->trial, sh->fkeep, sh->nfkeep, sub, n, NULL) != 0)
+        return 0;
+    return file_fails(sh, sh->trial, NULL);
+}
+
+static int current_fails(struct shrinker *sh) { return test_faults(sh, sh->fkeep, sh->nfkeep); }
+
+static void copy_str(const cJSON *j, const char *name, char *dst, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+    if (cJSON_IsString(v))
+        snprintf(dst, cap, "%s", v->valuestring);
+}
+
+static double num_of(const cJSON *j, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* The operations a trace's clients invoked (all, if ops is NULL: counted
+ * only), with where each first went. Returns their number, -1 if the trace
+ * cannot be read or holds more than SHRINK_MAX_OPS. */
+static int read_ops(const char *trace, struct xop *ops)
+{
+    FILE *f = fopen(trace, "r");
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        if (!strstr(line, "\"type\":\"invoke\"") && !(ops && strstr(line, "\"type\":\"request\"")))
+            continue;
+        cJSON *j = cJSON_Parse(line);
+        if (!j)
+            continue;
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+        int client = (int)num_of(j, "client");
+        int invoke = cJSON_IsString(type) && strcmp(type->valuestring, "invoke") == 0;
+        if (invoke && n >= SHRINK_MAX_OPS) {
+            n = -1;
+            cJSON_Delete(j);
+            break;
+        }
+        if (invoke && ops) {
+            struct xop *o = &ops[n];
+            memset(o, 0, sizeof *o);
+            o->at_ms = num_of(j, "t") / 1000.0;    /* the trace's microseconds */
+            o->client = client;
+            o->seq = (int64_t)num_of(j, "seq");
+            o->num = (int64_t)num_of(j, "num");
+            copy_str(j, "op", o->op, sizeof o->op);
+            copy_str(j, "key", o->key, sizeof o->key);
+            copy_str(j, "value", o->value, sizeof o->value);
+            copy_str(j, "expect", o->expect, sizeof o->expect);
+        } else if (!invoke && ops) {
+            int64_t seq = (int64_t)num_of(j, "seq");
+            for (int i = n - 1; i >= 0; i--)     /* its invoke is a record or two before */
+                if (ops[i].client == client && ops[i].seq == seq) {
+                    if (!ops[i].node)
+                        ops[i].node = (int)num_of(j, "node");
+                    break;
+                }
+        }
+        n += invoke;
+        cJSON_Delete(j);
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+/* The operations a client workload generates (sim.client_only can leave
+ * them out); the lock workload's follow from each other's answers. */
+static int generated(const char *op)
+{
+    static const char *const ok[] = { "get", "put", "cas", "incr", "read", "enq", "deq", "serve", NULL };
+    for (int i = 0; ok[i]; i++)
+        if (strcmp(op, ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Phase 3: the operations the failing run of the written scenario invoked
+ * (all of them before the violation: the run stops there), ddmin'ed
+ * through sim.client_only, which still draws every operation it leaves
+ * out. Returns 0, or -1 with why. */
+static int shrink_ops(struct shrinker *sh, const char **why)
+{
+    char trace[760];
+    snprintf(trace, sizeof trace, "%s/ops.jsonl", sh->tmp);
+    if (write_scenario(sh, sh->trial, sh->fkeep, sh->nfkeep, NULL, 0, NULL) != 0 || !file_fails(sh, sh->trial, trace)) {
+        unlink(trace);
+        *why = "the traced run did not fail";
+        return -1;
+    }
+    sh->ops = malloc(SHRINK_MAX_OPS * sizeof *sh->ops);
+    sh->okeep = malloc(SHRINK_MAX_OPS * sizeof *sh->okeep);
+    if (!sh->ops || !sh->okeep)
+        abort();
+    int n = read_ops(trace, sh->ops);
+    unlink(trace);
+    if (n < 0) {
+        *why = "more operations before the violation than the shrinker lists (SHRINK_MAX_OPS)";
+        return -1;
+    }
+    sh->nops = 0;
+    for (int i = 0; i < n; i++)
+        if (generated(sh->ops[i].op))
+            sh->ops[sh->nops++] = sh->ops[i];
+    if (sh->nops == 0) {
+        *why = "no generated operation before the violation";
+        return -1;
+    }
+    sh->explicit_ops = 1;
+    for (int i = 0; i < sh->nops; i++)
+        sh->okeep[i] = i;
+    sh->nokeep = sh->nops;
+    /* Every operation listed is the run itself up to the violation. */
+    if (!test_ops(sh, sh->okeep, sh->nokeep)) {
+        sh->explicit_ops = 0;
+        *why = "the run with every operation listed does not fail";
+        return -1;
+    }
+    sh->nokeep = ddmin(sh, test_ops, sh->okeep, sh->nokeep);
+    return 0;
+}
+
+/* Phase 4: with the load fixed in time, removing a fault perturbs less:
+ * ddmin the faults again on the written scenario, search every fault the
+ * original run applied for a smaller schedule when more than three are
+ * left, and ddmin the operations again when the faults changed. */
+static void faults_again(struct shrinker *sh)
+{
+    for (int round = 0; round < 2 && budget(sh); round++) {
+        int was = sh->nfkeep;
+        int t[EX_MAX_LOG];
+        memcpy(t, sh->fkeep, (size_t)sh->nfkeep * sizeof *t);
+        int n = ddmin(sh, test_faults, t, sh->nfkeep);
+        if (n > 3) {
+            int all[EX_MAX_LOG];
+            for (int i = 0; i < sh->npool; i++)
+                all[i] = i;
+            n = search_small(sh, test_faults, 18 + (uint64_t)round, all, sh->npool, t, n);
+        }
+        if (n > sh->nfkeep || !test_faults(sh, t, n))
+            break;
+        memcpy(sh->fkeep, t, (size_t)n * sizeof *t);
+        sh->nfkeep = n;
+        if (n == was || !sh->explicit_ops)
+            break;
+        int before = sh->nokeep;
+        sh->nokeep = ddmin(sh, test_ops, sh->okeep, sh->nokeep);
+        if (sh->nokeep == before)
+            break;
+    }
+}
+
+/* Each kept fault halved in length, then moved later, while it still fails. */
+static void shorten_and_move(struct shrinker *sh)
+{
+    for (int i = 0; i < sh->nfkeep && budget(sh); i++) {
+        struct nemesis_fault_rec *f = &sh->pool[sh->fkeep[i]];
+        for (int t = 0; t < 6 && f->ms > 0.5 && budget(sh); t++) {
+            double was = f->ms;
+            f->ms = was / 2;
+            if (!current_fails(sh)) {
+                f->ms = was;
+                break;
+            }
+        }
+        double was = f->at_ms, step = f->ms > 1 ? f->ms : 1;
+        for (int t = 0; t < 3 && budget(sh); t++) {
+            f->at_ms = was + step;
+            if (!current_fails(sh)) {
+                f->at_ms = was;
+                break;
+            }
+            was = f->at_ms;
+        }
+    }
 }
 
 static void base_name(const char *path, char *buf, size_t n)
@@ -245,18 +520,55 @@ static void base_name(const char *path, char *buf, size_t n)
         *dot = 0;
 }
 
+/* The explicit schedule's pool: the faults the original run applied, with
+ * the ones phase 1 kept as that run applied them; fkeep names those. */
+static void fill_pool(struct shrinker *sh, const struct seed_result *kept)
+{
+    const struct child_report *o = &sh->orig->rep;
+    int nk = kept->rep.nlog < EX_MAX_LOG ? kept->rep.nlog : EX_MAX_LOG;
+    sh->npool = 0;
+    if (o->nlog < EX_MAX_LOG && o->nlog == o->faults) {
+        memcpy(sh->pool, o->log, (size_t)o->nlog * sizeof *o->log);
+        sh->npool = o->nlog;
+    }
+    sh->nfkeep = 0;
+    for (int i = 0; i < nk; i++) {
+        int at = -1;
+        for (int j = 0; j < sh->npool && at < 0; j++)
+            if (sh->pool[j].index == kept->rep.log[i].index)
+                at = j;
+        if (at < 0) {      /* not in the original's record: the kept ones alone */
+            memcpy(sh->pool, kept->rep.log, (size_t)nk * sizeof *sh->pool);
+            sh->npool = nk;
+            for (int k = 0; k < nk; k++)
+                sh->fkeep[k] = k;
+            sh->nfkeep = nk;
+            return;
+        }
+        sh->pool[at] = kept->rep.log[i];
+        sh->fkeep[sh->nfkeep++] = at;
+    }
+}
+
 void explore_shrink_seed(const struct explore_opts *e, const struct seed_result *failed, const char *tmp, FILE *out,
                          FILE *json, int *first_json)
 {
-    struct shrinker sh = { e, failed, tmp, failed->rep.drawn, 0 };
+    struct shrinker sh;
+    memset(&sh, 0, sizeof sh);
+    sh.e = e;
+    sh.orig = failed;
+    sh.tmp = tmp;
+    sh.total = failed->rep.drawn;
+    sh.limit = SHRINK_MAX_RUNS;
     int total = failed->rep.drawn;
     fprintf(out, "shrinking seed %" PRIu64 ": %d nemesis faults drawn before the failure\n", failed->seed, total);
     if (total == 0) {
         fprintf(out, "  nothing to shrink: the failure needs no nemesis fault\n");
         return;
     }
-    /* The candidates: the faults the run applied (those drawn but refused
-     * never mattered); all drawn ones if the record was cut short. */
+    /* Phase 1, on the original scenario: the candidates are the faults the
+     * run applied (those drawn but refused never mattered); all drawn ones
+     * if the record was cut short. */
     int *c = malloc((size_t)(total + 1) * sizeof *c);
     if (!c)
         abort();
@@ -274,9 +586,9 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     if (!all)
         abort();
     memcpy(all, c, (size_t)n * sizeof *all);
-    n = ddmin(&sh, c, n);
+    n = ddmin(&sh, test_nemesis, c, n);
     if (n > 3)
-        n = search_small(&sh, all, before, c, n);
+        n = search_small(&sh, test_nemesis, 17, all, before, c, n);
     free(all);
     struct seed_result kept;
     memset(&kept, 0, sizeof kept);
@@ -288,65 +600,94 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     fprintf(out, "  seed %" PRIu64 " still fails with %d of %d faults%s\n  ", failed->seed, n, total,
             still ? "" : " [the shrunk run no longer fails: the schedule is not replayable]");
     print_repro(out, &o);
-    fprintf(out, "  %d runs: ddmin over the %d faults applied, then windows and small subsets\n", sh.runs, before);
+    fprintf(out, "  %d runs: ddmin over the %d faults applied, then windows and small subsets, with the scenario's own client load\n",
+            sh.runs, before);
 
-    /* Phase 2, on the explicit schedule. */
-    int nf = kept.rep.nlog < EX_MAX_LOG ? kept.rep.nlog : EX_MAX_LOG;
-    struct nemesis_fault_rec f[EX_MAX_LOG];
-    memcpy(f, kept.rep.log, (size_t)nf * sizeof *f);
-    char dir[512], name[128], path[700], trial[700];
+    /* Phases 2-4, on the written scenario itself, so what is handed back is
+     * what was tested. */
+    sh.limit = sh.runs + SHRINK_EXPLICIT_RUNS;
+    fill_pool(&sh, &kept);
+    char dir[512], name[128], path[700];
     /* not the current directory by default: a sweep run from a source tree
      * would leave files in it */
     const char *tmpd = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s", e->shrink_out ? e->shrink_out : tmpd && *tmpd ? tmpd : "/tmp");
     base_name(e->run.scenario, name, sizeof name);
     snprintf(path, sizeof path, "%s/shrunk-%s-%" PRIu64 ".lua", dir, name, failed->seed);
-    snprintf(trial, sizeof trial, "%s/trial.lua", tmp);
-    int standalone = still && scenario_fails(&sh, trial, f, nf);
+    snprintf(sh.trial, sizeof sh.trial, "%s/trial.lua", tmp);
+    int standalone = still && current_fails(&sh);
+    const char *why = NULL;
+    if (standalone && shrink_ops(&sh, &why) == 0)
+        fprintf(out, "  client operations: %d of %d kept (ddmin over those invoked before the violation at t=%.1f ms)\n",
+                sh.nokeep, sh.nops, failed->rep.violation_at_ms);
+    else if (standalone)
+        fprintf(out, "  client operations: the generated load is kept: %s\n", why);
     if (standalone) {
-        for (int i = 0; i < nf && sh.runs < SHRINK_MAX_RUNS; i++) {
-            for (int t = 0; t < 6 && f[i].ms > 0.5 && sh.runs < SHRINK_MAX_RUNS; t++) {
-                double was = f[i].ms;
-                f[i].ms = was / 2;
-                if (!scenario_fails(&sh, trial, f, nf)) {
-                    f[i].ms = was;
-                    break;
-                }
-            }
-            double was = f[i].at_ms, step = f[i].ms > 1 ? f[i].ms : 1;
-            for (int t = 0; t < 3 && sh.runs < SHRINK_MAX_RUNS; t++) {
-                f[i].at_ms = was + step;
-                if (!scenario_fails(&sh, trial, f, nf)) {
-                    f[i].at_ms = was;
-                    break;
-                }
-                was = f[i].at_ms;
-            }
+        /* shorter faults disturb less, so ddmin gets further after */
+        shorten_and_move(&sh);
+        int had = sh.nfkeep;
+        faults_again(&sh);
+        if (sh.nfkeep != had) {
+            fprintf(out, "  on the written scenario, %d of the %d faults fail it\n", sh.nfkeep, had);
+            shorten_and_move(&sh);
         }
-        standalone = scenario_fails(&sh, trial, f, nf);
+        standalone = current_fails(&sh);
     }
-    unlink(trial);
-    /* The faults in words, in the scenario's header too. */
-    char words[EX_MAX_LOG * 120 + 64];
-    size_t wl = 0;
-    words[0] = 0;
+    unlink(sh.trial);
+    int nfinal = standalone ? sh.nfkeep : n;
+    if (standalone && sh.explicit_ops)
+        fprintf(out, "  the written scenario fails with %d of %d faults and %d of %d client operations (%d runs in all):\n",
+                sh.nfkeep, total, sh.nokeep, sh.nops, sh.runs);
+    else if (standalone)
+        fprintf(out, "  the written scenario fails with %d of %d faults (%d runs in all):\n", nfinal, total, sh.runs);
+    else
+        fprintf(out, "  the faults kept (%d runs in all):\n", sh.runs);
+    /* The faults and operations in words, in the scenario's header too. */
+    char *words = NULL;
+    size_t wlen = 0;
+    FILE *w = open_memstream(&words, &wlen);
+    if (!w)
+        abort();
+    int nf = standalone ? sh.nfkeep : (kept.rep.nlog < EX_MAX_LOG ? kept.rep.nlog : EX_MAX_LOG);
     for (int i = 0; i < nf; i++) {
         char line[200];
-        nemesis_describe(&f[i], line, sizeof line);
+        nemesis_describe(standalone ? &sh.pool[sh.fkeep[i]] : &kept.rep.log[i], line, sizeof line);
         fprintf(out, "    %s\n", line);
-        if (wl + strlen(line) + 8 < sizeof words)
-            wl += (size_t)snprintf(words + wl, sizeof words - wl, "--   %s\n", line);
+        fprintf(w, "--   %s\n", line);
     }
+    if (standalone && sh.explicit_ops) {
+        /* what the kept operations were in the written scenario's own run */
+        char trace[760];
+        snprintf(trace, sizeof trace, "%s/ops.jsonl", tmp);
+        struct xop *ran = malloc(SHRINK_MAX_OPS * sizeof *ran);
+        if (!ran)
+            abort();
+        int nran = write_scenario(&sh, sh.trial, sh.fkeep, sh.nfkeep, sh.okeep, sh.nokeep, NULL) == 0 &&
+                           file_fails(&sh, sh.trial, trace)
+                       ? read_ops(trace, ran)
+                       : -1;
+        unlink(trace);
+        unlink(sh.trial);
+        for (int i = 0; i < nran; i++) {
+            char line[300];
+            op_words(&ran[i], line, sizeof line);
+            fprintf(out, "    %s\n", line);
+            fprintf(w, "--   %s\n", line);
+        }
+        free(ran);
+    }
+    fclose(w);
     int written = 0;
     if (standalone) {
-        if (write_scenario(&sh, path, f, nf, words) == 0) {
+        if (write_scenario(&sh, path, sh.fkeep, sh.nfkeep, sh.okeep, sh.nokeep, words) == 0) {
             written = 1;
             struct run_opts ro = e->run;
             ro.scenario = path;
             ro.seed = failed->seed;
             ro.nemesis_skip = NULL;
             ro.nnemesis_skip = 0;
-            fprintf(out, "  wrote %s (the faults as sim.at lines); it fails on its own:\n  ", path);
+            fprintf(out, "  wrote %s (the faults as sim.at lines%s); it fails on its own:\n  ", path,
+                    sh.explicit_ops ? ", the operations as sim.client_only lists" : "");
             print_repro(out, &ro);
         } else {
             fprintf(out, "  cannot write %s: %s\n", path, strerror(errno));
@@ -356,15 +697,25 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     }
     if (json) {
         fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"faults\":%d,\"kept\":%d,\"only\":[", *first_json ? "" : ",",
-                failed->seed, total, n);
+                failed->seed, total, nfinal);
         for (int i = 0; i < n; i++)
             fprintf(json, "%s%d", i ? "," : "", c[i]);
-        fprintf(json, "],\"words\":[");
-        for (int i = 0; i < nf; i++) {
-            char line[200];
-            nemesis_describe(&f[i], line, sizeof line);
-            fprintf(json, "%s", i ? "," : "");
-            ex_json_str(json, line);
+        fprintf(json, "],\"ops\":%d,\"ops_kept\":", sh.explicit_ops ? sh.nops : -1);
+        if (standalone && sh.explicit_ops)
+            fprintf(json, "%d", sh.nokeep);
+        else
+            fprintf(json, "null");
+        fprintf(json, ",\"runs\":%d,\"words\":[", sh.runs);
+        int first = 1;
+        char *p = words;
+        while (p && *p) {      /* the header's lines, without their "--   " */
+            char *nl = strchr(p, '\n');
+            if (nl)
+                *nl = 0;
+            fprintf(json, "%s", first ? "" : ",");
+            ex_json_str(json, p + 5);
+            first = 0;
+            p = nl ? nl + 1 : p + strlen(p);
         }
         fprintf(json, "],\"scenario\":");
         if (written)
@@ -374,6 +725,9 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
         fprintf(json, "}");
         *first_json = 0;
     }
+    free(words);
+    free(sh.ops);
+    free(sh.okeep);
     free(c);
 }
 

@@ -1825,7 +1825,7 @@ static void open_sim(lua_State *L, struct lua_ctx *cx)
         { "const", l_const }, { "uniform", l_uniform }, { "normal", l_normal },
         { "exponential", l_exponential }, { "loguniform", l_loguniform }, { "lognormal", l_lognormal }, { "pareto", l_pareto },
         { "partition", l_partition }, { "block", l_block }, { "heal", l_heal },
-        { "clients", l_clients }, { "client", l_client }, { "nemesis", l_nemesis }, { "fault", l_fault },
+        { "clients", l_clients }, { "client", l_client }, { "client_only", l_client_only }, { "nemesis", l_nemesis }, { "fault", l_fault },
         { "at", l_at }, { "after", l_after }, { "every", l_every }, { "on", l_on },
         { "run", l_run }, { "run_until", l_run_until }, { "now", l_now }, { "seed", l_seed },
         { "assert", l_assert }, { "metrics", l_metrics }, { "log", l_log }, { "sorted", l_sorted },

@@ -139,6 +139,33 @@ int l_client(lua_State *L)
     return 1;
 }
 
+/* sim.client_only(id, {seq, ...}): of client id's generated operations,
+ * send only those numbered in the list (a shrunk scenario's client load). */
+int l_client_only(lua_State *L)
+{
+    lua_Integer id = luaL_checkinteger(L, 1);
+    if (id < 1 || id > SIM_MAX_CLIENTS)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "client %I is out of range (clients are 1..%d)",
+                                                   (LUAI_UACINT)id, SIM_MAX_CLIENTS));
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 2);
+    if (n > 10000000)
+        return luaL_argerror(L, 2, "at most 10000000 operations");
+    int64_t *seqs = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *seqs, 0);   /* freed by Lua on an error */
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 2, i);
+        int ok;
+        lua_Integer v = lua_tointegerx(L, -1, &ok);
+        if (!ok || v < 1)
+            return luaL_error(L, "sim.client_only: entry %I is %s, not an operation number (1, 2, ...)",
+                              (LUAI_UACINT)i, luaL_tolstring(L, -1, NULL));
+        seqs[i - 1] = v;
+        lua_pop(L, 1);
+    }
+    clients_only(S(L), (int)id, seqs, (int)n);
+    return 0;
+}
+
 static int check_client(lua_State *L)
 {
     int *p = luaL_checkudata(L, 1, CLIENT_MT);

@@ -101,6 +101,7 @@ struct scratch *push_scratch(lua_State *L);
 /* ---- lua_clients.c ---- */
 int l_clients(lua_State *L);
 int l_client(lua_State *L);
+int l_client_only(lua_State *L);
 int l_nemesis(lua_State *L);
 int l_fault(lua_State *L);
 extern const luaL_Reg client_methods[];
