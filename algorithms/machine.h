@@ -118,11 +118,21 @@ struct machine_watch {
     int *client;
     uint64_t *seq;
     size_t cap;
+    /* the checker's own model of who holds each lease (lock machine) */
+    struct kv_table leases;
+    struct watch_lease { int held, client; int64_t token, renewals; char owner[REQ_STR]; } *lease;
+    size_t lease_cap;
 };
 /* 1 and *v filled when this answer is impossible for the machine; c (may
  * be NULL) counts the evaluation for coverage. */
 int  machine_watch_reply(const struct cluster *c, struct machine_watch *w, const struct machine_ops *ops, int node,
                          const struct request *q, const struct result *res, struct violation *v);
+/* A command applied in commit order, with the machine's answer; executed
+ * is 0 when sessions answered it from the first application (or refused it)
+ * and nothing changed. 1 and *v filled when the answer is impossible. */
+int  machine_watch_apply(const struct cluster *c, struct machine_watch *w, const struct machine_ops *ops,
+                         uint64_t index, const struct request *cmd, const struct result *res, int executed,
+                         struct violation *v);
 void machine_watch_free(struct machine_watch *w);
 
 extern const struct machine_ops machine_kv, machine_lock, machine_counter, machine_queue;

@@ -225,7 +225,10 @@ static int model_apply(struct raft_ghost *g, const struct request *cmd, uint64_t
     return wrote;
 }
 
-static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *e, struct gindex *gi)
+/* Apply the committed entry at index to the reference; 1 and *v filled
+ * when the machine's answer there is one its model forbids. */
+static int ref_apply(const struct cluster *c, struct raft_ghost *g, uint64_t index, const struct entry *e,
+                     struct gindex *gi, struct violation *v)
 {
     struct result res;
     memset(&res, 0, sizeof res);
@@ -234,8 +237,16 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
     if (e->type == ENTRY_CMD && g->own_model) {
         wrote = model_apply(g, &e->cmd, &digest);
     } else if (e->type == ENTRY_CMD) {
+        /* the reference runs the nodes' machine code; client_reply and
+         * state_machine_safety tie every node's answer to it, and the watch
+         * judges it against the checker's own model */
+        uint64_t seen = g->ref.duplicates + g->ref.expired;
         wrote = machine_apply(&g->ref, &e->cmd, index, &res);
         digest = res_digest(&res);
+        gi->result = digest;
+        if (machine_watch_apply(c, &g->watch, g->ref.ops, index, &e->cmd, &res,
+                                g->ref.duplicates + g->ref.expired == seen, v))
+            return 1;
     }
     if (wrote && g->own_model) {   /* the per-key versions serve the kv read checks only */
         size_t k = kv_table_add(&g->keys, e->cmd.key);
@@ -255,6 +266,7 @@ static void ref_apply(struct raft_ghost *g, uint64_t index, const struct entry *
         vl->len++;
     }
     gi->result = digest;
+    return 0;
 }
 
 /* Leader Completeness for one leader: its log holds the committed entry at
@@ -327,7 +339,13 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             sl->chain = o->chain;
             sl->node = o->node;
             g->nlm++;
-            return 0;
+        }
+        if (!sl->prev && sl->chain == o->chain) {
+            /* What the entry was appended to, for snapshot_suffix: known
+             * when the writer's log still holds it and the one before. */
+            const struct raft_state *s = node_view(c, o->node);
+            if (s && o->index > s->base && view_chain(s, o->index) == o->chain)
+                sl->prev = view_chain(s, o->index - 1);
         }
         if (sl->chain != o->chain)
             return rsm_fail(v, "log_matching",
@@ -435,7 +453,8 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         gi->applied_chain = o->chain;
         gi->node_result = o->digest;
         g->applied_hw = o->index;
-        ref_apply(g, o->index, &o->e, gi);
+        if (ref_apply(c, g, o->index, &o->e, gi, v))
+            return 1;
         if (o->e.type == ENTRY_CONFIG && o->e.cmd.num >= 1) {
             void *a = g->cfg;
             grow_zeroed(&a, &g->capcfg, (uint64_t)o->e.cmd.num, 1, 16);
@@ -456,6 +475,24 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
             return rsm_fail(v, "state_machine_safety",
                         "node %d %s a snapshot up to index %" PRIu64 " (term %" PRIu64 ") that is not the committed log there",
                         o->node, o->flag ? "installed" : "took", o->index, o->term);
+        /* Figure 5.3, receiver 6: a follower keeps the entries after an
+         * installed snapshot only if its log held the snapshot's last entry;
+         * then the first one kept was appended to that very entry (Log
+         * Matching, §5.3). One appended to something else is another
+         * history's suffix sitting behind a matching prevLogIndex: a
+         * heartbeat at the snapshot's index passes the consistency check,
+         * and the commit index it carries would commit that suffix. */
+        const struct raft_state *s = o->flag ? node_view(c, o->node) : NULL;
+        if (s && s->base == o->index && s->snap_chain == o->chain) {
+            CHECK_EVALUATED(c, "snapshot_suffix");   /* also when nothing was kept: then it holds */
+            const struct lm_slot *sl = s->len > s->base ? lm_find(g, o->index + 1, term_at(s, o->index + 1)) : NULL;
+            if (sl && sl->used && sl->chain == chain_at(s, o->index + 1) && sl->prev && sl->prev != o->chain)
+                return rsm_fail(v, "snapshot_suffix",
+                            "node %d installed a snapshot up to index %" PRIu64 " (term %" PRIu64
+                            ") and kept entry %" PRIu64 " (term %" PRIu64 "), which follows a different entry %"
+                            PRIu64 " than the snapshot's", o->node, o->index, o->term, o->index + 1,
+                            term_at(s, o->index + 1), o->index);
+        }
         if (!gi->snap_by) {
             gi->snap_by = o->node;
             gi->snap_digest = o->digest;

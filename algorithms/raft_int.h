@@ -131,7 +131,9 @@ struct gindex {                  /* what the checker knows of one log index */
     int snap_by;
 };
 
-struct lm_slot { uint64_t index, term, chain; int node, used; };
+/* prev: the chain of the entry before it in the log it was written to, 0
+ * until a check saw that (snapshot_suffix) */
+struct lm_slot { uint64_t index, term, chain, prev; int node, used; };
 
 struct version { uint64_t index; char value[REQ_STR]; };
 struct vlist { struct version *v; size_t len, cap; };

@@ -22,6 +22,13 @@
 -- attacked as hard as the write path (a stale read is caught by the
 -- checker's stale_read invariant and by the history check).
 --
+-- A run commits a few dozen entries, so the default threshold of 1000
+-- never compacts; with `-P snapshot_entries=10` every server snapshots
+-- every 10 applied entries, and a deposed leader's divergent tail meets
+-- an InstallSnapshot from its successor (thesis ch. 5): the entries it
+-- keeps after the snapshot must continue the snapshot's log (the
+-- checker's snapshot_suffix).
+--
 -- Try: clustersim explore scenarios/explore_raft.lua --seeds 1..200 --bug raft.no_persist_vote --shrink
 --      clustersim explore scenarios/explore_raft.lua --seeds 1..200 -P reads=heavy --bug raft.stale_leader_read
 params = {
@@ -31,6 +38,7 @@ params = {
   max_batch = {1, "entries per AppendEntries: one at a time, as in Figure 8"},
   read_index = {false, "ReadIndex reads instead of reads through the log"},
   reads    = {"mixed", "mixed: closed-loop clients, 30% reads; heavy: open-loop clients, 80% reads, by ReadIndex"},
+  snapshot_entries = {1000, "applied entries before a server snapshots (10: the leader partitions meet compaction)"},
 }
 if params.reads ~= "mixed" and params.reads ~= "heavy" then
   error(string.format("reads = '%s': accepted are mixed, heavy", tostring(params.reads)))
@@ -39,7 +47,8 @@ local heavy = params.reads == "heavy"
 
 local c = sim.cluster{ algorithm = "raft", nodes = params.nodes, lose_unsynced = true,
                        config = { election_timeout = {150, 300}, heartbeat = 50, max_batch = params.max_batch,
-                                  read = (heavy or params.read_index) and "index" or "log" } }
+                                  read = (heavy or params.read_index) and "index" or "log",
+                                  snapshot_entries = params.snapshot_entries } }
 -- Latency up to 60 ms against election timeouts of 150-300 ms: two
 -- candidates often run in the same term.
 sim.network{ latency = sim.uniform(1, 60), fifo = false }

@@ -1,7 +1,8 @@
 /* Unit tests for the lock, counter and queue machines (algorithms/
  * machine_lock.c, machine_counter.c, machine_queue.c): their operations,
  * the lock's expiry proposals, session dedup around an increment, and
- * snapshots that round-trip byte for byte. */
+ * snapshots that round-trip byte for byte; and the checker's own lease
+ * model (machine_check.c's lease_owner). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,10 +170,44 @@ static void test_lock(void)
     machine_free(&m);
 }
 
+/* machine_watch_apply's own model of the leases, fed answers by hand: the
+ * answers a correct lock machine gives pass, the ones a wrong one gives
+ * (a release granted to another owner, a second grant) do not. */
+static void test_lease_owner(void)
+{
+    struct machine_watch w;
+    struct violation v;
+    struct result ok_res, fail_res;
+    memset(&w, 0, sizeof w);
+    memset(&ok_res, 0, sizeof ok_res);
+    ok_res.status = RESULT_OK;
+    fail_res = ok_res;
+    fail_res.status = RESULT_FAIL;
+    struct request a1 = cmd(1, 1, "acquire", "L", "c1.1", 1000), a2 = cmd(2, 1, "acquire", "L", "c2.1", 1000);
+    struct request r1 = cmd(1, 2, "release", "L", "c1.1", 0), r2 = cmd(2, 2, "release", "L", "c2.1", 0);
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 5, &a1, &ok_res, 1, &v), 0, "a grant of a free lease");
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 6, &a2, &fail_res, 1, &v), 0, "a refusal to another");
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 7, &r2, &ok_res, 1, &v), 1,
+           "a release granted to another owner is a violation");
+    is_str(v.invariant, "lease_owner", "named lease_owner");
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 8, &r2, &ok_res, 0, &v), 0,
+           "an answer sessions repeated is not judged");
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 9, &a2, &ok_res, 1, &v), 1, "so is a second grant");
+    struct request ex = cmd(0, 0, "expire", "L", "0", 5);
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 10, &ex, &ok_res, 1, &v), 0, "the leader's expiry");
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 11, &r1, &ok_res, 1, &v), 1,
+           "after which the old holder's late release, granted, is one");
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 12, &a2, &ok_res, 1, &v), 0, "and the lease granted anew");
+    is_int(machine_watch_apply(NULL, &w, &machine_lock, 13, &r2, &ok_res, 1, &v), 0, "and released by its holder");
+    is_int(machine_watch_apply(NULL, &w, &machine_queue, 14, &r2, &ok_res, 1, &v), 0, "other machines: not judged");
+    machine_watch_free(&w);
+}
+
 int main(void)
 {
     test_counter();
     test_queue();
     test_lock();
+    test_lease_owner();
     return done_testing();
 }
