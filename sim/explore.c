@@ -79,13 +79,16 @@ static void on_end(void *ctx, void *sim)
         }
 }
 
-static int (*history_check)(const char *trace_path);
+static const struct history_check *history_check;
+static int devnull = -1;
 
 static pid_t spawn_run(const struct run_opts *base, const char *tmp, const char *trace_dir, int *rfd)
 {
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
+    if (devnull < 0)
+        devnull = open("/dev/null", O_WRONLY);      /* once: every worker's stdout */
     fflush(NULL);     /* or the child inherits unwritten buffers (--json) and writes them again */
     pid_t pid = fork();
     if (pid < 0) {
@@ -99,7 +102,7 @@ static pid_t spawn_run(const struct run_opts *base, const char *tmp, const char 
         char path[128];
         log_path(path, sizeof path, tmp, seed);
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int nul = open("/dev/null", O_WRONLY);
+        int nul = devnull;
         if (fd >= 0)
             dup2(fd, 2);
         if (nul >= 0)
@@ -115,18 +118,19 @@ static pid_t spawn_run(const struct run_opts *base, const char *tmp, const char 
         memset(&rep, 0, sizeof rep);
         o.on_end = on_end;
         o.on_end_ctx = &rep;
-        /* --check: the trace goes to memory (tmpfs) unless it is kept anyway */
-        char mem[160];
+        /* --check: the history goes from the engine to the checker as
+         * records (a tapped trace), unless a trace file is written anyway */
         int checking = history_check != NULL;
+        void *feed = NULL;
         if (checking && !o.trace_path) {
-            snprintf(mem, sizeof mem, "%s/clustersim-check-%ld-%" PRIu64 ".jsonl",
-                     access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp, (long)getpid(), seed);
-            o.trace_path = mem;
+            feed = history_check->open();
+            o.trace_tap = history_check->record;
+            o.trace_tap_ctx = feed;
         }
         int code = run_scenario(&o);
         if (checking && code == 0) {
             dup2(2, 1);      /* the checker's verdict lines go to the seed's log */
-            int v = history_check(o.trace_path);
+            int v = feed ? history_check->close(feed) : history_check->file(o.trace_path);
             fflush(stdout);
             if (v == 1) {
                 code = EXIT_FAILED;
@@ -135,8 +139,6 @@ static pid_t spawn_run(const struct run_opts *base, const char *tmp, const char 
                 code = EXIT_INCONCLUSIVE;
             }
         }
-        if (checking && o.trace_path == mem)
-            unlink(mem);
         rep.faults = o.faults_applied;
         rep.drawn = o.faults_drawn;
         rep.violation_at_ms = o.violation_at_ms;
@@ -489,7 +491,10 @@ int explore(struct explore_opts *e)
     }
     /* With --json -, standard output carries the JSON alone: the report goes to stderr. */
     FILE *rep = json == stdout ? stderr : stdout;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/clustersim-explore-XXXXXX");
+    /* Every seed's stderr goes to a file made and removed here: in memory
+     * (tmpfs) when there is one, since on a disk's file system making and
+     * removing a file per seed costs more than many a short seed's run. */
+    snprintf(tmpdir, sizeof tmpdir, "%s/clustersim-explore-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     if (!mkdtemp(tmpdir)) {
         fprintf(stderr, "clustersim explore: cannot make a temporary directory: %s\n", strerror(errno));
         if (json && json != stdout)

@@ -7,6 +7,17 @@
 
 #include "sim/sim.h"
 
+/* The history check a worker runs: on the trace file when one is kept
+ * anyway (--trace-dir), else on the run's records as they are made (a
+ * tapped trace: nothing formatted, nothing parsed). Each returns 0 ok,
+ * 1 failed, 2 inconclusive, and prints its verdict to stdout. */
+struct history_check {
+    int (*file)(const char *trace_path);
+    void *(*open)(void);
+    void (*record)(void *feed, const struct record *r, unsigned long long line);
+    int (*close)(void *feed);
+};
+
 struct explore_opts {
     struct run_opts run;
     uint64_t seed_lo, seed_hi;
@@ -20,8 +31,8 @@ struct explore_opts {
     int stop_after;            /* stop starting seeds after this many failures; 0: never */
     /* --check: the linearizability check of `clustersim check`, run by each
      * worker on its own seed's history (main passes tools/check.c's
-     * check_trace_file: sim/ does not depend on tools/). */
-    int (*check)(const char *trace_path);
+     * functions: sim/ does not depend on tools/). */
+    const struct history_check *check;
     /* check only when the scenario's clients run a workload the checker
      * models (kv, counter, queue, lock): the default; --check forces it */
     int check_auto;

@@ -2001,6 +2001,10 @@ int run_scenario(struct run_opts *o)
         }
         s->trace_open = 1;
         s->trace_level = o->trace_level;
+    } else if (o->trace_tap && !o->help) {
+        trace_open_tap(&s->trace, o->trace_tap, o->trace_tap_ctx);
+        s->trace_open = 1;
+        s->trace_level = o->trace_level;
     }
     s->want_send = s->want_recv = s->want_drop = s->trace_open && s->trace_level >= TRACE_MESSAGES;
 

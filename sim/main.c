@@ -479,13 +479,16 @@ static int cmd_run(int argc, char **argv)
 }
 
 /* explore, and shrink (one seed: --seed instead of --seeds). */
+static const struct history_check history_check = { check_trace_file, check_feed_open, check_feed_record,
+                                                     check_feed_close };
+
 static int cmd_explore(int argc, char **argv, int shrinking)
 {
     struct explore_opts e;
     explore_opts_default(&e);
     run_opts_default(&e.run);
     if (!shrinking) {
-        e.check = check_trace_file;     /* only if the probe seed's workload is a checkable history */
+        e.check = &history_check;     /* only if the probe seed's workload is a checkable history */
         e.check_auto = 1;
     }
     e.run.repro_prefix = program;
@@ -558,7 +561,7 @@ static int cmd_explore(int argc, char **argv, int shrinking)
         } else if (strcmp(a, "--shrink") == 0) {
             e.shrink = 1;
         } else if (strcmp(a, "--check") == 0) {
-            e.check = check_trace_file;
+            e.check = &history_check;
             e.check_auto = 0;
         } else if (strcmp(a, "--no-check") == 0) {
             e.check = NULL;

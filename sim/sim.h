@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdint.h>
 
+struct record;
+
 struct run_opts {
     const char *scenario;
     uint64_t seed;
@@ -35,6 +37,11 @@ struct run_opts {
      * metrics there); the argument is the struct sim. May be NULL. */
     void (*on_end)(void *ctx, void *sim);
     void *on_end_ctx;
+    /* Without trace_path: the records a trace at trace_level would hold go
+     * to this tap instead (sim/trace.h), unformatted; the run is otherwise
+     * the one a trace file would record. May be NULL. */
+    void (*trace_tap)(void *ctx, const struct record *r, unsigned long long line);
+    void *trace_tap_ctx;
     /* outputs */
     double violation_at_ms;
     int faults_applied;

@@ -222,7 +222,7 @@ static void fields_to_json(const struct record *r, char **buf, size_t *len, size
     }
 }
 
-static int64_t to_us(sim_time t)
+int64_t trace_time_us(sim_time t)
 {
     /* microseconds, truncated toward minus infinity */
     return t >= 0 ? t / 1000 : -((-t + 999) / 1000);
@@ -233,7 +233,7 @@ void record_to_json(const struct record *r, int with_time, char **buf, size_t *l
     PUTS("{");
     if (with_time) {
         PUTS("\"t\":");
-        put_int(buf, len, cap, to_us(r->t));
+        put_int(buf, len, cap, trace_time_us(r->t));
         PUTS(",");
     }
     PUTS("\"type\":");
@@ -247,8 +247,10 @@ void record_to_json(const struct record *r, int with_time, char **buf, size_t *l
 void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, int dst, const char *msg,
                      uint64_t id, const struct record *args, const char *why)
 {
-    if (!t->f)
+    if (!t->f) {
+        t->lines += t->tap != NULL;     /* a tapped trace only counts message lines */
         return;
+    }
     char **buf = &t->buf;
     size_t *len = &t->len, *cap = &t->cap;
     size_t msglen = strlen(msg), typelen = strlen(type);
@@ -257,7 +259,7 @@ void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, in
     reserve(buf, len, cap, 128 + typelen + msglen + (why ? strlen(why) + 16 : 0));
     char *o = *buf + *len;
     o = LIT(o, "{\"t\":");
-    o = itoa_fast(o, to_us(at));
+    o = itoa_fast(o, trace_time_us(at));
     o = LIT(o, ",\"type\":\"");
     memcpy(o, type, typelen);
     o += typelen;
@@ -302,10 +304,20 @@ int trace_open(struct trace *t, const char *path)
     return 0;
 }
 
+void trace_open_tap(struct trace *t, trace_tap_fn *tap, void *ctx)
+{
+    memset(t, 0, sizeof *t);
+    t->tap = tap;
+    t->tap_ctx = ctx;
+}
+
 static void write_rec(struct trace *t, const struct record *r, int with_time)
 {
-    if (!t->f)
+    if (!t->f) {
+        if (t->tap)
+            t->tap(t->tap_ctx, r, ++t->lines);
         return;
+    }
     record_to_json(r, with_time, &t->buf, &t->len, &t->cap);
     put(&t->buf, &t->len, &t->cap, "\n", 1);
     t->lines++;
@@ -317,8 +329,10 @@ void trace_write(struct trace *t, const struct record *r) { write_rec(t, r, 1); 
 
 void trace_write_raw(struct trace *t, const char *bytes, size_t len, unsigned long long lines)
 {
-    if (!t->f)
+    if (!t->f) {
+        t->lines += t->tap ? lines : 0;
         return;
+    }
     put(&t->buf, &t->len, &t->cap, bytes, len);
     t->lines += lines;
     if (t->len >= FLUSH_AT)

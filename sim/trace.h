@@ -11,6 +11,11 @@
 
 enum trace_level { TRACE_OFF = 0, TRACE_STATE = 1, TRACE_MESSAGES = 2 };
 
+/* A tapped trace's reader: each record the trace would hold, with the line
+ * it would stand on (the header is line 1); the end record, which has no
+ * "t", comes last. The record is the caller's: copy what is kept. */
+typedef void trace_tap_fn(void *ctx, const struct record *r, unsigned long long line);
+
 struct trace {
     FILE *f;
     int owned;              /* we opened it (not stdout) */
@@ -19,10 +24,18 @@ struct trace {
     char *buf;              /* line buffer */
     size_t len, cap;
     unsigned long long lines;
+    trace_tap_fn *tap;      /* set: a tapped trace (trace_open_tap) */
+    void *tap_ctx;
 };
 
 /* Open path ("-" for stdout). Returns 0, or -1 with errno set. */
 int trace_open(struct trace *t, const char *path);
+/* A trace that writes nothing and formats nothing: every record goes to
+ * tap as it is (with the line number it would have), records passed as
+ * text (the header, records held before it) and message lines are only
+ * counted. explore's workers check a run's history this way, without
+ * turning it into text and back. */
+void trace_open_tap(struct trace *t, trace_tap_fn *tap, void *ctx);
 void trace_write(struct trace *t, const struct record *r);
 /* Bytes already serialised (whole lines). */
 void trace_write_raw(struct trace *t, const char *bytes, size_t len, unsigned long long lines);
@@ -35,6 +48,8 @@ void trace_write_msg(struct trace *t, sim_time at, const char *type, int src, in
                      uint64_t id, const struct record *args, const char *why);
 /* Flush and close; returns 0 or the errno of the first write error. */
 int trace_close(struct trace *t);
+/* A record's "t": true time in whole microseconds, rounded toward minus infinity. */
+int64_t trace_time_us(sim_time t);
 /* Append r as one JSON object (no newline) to a growable buffer. */
 void record_to_json(const struct record *r, int with_time, char **buf, size_t *len, size_t *cap);
 /* A double as JSON: integers exactly, others with the fewest digits that

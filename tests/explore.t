@@ -172,6 +172,23 @@ expect_exit 65 "-P reads=hevy is refused" -- "$CLUSTERSIM" run scenarios/explore
 expect_err "reads = 'hevy': accepted are mixed, heavy" "naming the bad word and the accepted ones"
 expect_exit 1 "the default check finds a non-linearizable history" -- $E tests/lua/local_register.lua --seeds 1..4
 expect_out "^seed 1: exit 1: key k[0-9]: NOT linearizable" "with the checker's verdict"
+# The worker's check reads no file: the engine hands it the run's records
+# as it makes them. Its verdicts are those of the check on a trace file:
+# the one a worker checks when --trace-dir keeps it, and `clustersim check`
+# on the trace `run` writes.
+for args in "tests/lua/local_register.lua --seeds 1..8" \
+            "scenarios/explore_raft.lua --seeds 1..12 -P reads=heavy --bug raft.stale_leader_read --check-every 100000000"; do
+    rm -rf "$TMP/td"
+    $E $args --jobs 2 2>&1 | grep '^seed' > "$TMP/v.mem"
+    $E $args --jobs 2 --trace-dir "$TMP/td" 2>&1 | grep '^seed' > "$TMP/v.file"
+    [ "$(grep -c 'NOT linearizable' "$TMP/v.mem")" -gt 0 ] && cmp -s "$TMP/v.mem" "$TMP/v.file"
+    ok $? "the check on the run's records gives the verdicts of the check on its trace file (${args%% *})"
+done
+"$CLUSTERSIM" run tests/lua/local_register.lua --seed 1 --trace "$TMP/lr1.jsonl" > /dev/null 2>&1
+"$CLUSTERSIM" check "$TMP/lr1.jsonl" | grep 'NOT linearizable' > "$TMP/v.check"
+$E tests/lua/local_register.lua --seeds 1..1 2>&1 | sed -n 's/^seed 1: exit 1: //p' > "$TMP/v.seed1"
+[ -s "$TMP/v.check" ] && cmp -s "$TMP/v.check" "$TMP/v.seed1"
+ok $? "and seed 1's verdict is clustersim check's on that seed's trace"
 expect_exit 0 "a -P grid" -- $E scenarios/explore_raft.lua --seeds 1..10 --jobs 2 -P nodes=3,5 -P max_batch=1,64 --json "$TMP/g.json"
 expect_out "^grid over 4 combinations, seeds 1..10:" "the grid's table"
 expect_out "^  nodes=5 max_batch=64 +10 +10 +0$" "pass/fail per combination"

@@ -36,8 +36,10 @@
 #include "tools/cmd.h"
 #include "tools/trace_read.h"
 #include "tools/check_models.h"
+#include "sim/trace.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -958,4 +960,115 @@ int check_trace_file(const char *path)
 {
     struct check_opts o = {DEFAULT_BUDGET, DEFAULT_MEMORY_MB, 0};
     return check_file(path, &o);
+}
+
+/* ---- explore's in-worker check: the run's records, not a file ----
+ *
+ * A worker used to write its run's trace to a file and read it back here,
+ * formatting and parsing every record of a run to use a few of them. Now
+ * the engine hands each record over as it is made (sim/trace.h's tap);
+ * the client records become the same cJSON objects the reader would have
+ * parsed from their lines, and the records between them are only counted,
+ * so every operation gets the position and line a trace file would give
+ * it, and the verdict and its explanation are those `clustersim check`
+ * prints for the same run's trace. What is not repeated is the reader's
+ * structural validation of the file (header, time order, end record):
+ * there is no file, and the records come from the engine itself. */
+
+struct check_feed {
+    struct trace_ops ops;
+    struct trace_reader where;   /* only its path and line: what the operations cite */
+    long fed;                    /* the line of the last record given to ops */
+};
+
+void *check_feed_open(void)
+{
+    struct check_feed *f = xrealloc(NULL, sizeof *f);
+    memset(f, 0, sizeof *f);
+    trace_ops_init(&f->ops);
+    f->where.path = "the run";
+    trace_ops_source(&f->ops, &f->where);
+    return f;
+}
+
+/* A string as the reader gives it back: text that is not valid UTF-8 is
+ * written with replacement characters (sim/trace.c), so it takes the
+ * round trip; other text reads back as it is. */
+static cJSON *feed_string(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p >= 0x80) {
+            char *buf = NULL;
+            size_t len = 0, cap = 0;
+            json_append_string(&buf, &len, &cap, s);
+            cJSON *v = cJSON_ParseWithLength(buf, len);
+            free(buf);
+            return v ? v : cJSON_CreateNull();
+        }
+    return cJSON_CreateString(s);
+}
+
+/* The fields of r from index *i to the end of the object they are in. */
+static void feed_fields(cJSON *obj, const struct record *r, int *i)
+{
+    for (; *i < r->nfields; (*i)++) {
+        const struct field *fl = &r->f[*i];
+        cJSON *v = NULL;
+        switch (fl->kind) {
+        case FIELD_OBJ_END:
+            return;
+        case FIELD_OBJ_BEGIN:
+            v = cJSON_CreateObject();
+            (*i)++;
+            feed_fields(v, r, i);
+            break;
+        case FIELD_INT: v = cJSON_CreateNumber((double)fl->v.i); break;
+        /* as json_format_double writes it: non-finite is null, -0 is 0 */
+        case FIELD_NUM: v = isfinite(fl->v.d) ? cJSON_CreateNumber(fl->v.d == 0 ? 0.0 : fl->v.d) : cJSON_CreateNull(); break;
+        case FIELD_STR: v = feed_string(fl->v.s); break;
+        case FIELD_BOOL: v = cJSON_CreateBool(fl->v.b); break;
+        case FIELD_NULL: v = cJSON_CreateNull(); break;
+        case FIELD_RAW: v = cJSON_Parse(fl->v.s); break;
+        }
+        /* field names are program constants (sim/record.h) that outlive the object: not copied */
+        cJSON_AddItemToObjectCS(obj, fl->name, v ? v : cJSON_CreateNull());
+    }
+}
+
+void check_feed_record(void *feed, const struct record *r, unsigned long long line)
+{
+    struct check_feed *f = feed;
+    const char *t = r->type;
+    int attempt = strcmp(t, "request") == 0 || strcmp(t, "reply") == 0;
+    /* Request and reply records stand in for a trace without invoke and
+     * complete ones (trace_ops_finish): once an operation has been
+     * invoked they can make no difference, and are only counted. */
+    if (!(attempt && f->ops.n == 0) && strcmp(t, "invoke") != 0 && strcmp(t, "complete") != 0)
+        return;
+    trace_ops_skip(&f->ops, (long)line - 1 - f->fed);
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddItemToObjectCS(rec, "t", cJSON_CreateNumber((double)trace_time_us(r->t)));
+    cJSON_AddItemToObjectCS(rec, "type", feed_string(t));
+    int i = 0;
+    feed_fields(rec, r, &i);
+    f->where.line = (long)line;
+    trace_ops_add(&f->ops, rec);
+    cJSON_Delete(rec);
+    f->fed = (long)line;
+}
+
+int check_feed_close(void *feed)
+{
+    struct check_feed *f = feed;
+    struct check_opts o = {DEFAULT_BUDGET, DEFAULT_MEMORY_MB, 0};
+    struct summary s = {0};
+    trace_ops_finish(&f->ops);
+    int v = judge_history(&f->ops, &s, &o, 0);
+    int rc = s.errors || v == 1 ? 1 : v == EXIT_INCONCLUSIVE ? EXIT_INCONCLUSIVE : 0;
+    if (s.errors > MAX_REPORTED_ERRORS)
+        printf("error: ... and %ld more\n", s.errors - MAX_REPORTED_ERRORS);
+    printf("%s\n", rc == 0 ? "OK" : rc == EXIT_INCONCLUSIVE ? "INCONCLUSIVE" : "FAILED");
+    trace_ops_free(&f->ops);
+    free(f);
+    return rc;
 }

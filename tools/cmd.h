@@ -30,4 +30,13 @@ int cmd_merge(int argc, char **argv);
  * --check: 0 ok, 1 failed, 2 inconclusive, 66 cannot open. */
 int check_trace_file(const char *path);
 
+/* The same check on a run's records as the engine makes them (a tapped
+ * trace, sim/trace.h), with no file between: open a feed, pass it every
+ * record with its line, close it for the verdict (as check_trace_file's,
+ * printed to stdout; the feed is freed). */
+struct record;
+void *check_feed_open(void);
+void check_feed_record(void *feed, const struct record *r, unsigned long long line);
+int check_feed_close(void *feed);
+
 #endif

@@ -582,6 +582,12 @@ void trace_ops_add(struct trace_ops *ops, const cJSON *rec)
     }
 }
 
+void trace_ops_skip(struct trace_ops *ops, long n)
+{
+    ops->nrec += n;
+    ops->alt->nrec = ops->nrec;
+}
+
 static int by_invoke(const void *a, const void *b)
 {
     const struct trace_op *x = a, *y = b;

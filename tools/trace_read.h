@@ -203,6 +203,10 @@ void trace_ops_init(struct trace_ops *ops);
 void trace_ops_source(struct trace_ops *ops, const struct trace_reader *r);
 /* Feed every record of a trace, in order. */
 void trace_ops_add(struct trace_ops *ops, const cJSON *rec);
+/* Count N records that hold no client operation without feeding them: a
+ * caller that has the records themselves rather than a file (explore's
+ * in-worker check) keeps the positions a trace file would give. */
+void trace_ops_skip(struct trace_ops *ops, long n);
 /* Pick the source (invoke/complete when the trace has any, else
  * request/reply), mark unfinished operations OP_INFO, sort by invoke time. */
 void trace_ops_finish(struct trace_ops *ops);
