@@ -100,6 +100,7 @@ void paxos_ghost_free(void *ghost)
     free(g->last_applied);
     free(g->proposed);
     machine_free(&g->ref);
+    machine_watch_free(&g->watch);
 }
 
 static struct pgslot *gslot(struct paxos_ghost *g, uint64_t i)
@@ -307,13 +308,20 @@ static int check_one(const struct cluster *c, struct paxos_ghost *g, const struc
         g->applied_hw = o->slot;
         struct result res;
         memset(&res, 0, sizeof res);
-        if (o->v.type == V_CMD)
+        if (o->v.type == V_CMD) {
+            uint64_t seen = g->ref.duplicates + g->ref.expired;
             machine_apply(&g->ref, &o->v.cmd, o->slot, &res);
+            if (machine_watch_apply(c, &g->watch, g->ref.ops, o->slot, &o->v.cmd, &res,
+                                    g->ref.duplicates + g->ref.expired == seen, v))
+                return 1;
+        }
         gs->result = kv_result_digest(&res);
         return 0;
     }
 
     case PO_REPLY: {
+        if (o->v.type == V_CMD && machine_watch_reply(c, &g->watch, g->ref.ops, o->node, &o->v.cmd, &o->res, v))
+            return 1;
         /* No client answer contradicts the applied state. */
         CHECK_EVALUATED(c, "client_reply");
         const struct pgslot *gs = gslot(g, o->slot);

@@ -82,6 +82,7 @@ struct paxos_ghost {
     size_t nproposed, capproposed;
     uint64_t chosen_hw, applied_hw;
     struct machine ref;          /* reference state machine, applied in slot order */
+    struct machine_watch watch;  /* non-kv answers judged by the checker's own model */
     /* metrics */
     uint64_t phase1, leaders, preemptions, max_round, noops, redirects, nacks, chosen_slots;
 };
