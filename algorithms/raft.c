@@ -634,6 +634,9 @@ static void raft_state_free(struct node *n)
     free(s->outbox);
     free(s->snap_offset);
     free(s->snap_sent);
+    free(s->snap_probe);
+    free(s->snap_next);
+    free(s->recv_have);
     free(s->voter);
     free(s->base_voter);
     free(s->pending);
@@ -660,6 +663,8 @@ static void raft_start(struct node *n)
         s->bufcap = sizeof(struct snap_req) + (size_t)p->snapshot_chunk;
     s->snap_offset = rsm_xcalloc(slots, sizeof(uint64_t));
     s->snap_sent = rsm_xcalloc(slots, sizeof(uint64_t));
+    s->snap_probe = rsm_xcalloc(slots, sizeof(uint64_t));
+    s->snap_next = rsm_xcalloc(slots, sizeof(uint64_t));
     s->buf = rsm_xcalloc(1, s->bufcap);
     machine_init(&s->m, machine_by_index(prm(n)->machine));
     s->m.no_dedup = prm(n)->bug_no_dedup;

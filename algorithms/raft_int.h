@@ -238,10 +238,15 @@ struct raft_state {
     int nreads, capreads;
     int transfer_to;             /* §3.10: leadership being handed to this server (0: none) */
     /* thesis ch. 5: snapshot transfer. Leader: the offset each peer has of
-     * the snapshot at snap_sent[peer]; follower: the chunks received so far. */
-    uint64_t *snap_offset, *snap_sent;
+     * the snapshot at snap_sent[peer], the offset it had when last looked
+     * at or resent (snap_probe) and the end of the chunks sent (snap_next);
+     * follower: the chunks received so far. */
+    uint64_t *snap_offset, *snap_sent, *snap_probe, *snap_next;
     struct machine_buf recv;
     uint64_t recv_index;         /* the snapshot recv belongs to (0: none) */
+    uint64_t recv_total;         /* its size; recv.len: the bytes held without a gap */
+    unsigned char *recv_have;    /* the chunks held, in or out of order */
+    size_t recv_chunks;          /* recv_have's size */
     /* thesis ch. 4: the configuration, the latest in the log (taking effect
      * on append), and the one at the snapshot it was computed from */
     unsigned char *voter, *base_voter;   /* [1..nn] */

@@ -126,7 +126,7 @@ void raft_config_resize(struct node *n)
         memset(*bytes[k] + old, 0, slots - old);
     }
     uint64_t **words[] = { &s->next_index, &s->match_index, &s->acked_round, &s->sorted,
-                           &s->snap_offset, &s->snap_sent };
+                           &s->snap_offset, &s->snap_sent, &s->snap_probe, &s->snap_next };
     for (size_t k = 0; k < sizeof words / sizeof *words; k++) {
         *words[k] = rsm_xrealloc(*words[k], slots * sizeof(uint64_t));
         memset(*words[k] + old, 0, (slots - old) * sizeof(uint64_t));

@@ -11,7 +11,8 @@
  *          snapshot and the log suffix; a restart loads the snapshot and
  *          replays only the suffix.
  *   Figure 5.3  InstallSnapshot, in chunks of `snapshot_chunk` bytes at
- *          increasing offsets; the follower keeps entries that follow the
+ *          increasing offsets, a window of them in flight (the follower
+ *          keeps chunks that arrive out of order); the follower keeps entries that follow the
  *          snapshot if its log has the snapshot's last entry, else discards
  *          its log, then resets its state machine from the snapshot.
  *
@@ -159,20 +160,26 @@ void raft_restore_snapshot(struct node *n)
     s->commit_index = s->last_applied = m.index;
 }
 
-/* Figure 5.3: the next chunk of the leader's current snapshot for peer. */
-void raft_send_snapshot(struct node *n, int peer)
+/* Chunks in flight to one follower: as many as fit in SNAP_WINDOW_BYTES,
+ * at least one. One chunk per round trip moves snapshot_chunk bytes per
+ * round trip; with small chunks a large snapshot then takes longer to send
+ * than the leader takes to compact past it, and a new server catching up
+ * as a learner never does (so it is never added). The window keeps the
+ * bytes per round trip near the default chunk's whatever the chunk size;
+ * with chunks of SNAP_WINDOW_BYTES or more it is one chunk, stop-and-wait. */
+#define SNAP_WINDOW_BYTES 4096
+
+static uint64_t snap_window(const struct raft_params *p)
+{
+    uint64_t w = SNAP_WINDOW_BYTES / (uint64_t)p->snapshot_chunk;
+    return (w ? w : 1) * (uint64_t)p->snapshot_chunk;
+}
+
+/* Figure 5.3: the chunk of the leader's current snapshot at `off`. */
+static void send_chunk(struct node *n, int peer, const unsigned char *data, uint64_t total, uint64_t off)
 {
     struct raft_state *s = st(n);
     const struct raft_params *p = prm(n);
-    size_t total;
-    const unsigned char *data = node_store_get(n, "snapdata", &total);
-    if (!data || s->base == 0)
-        return;
-    if (s->snap_sent[peer] != s->base) {      /* a newer snapshot: start over */
-        s->snap_sent[peer] = s->base;
-        s->snap_offset[peer] = 0;
-    }
-    uint64_t off = s->snap_offset[peer] < total ? s->snap_offset[peer] : total;
     uint64_t bytes = total - off < (uint64_t)p->snapshot_chunk ? total - off : (uint64_t)p->snapshot_chunk;
     struct snap_req r;
     memset(&r, 0, sizeof r);
@@ -188,8 +195,86 @@ void raft_send_snapshot(struct node *n, int peer)
     memcpy(s->buf + sizeof r, data + off, (size_t)bytes);
     raft_sent_term(n, r.term);
     node_send(n, peer, MSG_INSTALL_SNAPSHOT, s->buf, sizeof r + (size_t)bytes);
-    s->inflight[peer] = 1;
     ((struct raft_ghost *)node_ghost(n))->snapshot_chunks++;
+}
+
+/* The chunks at offsets from..to (exclusive, clipped to the snapshot). The
+ * follower takes chunks in order only, so every offset sent is the one it
+ * acknowledged plus whole chunks. */
+static void send_chunks(struct node *n, int peer, uint64_t from, uint64_t to)
+{
+    struct raft_state *s = st(n);
+    size_t total;
+    const unsigned char *data = node_store_get(n, "snapdata", &total);
+    if (!data)
+        return;
+    for (uint64_t off = from; off < to && off < total; off += (uint64_t)prm(n)->snapshot_chunk) {
+        send_chunk(n, peer, data, total, off);
+        s->inflight[peer] = 1;
+        if (off + (uint64_t)prm(n)->snapshot_chunk > s->snap_next[peer])
+            s->snap_next[peer] = off + (uint64_t)prm(n)->snapshot_chunk;
+    }
+}
+
+/* Figure 5.3: the window of the leader's current snapshot for peer, from
+ * the offset it acknowledged. Called on every heartbeat (and new entry):
+ * while chunks flow, the replies keep the window moving and this only
+ * notes how far the follower got. When it got no further since the last
+ * call or resend, one chunk goes out from there: a follower that is down
+ * or cut off costs one chunk per heartbeat, not a window, and one that
+ * answers brings the window back (its repeated answer, below). */
+void raft_send_snapshot(struct node *n, int peer)
+{
+    struct raft_state *s = st(n);
+    if (s->base == 0)
+        return;
+    if (s->snap_sent[peer] != s->base) {      /* a newer snapshot: start over */
+        s->snap_sent[peer] = s->base;
+        s->snap_offset[peer] = s->snap_next[peer] = 0;
+    } else if (s->snap_offset[peer] != s->snap_probe[peer]) {
+        s->snap_probe[peer] = s->snap_offset[peer];
+        s->inflight[peer] = 1;
+        return;
+    }
+    uint64_t off = s->snap_offset[peer];
+    s->snap_probe[peer] = off;
+    send_chunks(n, peer, off, off + 1);       /* the first answer opens the window */
+}
+
+/* A new snapshot to receive: `total` bytes, none held yet. */
+static void recv_start(struct node *n, uint64_t index, uint64_t total)
+{
+    struct raft_state *s = st(n);
+    size_t chunks = (size_t)((total + (uint64_t)prm(n)->snapshot_chunk - 1) / (uint64_t)prm(n)->snapshot_chunk);
+    if (total > s->recv.cap) {
+        s->recv.p = rsm_xrealloc(s->recv.p, (size_t)total);
+        s->recv.cap = (size_t)total;
+    }
+    if (chunks > s->recv_chunks) {
+        s->recv_have = rsm_xrealloc(s->recv_have, chunks);
+        s->recv_chunks = chunks;
+    }
+    memset(s->recv_have, 0, chunks);
+    s->recv.len = 0;
+    s->recv_index = index;
+    s->recv_total = total;
+}
+
+/* Keep one chunk (a whole one, on a chunk boundary, else it is ignored)
+ * and move recv.len past every chunk now held from there on. */
+static void recv_put(struct node *n, const struct snap_req *r, const unsigned char *data)
+{
+    struct raft_state *s = st(n);
+    uint64_t c = (uint64_t)prm(n)->snapshot_chunk, total = s->recv_total;
+    if (r->offset % c || r->offset >= total || r->bytes != (total - r->offset < c ? total - r->offset : c))
+        return;
+    size_t k = (size_t)(r->offset / c);
+    if (!s->recv_have[k]) {
+        memcpy(s->recv.p + r->offset, data, r->bytes);
+        s->recv_have[k] = 1;
+    }
+    while (s->recv.len < total && s->recv_have[s->recv.len / c])
+        s->recv.len = s->recv.len + c < total ? s->recv.len + c : (size_t)total;
 }
 
 void raft_handle_snapshot(struct node *n, int src, const struct snap_req *r, const unsigned char *data)
@@ -221,17 +306,15 @@ void raft_handle_snapshot(struct node *n, int src, const struct snap_req *r, con
         raft_send_durable(n, src, MSG_INSTALL_SNAPSHOT_REPLY, &rep, sizeof rep);
         return;
     }
-    /* Receivers 2-4: a new snapshot starts at offset 0; chunks are written
-     * at their offset, in order (an out-of-order or repeated one, a
-     * duplicated first chunk included, is answered with how far we are). */
-    if (s->recv_index != r->last_index) {
-        s->recv.len = 0;
-        s->recv_index = r->offset == 0 ? r->last_index : 0;
-    }
-    if (s->recv_index == r->last_index && r->offset == s->recv.len)
-        machine_buf_put(&s->recv, data, r->bytes);
-    rep.offset = s->recv_index == r->last_index ? s->recv.len : 0;
-    if (s->recv_index != r->last_index || s->recv.len < r->total) {
+    /* Receivers 2-4: chunks are written at their offset. The network may
+     * reorder the leader's window, so a chunk ahead of the others is kept
+     * too (recv_have marks the chunks held); the answer is the offset up to
+     * which every chunk is here, the one the leader sends next. */
+    if (s->recv_index != r->last_index || s->recv_total != r->total)
+        recv_start(n, r->last_index, r->total);
+    recv_put(n, r, data);
+    rep.offset = s->recv.len;
+    if (s->recv.len < r->total) {
         if (s->term != term_before)
             raft_persist_sync(n);
         raft_send_durable(n, src, MSG_INSTALL_SNAPSHOT_REPLY, &rep, sizeof rep);
@@ -259,6 +342,7 @@ void raft_handle_snapshot(struct node *n, int src, const struct snap_req *r, con
     note_snapshot(n, "install_snapshot", r->last_index, r->last_term, s->recv.len);
     s->recv.len = 0;
     s->recv_index = 0;
+    s->recv_total = 0;
     rep.done = 1;
     rep.offset = r->total;
     raft_send_durable(n, src, MSG_INSTALL_SNAPSHOT_REPLY, &rep, sizeof rep);
@@ -279,13 +363,29 @@ void raft_handle_snapshot_reply(struct node *n, int src, const struct snap_reply
     }
     if (r->last_index != s->snap_sent[src])
         return;                  /* about a snapshot we no longer send */
-    /* The chunk the follower asks for next (0: it has none of it, e.g. it
-     * restarted); a repeated answer waits for the heartbeat to resend, so
-     * duplicates do not multiply chunks. */
-    if (r->offset == s->snap_offset[src])
+    /* The offset the follower asks for next (0: it has none of it, e.g. it
+     * restarted: the window again from there); a lower one other than 0
+     * is an answer overtaken by a later one. A repeated answer means the
+     * chunk there is late or lost while later ones arrived: it goes out
+     * again, once per offset, so the repeats the rest of the window brings
+     * do not multiply chunks. Moving on, the chunks up to snap_next are
+     * out already: send the ones after it that the window now covers. */
+    uint64_t old = s->snap_offset[src], w = snap_window(prm(n));
+    s->inflight[src] = 1;        /* the window is still out: replies and heartbeats move it */
+    if (r->offset < old && r->offset != 0)
         return;
+    if (r->offset <= old) {
+        if (r->offset == old && s->snap_probe[src] == old)
+            return;
+        s->snap_offset[src] = s->snap_probe[src] = r->offset;
+        if (r->offset < old)
+            s->snap_next[src] = 0;
+        send_chunks(n, src, r->offset, r->offset + (r->offset < old ? w : 1));
+        return;
+    }
     s->snap_offset[src] = r->offset;
-    raft_send_snapshot(n, src);
+    uint64_t next = s->snap_next[src];
+    send_chunks(n, src, next > r->offset ? next : r->offset, r->offset + w);
 }
 
 void raft_describe_snapshot(int type, const void *payload, size_t len, struct record *args)

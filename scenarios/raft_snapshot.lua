@@ -11,7 +11,7 @@
 -- commands. When it comes back, the leader no longer has the entries it
 -- needs: they are in the leader's snapshot. The leader sends the snapshot
 -- instead (InstallSnapshot, Figure 5.3), in chunks of `snapshot_chunk`
--- bytes, one per round trip; node 5 replaces its state machine with it and
+-- bytes, up to 4 KB of them in flight at once; node 5 replaces its state machine with it and
 -- continues from the log after it.
 --
 -- The sessions matter. Clients retry on timeouts and the network drops and

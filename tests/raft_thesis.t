@@ -35,9 +35,16 @@ expect_exit 0 "membership: grow 3 -> 5, shrink 5 -> 3 removing the leader, repla
     $R scenarios/raft_membership.lua
 expect_out "node [0-9] removed itself and left" "  ... the removed leader stepped down after committing its removal"
 expect_exit 0 "the 2015 counterexample, with the errata's rule" -- $R scenarios/raft_membership_bug.lua
+expect_out "node [0-9] leads term 3 for A's side, with \{1,2,3,4,5\}; B's side: no leader" "  ... only A's side elects"
+expect_out "term:leader  1:[0-9] 2:[0-9] 3:[0-9]\$" "  ... one leader per term"
 expect_exit 1 "the 2015 counterexample, bug concurrent_config_changes" -- \
     $R scenarios/raft_membership_bug.lua --bug raft.concurrent_config_changes
-expect_err "invariant violated at .*: leader_completeness: node [0-9] leads term [0-9]+ without committed entry" "  ... a leader without a committed entry"
+expect_out "C = node [0-9] leads term 3 with B's vote, 2 of the 3 of" "  ... B's side elects in term 3 by C2"
+expect_err "invariant violated at .*: election_safety: nodes [0-9] and [0-9] both lead term 3\$" "  ... and A's side by C1: two leaders of term 3"
+expect_exit 0 "  ... the same without the hand-over, with the errata's rule" -- $R scenarios/raft_membership_bug.lua -P same_term=false
+expect_exit 1 "  ... the same without the hand-over, bug concurrent_config_changes" -- \
+    $R scenarios/raft_membership_bug.lua --bug raft.concurrent_config_changes -P same_term=false
+expect_err "invariant violated at .*: leader_completeness: node [0-9] leads term 3 without committed entry" "  ... a leader of term 3 without a committed entry of term 2"
 expect_exit 0 "flaky with a server replaced every 3 s, snapshots, PreVote, CheckQuorum" -- \
     $R scenarios/raft_flaky.lua -P membership=true -P snapshot_entries=200 -P prevote=true -P check_quorum=true --seed 5
 cat >"$TMP/two.lua" <<'EOS'
