@@ -55,7 +55,7 @@
 #include "algorithms/raft_int.h"
 
 static const char *const role_names[] = { "follower", "precandidate", "candidate", "leader" };
-static const char *const raft_msg_names[] = {
+const char *const raft_msg_names[] = {
     "RequestVote", "RequestVoteReply", "PreVote", "PreVoteReply",
     "AppendEntries", "AppendEntriesReply", "TimeoutNow",
     "InstallSnapshot", "InstallSnapshotReply",
@@ -1484,8 +1484,9 @@ static void raft_on_message(struct node *n, const struct message *m)
         break;
     }
     default:
-        break;
+        return;
     }
+    raft_heard(n, m->type, m->payload, m->len);
 }
 
 static void raft_on_timer(struct node *n, int id)

@@ -533,6 +533,11 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
         return 0;
     }
 
+    case OB_HEARD:
+        return rsm_fail(v, "term_adopted", "node %d handled %s (of term %" PRIu64 ")"
+                        " but is still in term %" PRIu64 " (Figure 2: a newer term is adopted at once)",
+                        o->node, raft_msg_names[o->flag], o->term, o->aux);
+
     case OB_RESTART: {
         /* Durable state never goes backwards (Figure 2: currentTerm and
          * votedFor are "updated on stable storage before responding to
@@ -617,10 +622,43 @@ static int check_one(const struct cluster *c, struct raft_ghost *g, const struct
     return 0;
 }
 
+void raft_heard(struct node *n, int type, const void *payload, size_t len)
+{
+    /* Figure 2, rules for all servers: "If RPC request or response contains
+     * term T > currentTerm: set currentTerm = T, convert to follower". Every
+     * message starts with its sender's term. A RequestVote may be refused
+     * without adopting its term within a leader's lease (thesis §4.2.3), and
+     * a PreVote only asks (§9.6), as does a granted answer to one. */
+    struct raft_ghost *g = node_ghost(n);
+    uint64_t term;
+    if (type == MSG_REQUEST_VOTE || type == MSG_PRE_VOTE || len < sizeof term)
+        return;
+    if (type == MSG_PRE_VOTE_REPLY) {
+        struct vote_reply r;
+        if (len != sizeof r)
+            return;
+        memcpy(&r, payload, sizeof r);
+        if (r.granted)
+            return;
+    }
+    memcpy(&term, payload, sizeof term);
+    g->heard++;
+    if (term > st(n)->term) {
+        struct obs *o = raft_observe(n, OB_HEARD);
+        o->term = term;
+        o->aux = st(n)->term;
+        o->flag = type;
+    }
+}
+
 int raft_check(const struct cluster *c, struct violation *v)
 {
     struct raft_ghost *g = cluster_ghost(c);
     int bad = 0;
+    if (g->heard) {
+        CHECK_EVALUATED(c, "term_adopted");
+        g->heard = 0;
+    }
     for (size_t i = 0; i < g->nq && !bad; i++)
         bad = check_one(c, g, &g->q[i], v);
     g->nq = 0;

@@ -107,7 +107,7 @@ struct append_reply {
 /* ------------------------------------------------------------ the ghost */
 
 enum obs_kind { OB_LEADER, OB_CANDIDATE, OB_WRITE, OB_TRUNCATE, OB_COMMIT, OB_APPLY, OB_REPLY, OB_READ,
-                OB_SNAPSHOT, OB_CONFIG, OB_RESTART };
+                OB_SNAPSHOT, OB_CONFIG, OB_RESTART, OB_HEARD };
 
 struct obs {                     /* one observation a node made, for check() */
     enum obs_kind kind;
@@ -147,6 +147,7 @@ struct raft_ghost {
     int nodes;
     struct obs *q;               /* observations since the last check */
     size_t nq, capq;
+    uint64_t heard;              /* messages whose term term_adopted judged since the last check */
     struct gterm *terms;
     size_t nterms;
     struct gindex *idx;          /* [index], index 0 unused */
@@ -333,6 +334,9 @@ static inline uint64_t chain_of(uint64_t prev, const struct entry *e)
 void raft_sent_term(struct node *n, uint64_t term);
 void raft_sent_vote(struct node *n, uint64_t term, int vote);
 struct obs *raft_observe(struct node *n, enum obs_kind kind);
+/* checker: n has handled a message; the term it carried must be n's now */
+void raft_heard(struct node *n, int type, const void *payload, size_t len);
+extern const char *const raft_msg_names[];   /* [MSG_*] */
 void raft_become_follower(struct node *n, uint64_t term, int leader);
 void raft_arm_election(struct node *n);
 void raft_persist_sync(struct node *n);
