@@ -86,6 +86,8 @@ struct sim *sim_new(uint64_t seed)
     s->check_every = 1;
     s->next_msg_id = 1;
     s->next_req_id = 1;
+    s->nemesis_limit = -1;
+    s->nemesis_max = -1;
     return s;
 }
 

@@ -226,6 +226,10 @@ struct sim {
     const int *nemesis_only;     /* when set, every fault not listed is skipped */
     int nnemesis_only;
     int nemesis_limit;       /* apply at most this many faults; < 0: no limit */
+    uint64_t nemesis_redraw;  /* a re-drawn schedule: see run_opts (sim/sim.h) */
+    unsigned nemesis_menu;
+    double nemesis_sparse;
+    int nemesis_max;
 
     /* header fields */
     const char *scenario;

@@ -14,6 +14,10 @@
  * 4. Each fault is shortened (halved while the run still fails) and moved
  *    later; then the faults are ddmin'ed again on the written scenario, and
  *    the operations again if the faults changed.
+ * When the drawn faults do not shrink below four, phase 1 also re-draws
+ * (redraw below): new sparse schedules from the scenario's own fault list,
+ * for the same seed, one or two of its entries at a time; a failing one
+ * is ddmin'ed and replaces the drawn faults if smaller.
  * "Still fails" means the same invariant breaks (or, for a scenario
  * assertion, the run fails again). */
 #include "sim/explore_int.h"
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim/dmath.h"
 #include "sim/engine.h"
 
 #include "sim/trace.h"
@@ -37,6 +42,7 @@
 #define SHRINK_MAX_RUNS 3000
 #define SHRINK_EXPLICIT_RUNS 1000
 #define SHRINK_MAX_OPS 2000
+#define SHRINK_REDRAW_RUNS 2000
 
 /* A client operation as the run invoked it, to be written as a sim.at line. */
 struct xop {
@@ -65,6 +71,13 @@ struct shrinker {
     struct xop *ops;
     int nops;
     int *okeep, nokeep;
+    /* Phase 1's re-drawn schedule (run_opts' nemesis_redraw and the rest);
+     * rd_stream 0 while the original run's own faults are shrunk. */
+    uint64_t rd_stream;
+    int drawn_kept;     /* what the drawn faults shrank to, before */
+    unsigned rd_menu;
+    double rd_sparse;
+    int rd_max;
 };
 
 /* Does the failure persist for this subset (of faults, or of operations)? */
@@ -81,7 +94,8 @@ static int same_failure(const struct shrinker *sh, const struct seed_result *r)
     return 1;
 }
 
-/* Does the run fail the same way with only these faults applied? */
+/* Does the run fail the same way with only these faults applied (n < 0:
+ * every fault drawn)? */
 static int fails_with(struct shrinker *sh, const int *only, int n, struct seed_result *out)
 {
     static const int none = -1;
@@ -89,9 +103,13 @@ static int fails_with(struct shrinker *sh, const int *only, int n, struct seed_r
     o.seed = sh->orig->seed;
     o.nemesis_skip = NULL;
     o.nnemesis_skip = 0;
-    o.nemesis_only = n ? only : &none;     /* non-NULL: an empty list applies no fault */
-    o.nnemesis_only = n;
-    o.nemesis_limit = sh->total;
+    o.nemesis_only = n < 0 ? NULL : n ? only : &none;     /* non-NULL: an empty list applies no fault */
+    o.nnemesis_only = n < 0 ? 0 : n;
+    o.nemesis_limit = sh->rd_stream ? -1 : sh->total;
+    o.nemesis_redraw = sh->rd_stream;
+    o.nemesis_menu = sh->rd_menu;
+    o.nemesis_sparse = sh->rd_sparse;
+    o.nemesis_max = sh->rd_stream ? sh->rd_max : -1;
     struct seed_result r;
     sh->runs++;
     if (ex_run_one(&o, sh->tmp, &r) != 0)
@@ -205,6 +223,113 @@ static int search_small(struct shrinker *sh, trial_fn test, uint64_t stream, con
     return nbest;
 }
 
+/* Phase 1b. Removing and recombining the faults a seed drew only gets as
+ * far as some subset of them recreates the failure, and a failure that
+ * took a long chaotic history (Figure 8's leader changes in order) keeps
+ * many. So draw new schedules for the same seed (same cluster, network
+ * and clients): the scenario's own fault list, but only the entries the
+ * kept faults came from, one or two at a time (swarm testing again: a
+ * schedule of leader crashes alone finds Figure 8 far more often than the
+ * full mix), gaps two to eight times longer, and a cap of four to twelve
+ * faults applied. Each failing draw is ddmin'ed; the smallest replaces c[0..n)
+ * when smaller, and sh->rd_* then name its schedule. Returns the new n. */
+static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, int n, char *why, size_t whyn)
+{
+    int count[NEM_MAX_KINDS] = { 0 }, entry[NEM_MAX_KINDS], ne = 0;
+    char name[NEM_MAX_KINDS][40];
+    for (int i = 0; i < kept->rep.nlog; i++) {
+        const struct nemesis_fault_rec *f = &kept->rep.log[i];
+        if (f->menu < 1 || f->menu > NEM_MAX_KINDS)
+            continue;
+        if (count[f->menu - 1]++ == 0) {
+            entry[ne++] = f->menu - 1;
+            snprintf(name[f->menu - 1], sizeof name[0], "%s%s%s", nemesis_kind_name(f->kind), f->target ? "@" : "",
+                     f->target ? nemesis_target_names[f->target] : "");
+        }
+    }
+    for (int i = 1; i < ne; i++)      /* most used first; ties in list order */
+        for (int j = i; j > 0 && (count[entry[j]] > count[entry[j - 1]] ||
+                                  (count[entry[j]] == count[entry[j - 1]] && entry[j] < entry[j - 1]));
+             j--) {
+            int x = entry[j];
+            entry[j] = entry[j - 1];
+            entry[j - 1] = x;
+        }
+    /* the lists to draw from: each entry alone, pairs of the three most
+     * used, all of them; with no entries (the simple scheme), the whole list */
+    unsigned masks[NEM_MAX_KINDS + 4];
+    int nmask = 0, hits[NEM_MAX_KINDS + 4] = { 0 };
+    for (int i = 0; i < ne; i++)
+        masks[nmask++] = 1u << entry[i];
+    for (int i = 0; i < ne && i < 3; i++)
+        for (int j = i + 1; j < ne && j < 3; j++)
+            masks[nmask++] = (1u << entry[i]) | (1u << entry[j]);
+    if (ne > 2 || ne == 0) {
+        unsigned all = 0;
+        for (int i = 0; i < ne; i++)
+            all |= 1u << entry[i];
+        masks[nmask++] = all;
+    }
+    struct rng r;
+    rng_init(&r, sh->orig->seed, RNG_TOOL, 19);
+    int *t = malloc(EX_MAX_LOG * sizeof *t);
+    if (!t)
+        abort();
+    int best = n, saved_limit = sh->limit;
+    uint64_t best_stream = 0;
+    unsigned best_menu = 0;
+    double best_sparse = 0;
+    int best_max = -1;
+    sh->limit = sh->runs + SHRINK_REDRAW_RUNS;
+    for (uint64_t trial = 0; best > 3 && budget(sh); trial++) {
+        sh->rd_stream = trial + 1;
+        /* every other trial takes each list in turn; the rest prefer the
+         * ones that have failed the same way more often (weight 1 + 8 x
+         * their failures), so one early lucky list does not take over */
+        int pick = (int)(trial / 2 % (uint64_t)nmask);
+        if (trial % 2) {
+            uint64_t total = 0, u;
+            for (int i = 0; i < nmask; i++)
+                total += 1 + 8 * (uint64_t)hits[i];
+            u = rng_below(&r, total);
+            for (pick = 0; pick < nmask - 1 && u >= 1 + 8 * (uint64_t)hits[pick]; pick++)
+                u -= 1 + 8 * (uint64_t)hits[pick];
+        }
+        sh->rd_menu = masks[pick];
+        sh->rd_sparse = det_exp(det_log(2.0) + (det_log(8.0) - det_log(2.0)) * rng_double(&r));
+        sh->rd_max = 4 + (int)rng_below(&r, 9);
+        struct seed_result got;
+        if (!fails_with(sh, NULL, -1, &got) || got.rep.nlog != got.rep.faults)
+            continue;
+        hits[pick]++;
+        int k = 0;
+        for (int i = 0; i < got.rep.nlog; i++)
+            t[k++] = got.rep.log[i].index;
+        int m = ddmin(sh, test_nemesis, t, k);
+        if (m < best && fails_with(sh, t, m, NULL)) {
+            best = m;
+            memcpy(c, t, (size_t)m * sizeof *c);
+            best_stream = sh->rd_stream;
+            best_menu = sh->rd_menu;
+            best_sparse = sh->rd_sparse;
+            best_max = sh->rd_max;
+        }
+    }
+    free(t);
+    sh->limit = saved_limit;
+    sh->rd_stream = best_stream;
+    sh->rd_menu = best_menu;
+    sh->rd_sparse = best_sparse;
+    sh->rd_max = best_max;
+    size_t len = 0;
+    for (int i = 0; i < nmask && len < whyn; i++)
+        if (masks[i] && (masks[i] & (masks[i] - 1)) == 0)
+            len += (size_t)snprintf(why + len, whyn - len, "%s%s", len ? ", " : "", name[__builtin_ctz(masks[i])]);
+    if (len == 0)
+        snprintf(why, whyn, "all of it");
+    return best;
+}
+
 static const char *kind_name(unsigned k) { return nemesis_kind_name(k); }
 
 static void op_words(const struct xop *o, char *buf, size_t n)
@@ -237,8 +362,12 @@ static int write_scenario(const struct shrinker *sh, const char *path, const int
         fclose(in);
         return -1;
     }
-    fprintf(out, "-- %s, seed %" PRIu64 ", shrunk by clustersim: %d nemesis faults kept", sh->e->run.scenario,
-            sh->orig->seed, nfk);
+    if (sh->rd_stream)
+        fprintf(out, "-- %s, seed %" PRIu64 ", shrunk by clustersim: %d faults of a re-drawn schedule (the %d drawn kept %d)",
+                sh->e->run.scenario, sh->orig->seed, nfk, sh->total, sh->drawn_kept);
+    else
+        fprintf(out, "-- %s, seed %" PRIu64 ", shrunk by clustersim: %d nemesis faults kept", sh->e->run.scenario,
+                sh->orig->seed, nfk);
     if (sh->explicit_ops)
         fprintf(out, " and %d of %d client operations", nok, sh->nops);
     fprintf(out, ", as explicit lines.\n");
@@ -527,7 +656,7 @@ static void fill_pool(struct shrinker *sh, const struct seed_result *kept)
     const struct child_report *o = &sh->orig->rep;
     int nk = kept->rep.nlog < EX_MAX_LOG ? kept->rep.nlog : EX_MAX_LOG;
     sh->npool = 0;
-    if (o->nlog < EX_MAX_LOG && o->nlog == o->faults) {
+    if (!sh->rd_stream && o->nlog < EX_MAX_LOG && o->nlog == o->faults) {     /* a re-drawn schedule has its own */
         memcpy(sh->pool, o->log, (size_t)o->nlog * sizeof *o->log);
         sh->npool = o->nlog;
     }
@@ -602,6 +731,23 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     print_repro(out, &o);
     fprintf(out, "  %d runs: ddmin over the %d faults applied, then windows and small subsets, with the scenario's own client load\n",
             sh.runs, before);
+    if (still && n > 3) {
+        char from[300];
+        int had = n, runs0 = sh.runs;
+        sh.drawn_kept = n;
+        n = redraw(&sh, &kept, c, n, from, sizeof from);
+        if (sh.rd_stream) {
+            still = fails_with(&sh, c, n, &kept);
+            fprintf(out, "  re-drawn: a new schedule for seed %" PRIu64 " breaks %s with %d faults, not %d (%d runs of "
+                         "sparse schedules from the scenario's fault list, one or two of its entries at a time: %s)\n",
+                    failed->seed, failed->rep.invariant[0] ? failed->rep.invariant : "the scenario", n, had,
+                    sh.runs - runs0, from);
+        } else {
+            fprintf(out, "  re-drawing: no smaller schedule in %d runs of sparse schedules from the scenario's fault list, "
+                         "one or two of its entries at a time: %s\n",
+                    sh.runs - runs0, from);
+        }
+    }
 
     /* Phases 2-4, on the written scenario itself, so what is handed back is
      * what was tested. */
@@ -619,7 +765,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     const char *why = NULL;
     if (standalone && shrink_ops(&sh, &why) == 0)
         fprintf(out, "  client operations: %d of %d kept (ddmin over those invoked before the violation at t=%.1f ms)\n",
-                sh.nokeep, sh.nops, failed->rep.violation_at_ms);
+                sh.nokeep, sh.nops, (sh.rd_stream ? &kept : failed)->rep.violation_at_ms);
     else if (standalone)
         fprintf(out, "  client operations: the generated load is kept: %s\n", why);
     if (standalone) {
@@ -635,11 +781,16 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     }
     unlink(sh.trial);
     int nfinal = standalone ? sh.nfkeep : n;
+    char of[80];
+    if (sh.rd_stream)
+        snprintf(of, sizeof of, "%d re-drawn faults", nfinal);
+    else
+        snprintf(of, sizeof of, "%d of %d faults", nfinal, total);
     if (standalone && sh.explicit_ops)
-        fprintf(out, "  the written scenario fails with %d of %d faults and %d of %d client operations (%d runs in all):\n",
-                sh.nfkeep, total, sh.nokeep, sh.nops, sh.runs);
+        fprintf(out, "  the written scenario fails with %s and %d of %d client operations (%d runs in all):\n", of,
+                sh.nokeep, sh.nops, sh.runs);
     else if (standalone)
-        fprintf(out, "  the written scenario fails with %d of %d faults (%d runs in all):\n", nfinal, total, sh.runs);
+        fprintf(out, "  the written scenario fails with %s (%d runs in all):\n", of, sh.runs);
     else
         fprintf(out, "  the faults kept (%d runs in all):\n", sh.runs);
     /* The faults and operations in words, in the scenario's header too. */
@@ -700,7 +851,8 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
                 failed->seed, total, nfinal);
         for (int i = 0; i < n; i++)
             fprintf(json, "%s%d", i ? "," : "", c[i]);
-        fprintf(json, "],\"ops\":%d,\"ops_kept\":", sh.explicit_ops ? sh.nops : -1);
+        fprintf(json, "],\"redrawn\":%s,\"ops\":%d,\"ops_kept\":", sh.rd_stream ? "true" : "false",
+                sh.explicit_ops ? sh.nops : -1);
         if (standalone && sh.explicit_ops)
             fprintf(json, "%d", sh.nokeep);
         else

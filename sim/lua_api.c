@@ -1878,6 +1878,7 @@ void run_opts_default(struct run_opts *o)
     o->lua_memory = DEFAULT_LUA_MEMORY;
     o->check_every = 1;
     o->nemesis_limit = -1;
+    o->nemesis_max = -1;
     o->repro_prefix = "clustersim";
 }
 
@@ -1980,6 +1981,10 @@ int run_scenario(struct run_opts *o)
     s->nemesis_only = o->nemesis_only;
     s->nnemesis_only = o->nnemesis_only;
     s->nemesis_limit = o->nemesis_limit;
+    s->nemesis_redraw = o->nemesis_redraw;
+    s->nemesis_menu = o->nemesis_menu;
+    s->nemesis_sparse = o->nemesis_sparse;
+    s->nemesis_max = o->nemesis_max;
     rng_init(&cx.script_rng, o->seed, RNG_SCRIPT, 0);
 
     int to_stdout = o->trace_path && strcmp(o->trace_path, "-") == 0;

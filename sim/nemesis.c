@@ -47,6 +47,8 @@ static void schedule_next(struct sim *s, struct nemesis *nm)
         gap = (sim_time)((double)dist_sample(&nm->cfg.interval_d, &nm->rng) * nm->scale);
     else
         gap = sim_ms_to_ns(rng_exponential(&nm->rng, sim_ns_to_ms(nm->cfg.interval)));
+    if (s->nemesis_sparse > 0)
+        gap = (sim_time)((double)gap * s->nemesis_sparse);
     if (gap < 1 && nm->cfg.extended)
         gap = 1;      /* a zero gap would start faults forever at one instant */
     sim_time at = s->now + gap;
@@ -63,7 +65,8 @@ struct nemesis *nemesis_get(struct sim *s)
         s->nemesis = calloc(1, sizeof *s->nemesis);
         if (!s->nemesis)
             abort();
-        rng_init(&s->nemesis->rng, s->seed, RNG_NEMESIS, 0);
+        /* a re-drawn schedule has a stream of its own, far from stream 0 */
+        rng_init(&s->nemesis->rng, s->seed, RNG_NEMESIS, s->nemesis_redraw ? (1ull << 32) + s->nemesis_redraw : 0);
         s->nemesis->scale = 1;
     }
     return s->nemesis;
@@ -74,7 +77,9 @@ void nemesis_start(struct sim *s, const struct nemesis_cfg *cfg)
     struct nemesis *nm = nemesis_get(s);
     nm->cfg = *cfg;
     nm->swarm_on = (1u << cfg->nkinds) - 1;
-    if (cfg->extended && cfg->swarm)
+    if (cfg->extended && s->nemesis_menu)
+        nm->swarm_on &= s->nemesis_menu;     /* a re-drawn schedule's entries, instead of the swarm's */
+    else if (cfg->extended && cfg->swarm)
         nemesis_draw_swarm(s, nm);
     schedule_next(s, nm);
 }
@@ -113,6 +118,8 @@ static int pick(struct sim *s, struct nemesis *nm, int need_up)
 int nemesis_skipped(struct sim *s, int index)
 {
     if (s->nemesis_limit >= 0 && index >= s->nemesis_limit)
+        return 1;
+    if (s->nemesis_max >= 0 && s->nemesis && s->nemesis->applied >= s->nemesis_max)
         return 1;
     for (int i = 0; i < s->nnemesis_skip; i++)
         if (s->nemesis_skip[i] == index)

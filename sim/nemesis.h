@@ -74,6 +74,8 @@ struct nemesis_fault_rec {
     int partial;             /* partition/isolate: the heal rejoins the nodes in two steps */
     int dir;                 /* one_way: 0 the node cannot send, 1 cannot receive */
     double value;            /* clock: step in ms; clog: factor; loss/duplicate: probability */
+    int menu;                /* 1 + its entry in sim.nemesis{faults = ...}; 0: applied by hand or the simple scheme */
+    int target;              /* that entry's target (enum nemesis_target) */
 };
 
 /* Names accepted in faults = {...}; NULL-terminated, in bit order. */

@@ -560,7 +560,8 @@ void nemesis_start_ext(struct sim *s, struct nemesis *nm)
             on[non++] = i;
     if (non == 0)
         return;
-    const struct nemesis_kind *k = &nm->cfg.kinds[on[(int)(ukind * non) % non]];
+    int entry = on[(int)(ukind * non) % non];
+    const struct nemesis_kind *k = &nm->cfg.kinds[entry];
     struct rng r;
     rng_init(&r, sub, RNG_NEMESIS, 1);
     sim_time dur = (sim_time)((double)default_duration(nm, k, &r) * (k->has_duration ? 1 : nm->scale));
@@ -582,6 +583,8 @@ void nemesis_start_ext(struct sim *s, struct nemesis *nm)
     memset(&f, 0, sizeof f);
     f.index = index;
     f.kind = k->kind;
+    f.menu = entry + 1;
+    f.target = k->target;
     f.ms = sim_ns_to_ms(dur);
     int maxn = (int)(sizeof f.nodes / sizeof f.nodes[0]) - 1, nn = 0;
     if (k->kind == NEM_PARTITION) {

@@ -31,6 +31,15 @@ struct run_opts {
     const int *nemesis_only;     /* apply only these faults (a shrunk schedule) */
     int nnemesis_only;
     int nemesis_limit;           /* < 0: none */
+    /* Re-drawn schedules (the shrinker's search for a small one): a
+     * nemesis stream other than the seed's own (0: its own), only these
+     * entries of its fault list (bit i: entry i; 0: all, or the swarm's
+     * draw), gaps between faults multiplied by nemesis_sparse (0: 1), and
+     * no fault applied once nemesis_max have been (< 0: no limit). */
+    uint64_t nemesis_redraw;
+    unsigned nemesis_menu;
+    double nemesis_sparse;
+    int nemesis_max;
     const char *repro_prefix;    /* how to spell the command in the repro line */
     /* Called once at the end of the run, before the simulation is freed
      * (explore's workers read the nemesis's record and the algorithm's

@@ -14,7 +14,8 @@ trap 'rm -rf "$dir"' EXIT
 xargs -P 2 -I{} sh -c "'$cs' shrink $S --seed {} --bug '$bug' --shrink-out '$dir' --json '$dir/{}.json' >/dev/null 2>&1; :" < "$dir/seeds"
 while read -r s; do
     perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my $r = $j->{shrunk}[0];
-        printf "seed %s: %d of %d faults, %s of %d operations, %d runs%s\n", $r->{seed}, $r->{kept}, $r->{faults},
+        printf "seed %s: %d of %d faults%s, %s of %d operations, %d runs%s\n", $r->{seed}, $r->{kept}, $r->{faults},
+            $r->{redrawn} ? " (re-drawn)" : "",
             $r->{ops_kept} // "-", $r->{ops} < 0 ? 0 : $r->{ops}, $r->{runs}, $r->{scenario} ? "" : " (no standalone scenario)"' < "$dir/$s.json"
 done < "$dir/seeds" > "$dir/lines"
 cat "$dir/lines"
