@@ -133,6 +133,12 @@ int  machine_watch_reply(const struct cluster *c, struct machine_watch *w, const
 int  machine_watch_apply(const struct cluster *c, struct machine_watch *w, const struct machine_ops *ops,
                          uint64_t index, const struct request *cmd, const struct result *res, int executed,
                          struct violation *v);
+/* The checkers' reference replica (Raft's and Paxos's): apply cmd to ref
+ * at index, answer in *res, and judge the answer with the watch. Returns
+ * 1 with *v filled when it is impossible; *wrote (may be NULL) gets
+ * machine_apply's result. */
+int  machine_ref_apply(const struct cluster *c, struct machine *ref, struct machine_watch *w, uint64_t index,
+                       const struct request *cmd, struct result *res, int *wrote, struct violation *v);
 void machine_watch_free(struct machine_watch *w);
 
 extern const struct machine_ops machine_kv, machine_lock, machine_counter, machine_queue;

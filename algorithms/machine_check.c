@@ -138,3 +138,15 @@ int machine_watch_apply(const struct cluster *c, struct machine_watch *w, const 
         l->renewals++;
     return 0;
 }
+
+int machine_ref_apply(const struct cluster *c, struct machine *ref, struct machine_watch *w, uint64_t index,
+                      const struct request *cmd, struct result *res, int *wrote, struct violation *v)
+{
+    /* a command answered from its session's first application, or one
+     * refused as expired, changes nothing: the watch has nothing to judge */
+    uint64_t seen = ref->duplicates + ref->expired;
+    int wr = machine_apply(ref, cmd, index, res);
+    if (wrote)
+        *wrote = wr;
+    return machine_watch_apply(c, w, ref->ops, index, cmd, res, ref->duplicates + ref->expired == seen, v);
+}

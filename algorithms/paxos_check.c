@@ -309,10 +309,7 @@ static int check_one(const struct cluster *c, struct paxos_ghost *g, const struc
         struct result res;
         memset(&res, 0, sizeof res);
         if (o->v.type == V_CMD) {
-            uint64_t seen = g->ref.duplicates + g->ref.expired;
-            machine_apply(&g->ref, &o->v.cmd, o->slot, &res);
-            if (machine_watch_apply(c, &g->watch, g->ref.ops, o->slot, &o->v.cmd, &res,
-                                    g->ref.duplicates + g->ref.expired == seen, v))
+            if (machine_ref_apply(c, &g->ref, &g->watch, o->slot, &o->v.cmd, &res, NULL, v))
                 return 1;
         }
         gs->result = kv_result_digest(&res);

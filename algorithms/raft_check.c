@@ -240,12 +240,10 @@ static int ref_apply(const struct cluster *c, struct raft_ghost *g, uint64_t ind
         /* the reference runs the nodes' machine code; client_reply and
          * state_machine_safety tie every node's answer to it, and the watch
          * judges it against the checker's own model */
-        uint64_t seen = g->ref.duplicates + g->ref.expired;
-        wrote = machine_apply(&g->ref, &e->cmd, index, &res);
+        int bad = machine_ref_apply(c, &g->ref, &g->watch, index, &e->cmd, &res, &wrote, v);
         digest = res_digest(&res);
         gi->result = digest;
-        if (machine_watch_apply(c, &g->watch, g->ref.ops, index, &e->cmd, &res,
-                                g->ref.duplicates + g->ref.expired == seen, v))
+        if (bad)
             return 1;
     }
     if (wrote && g->own_model) {   /* the per-key versions serve the kv read checks only */
@@ -655,8 +653,8 @@ int raft_check(const struct cluster *c, struct violation *v)
 {
     struct raft_ghost *g = cluster_ghost(c);
     int bad = 0;
-    if (g->heard) {
-        CHECK_EVALUATED(c, "term_adopted");
+    if (g->heard) {     /* one evaluation per message heard, as the others count theirs */
+        CHECK_EVALUATED_N(c, "term_adopted", g->heard);
         g->heard = 0;
     }
     for (size_t i = 0; i < g->nq && !bad; i++)

@@ -1449,7 +1449,7 @@ sim_time cluster_true_now(const struct cluster *c) { return c->sim->now; }
 const char *sim_invariant_names[SIM_MAX_INVARIANTS];
 int sim_ninvariants;
 
-void cluster_invariant_evaluated(const struct cluster *c, int *slot, const char *name)
+void cluster_invariant_evaluated(const struct cluster *c, int *slot, const char *name, uint64_t n)
 {
     if (*slot < 0) {
         /* Several call sites may count one invariant: they share its slot. */
@@ -1461,7 +1461,7 @@ void cluster_invariant_evaluated(const struct cluster *c, int *slot, const char 
             sim_invariant_names[sim_ninvariants++] = name;
         *slot = i;
     }
-    c->sim->inv_evaluated[*slot]++;
+    c->sim->inv_evaluated[*slot] += n;
 }
 sim_time cluster_node_down_since(const struct cluster *c, int id)
 {

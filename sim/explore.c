@@ -80,15 +80,22 @@ static void on_end(void *ctx, void *sim)
 }
 
 static const struct history_check *history_check;
-static int devnull = -1;
+static int devnull = -1;     /* every worker's stdout; opened beside tmpdir, for one sweep */
+
+/* The sweep's temporary directory and /dev/null, made together in explore(). */
+static void drop_tmp(void)
+{
+    rmdir(tmpdir);
+    if (devnull >= 0)
+        close(devnull);
+    devnull = -1;
+}
 
 static pid_t spawn_run(const struct run_opts *base, const char *tmp, const char *trace_dir, int *rfd)
 {
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
-    if (devnull < 0)
-        devnull = open("/dev/null", O_WRONLY);      /* once: every worker's stdout */
     fflush(NULL);     /* or the child inherits unwritten buffers (--json) and writes them again */
     pid_t pid = fork();
     if (pid < 0) {
@@ -501,10 +508,11 @@ int explore(struct explore_opts *e)
             fclose(json);
         return EXIT_IOERR;
     }
+    devnull = open("/dev/null", O_WRONLY);
     if (e->trace_dir && mkdir(e->trace_dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "clustersim explore: cannot make the trace directory '%s': %s\n", e->trace_dir,
                 strerror(errno));
-        rmdir(tmpdir);
+        drop_tmp();
         if (json && json != stdout)
             fclose(json);
         return EXIT_IOERR;
@@ -531,7 +539,7 @@ int explore(struct explore_opts *e)
             (probe.exit_code == EXIT_USAGE || probe.exit_code == EXIT_SCRIPT || probe.exit_code == EXIT_NOINPUT)) {
             fprintf(stderr, "clustersim explore: seed %" PRIu64 " cannot run, so no seed can: %s\n", first_seed,
                     probe.first_line);
-            rmdir(tmpdir);
+            drop_tmp();
             if (json && json != stdout)
                 fclose(json);
             return probe.exit_code;
@@ -739,6 +747,6 @@ int explore(struct explore_opts *e)
     free(pids);
     free(fds);
     free(which);
-    rmdir(tmpdir);
+    drop_tmp();
     return worst;
 }

@@ -163,10 +163,12 @@ const void *cluster_store_get(const struct cluster *c, int id, const char *key, 
 /* Coverage: a checker counts each evaluation of one of its invariants, so
  * explore's summary can tell an invariant that held from one never tested.
  * Use CHECK_EVALUATED(c, "election_safety") with a string literal: the
- * call site's static slot makes every count after the first an increment. */
-void        cluster_invariant_evaluated(const struct cluster *c, int *slot, const char *name);
-#define CHECK_EVALUATED(c, name) \
-    do { static int inv_slot_ = -1; cluster_invariant_evaluated((c), &inv_slot_, (name)); } while (0)
+ * call site's static slot makes every count after the first an increment.
+ * CHECK_EVALUATED_N counts n evaluations at once (a batch of messages). */
+void        cluster_invariant_evaluated(const struct cluster *c, int *slot, const char *name, uint64_t n);
+#define CHECK_EVALUATED_N(c, name, n) \
+    do { static int inv_slot_ = -1; cluster_invariant_evaluated((c), &inv_slot_, (name), (n)); } while (0)
+#define CHECK_EVALUATED(c, name) CHECK_EVALUATED_N(c, name, 1)
 
 /* ---- option view (configure) ----
  * Each reader marks the option as known; after configure() the engine reports

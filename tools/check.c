@@ -983,8 +983,7 @@ struct check_feed {
 
 void *check_feed_open(void)
 {
-    struct check_feed *f = xrealloc(NULL, sizeof *f);
-    memset(f, 0, sizeof *f);
+    struct check_feed *f = xcalloc(1, sizeof *f);
     trace_ops_init(&f->ops);
     f->where.path = "the run";
     trace_ops_source(&f->ops, &f->where);

@@ -124,8 +124,7 @@ static struct chrome_node *chrome_node(struct chrome *c, int64_t endpoint)
     size_t i;
     if (idmap_get(&c->byendpoint, endpoint, &i))
         return c->nodes[i];
-    struct chrome_node *n = xrealloc(NULL, sizeof *n);
-    memset(n, 0, sizeof *n);
+    struct chrome_node *n = xcalloc(1, sizeof *n);
     n->endpoint = endpoint;
     n->down_since = n->pause_since = -1;
     n->last_send_slice = n->last_recv_slice = -1;
@@ -536,9 +535,7 @@ static size_t shiviz_host(struct shiviz *s, int64_t endpoint)
         }
         s->width = w;
     } else {
-        s->clock[h] = xrealloc(NULL, s->width * sizeof **s->clock);
-        for (size_t j = 0; j < s->width; j++)
-            s->clock[h][j] = 0;
+        s->clock[h] = xcalloc(s->width, sizeof **s->clock);
     }
     return h;
 }

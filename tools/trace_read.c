@@ -36,6 +36,16 @@ void *xrealloc(void *p, size_t n)
     return q;
 }
 
+void *xcalloc(size_t n, size_t size)
+{
+    void *q = calloc(n ? n : 1, size ? size : 1);
+    if (!q) {
+        fputs("clustersim: out of memory\n", stderr);
+        exit(EXIT_INTERNAL);
+    }
+    return q;
+}
+
 char *xstrdup(const char *s)
 {
     if (!s)
@@ -314,11 +324,7 @@ static void idmap_grow(struct idmap *m)
     m->n = 0;
     m->keys = xrealloc(NULL, m->cap * sizeof *m->keys);
     m->vals = xrealloc(NULL, m->cap * sizeof *m->vals);
-    m->used = calloc(m->cap, 1);
-    if (!m->used) {
-        fputs("clustersim: out of memory\n", stderr);
-        exit(EXIT_INTERNAL);
-    }
+    m->used = xcalloc(m->cap, 1);
     for (size_t i = 0; i < old.cap; i++)
         if (old.used[i])
             idmap_put(m, old.keys[i], old.vals[i]);

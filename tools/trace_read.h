@@ -119,6 +119,7 @@ int64_t rec_t(const cJSON *rec);
 /* A malloc'd copy of S (NULL stays NULL); aborts on out-of-memory. */
 char *xstrdup(const char *s);
 void *xrealloc(void *p, size_t n);
+void *xcalloc(size_t n, size_t size);     /* zeroed; exits on failure like xrealloc */
 /* The unformatted JSON text of field NAME of O, malloc'd; NULL if absent. */
 char *json_text(const cJSON *o, const char *name);
 
