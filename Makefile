@@ -74,9 +74,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libclustersim.a
 test: deps
 	$(MAKE) test-run
 
+# Two test files at a time (TEST_JOBS): each has its own temporary directory
+# (tests/lib.sh), and none depends on the machine's speed.
+TEST_JOBS ?= 2
 test-run: clustersim $(UNIT_BIN)
 	CLUSTERSIM=$(CURDIR)/clustersim UNIT_DIR=$(CURDIR)/$(BUILD)/tests \
-	  prove --timer -f $(UNIT_BIN) tests/*.t
+	  prove --timer -j$(TEST_JOBS) -f $(UNIT_BIN) tests/*.t
 
 check: test
 
@@ -88,7 +91,7 @@ check-asan-run:
 	$(MAKE) BUILD=build-asan SANITIZE=1 build-asan/clustersim $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	CLUSTERSIM=$(CURDIR)/build-asan/clustersim UNIT_DIR=$(CURDIR)/build-asan/tests \
-	  prove -f $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%) tests/*.t
+	  prove -j$(TEST_JOBS) -f $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%) tests/*.t
 
 BENCH_SEEDS ?= 2000
 bench: clustersim
@@ -100,7 +103,7 @@ bench: clustersim
 	  t0=$$(date +%s.%N); ./clustersim explore scenarios/explore_raft.lua -P nodes=5 -P duration=8000 -P swarm=true \
 	    --seeds 1..$(BENCH_SEEDS) --jobs 2 $$check > /dev/null; t1=$$(date +%s.%N); \
 	  echo "explore: $(BENCH_SEEDS) seeds of explore_raft.lua (5 nodes, 8 s, swarm, --jobs 2, $${check:-checked}) in" \
-	    "$$(echo "$$t1 - $$t0" | bc) s: $$(echo "$(BENCH_SEEDS) / ($$t1 - $$t0)" | bc) seeds/s"; \
+	    "$$(awk -v a=$$t0 -v b=$$t1 -v n=$(BENCH_SEEDS) 'BEGIN { printf "%.2f s: %.0f seeds/s", b - a, n / (b - a) }')"; \
 	done
 
 # make soak: >= 10,000 seeds per algorithm on correct code; any violation fails.

@@ -5,6 +5,10 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 TMP=$(mktemp -d /tmp/clustersim-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+# what a command writes to the temporary directory by default (a shrunk
+# scenario, say) stays this test's own when prove runs tests side by side
+export TMPDIR="$TMP"
+
 n=0
 failed=0
 
