@@ -43,6 +43,11 @@
 #define SHRINK_EXPLICIT_RUNS 1000
 #define SHRINK_MAX_OPS 2000
 #define SHRINK_REDRAW_RUNS 2000
+#define SHRINK_REDRAW_MORE 3000     /* further runs while more than five faults are left */
+
+/* The shrinker's random streams (RNG_TOOL, from the seed): one per use,
+ * so shrinking a seed is deterministic and no two searches share draws. */
+enum { STREAM_SEARCH = 17, STREAM_AGAIN = 18 /* and 19: two rounds */, STREAM_REDRAW = 20 };
 
 /* A client operation as the run invoked it, to be written as a sim.at line. */
 struct xop {
@@ -271,7 +276,7 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
         masks[nmask++] = all;
     }
     struct rng r;
-    rng_init(&r, sh->orig->seed, RNG_TOOL, 19);
+    rng_init(&r, sh->orig->seed, RNG_TOOL, STREAM_REDRAW);
     int *t = malloc(EX_MAX_LOG * sizeof *t);
     if (!t)
         abort();
@@ -281,7 +286,14 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
     double best_sparse = 0;
     int best_max = -1;
     sh->limit = sh->runs + SHRINK_REDRAW_RUNS;
-    for (uint64_t trial = 0; best > 3 && budget(sh); trial++) {
+    int more = sh->limit + SHRINK_REDRAW_MORE;
+    for (uint64_t trial = 0; best > 3; trial++) {
+        /* a reproduction of more than five faults is hard to read: keep
+         * drawing a while longer for one */
+        if (!budget(sh) && best > 5 && sh->limit < more)
+            sh->limit = more;
+        if (!budget(sh))
+            break;
         sh->rd_stream = trial + 1;
         /* every other trial takes each list in turn; the rest prefer the
          * ones that have failed the same way more often (weight 1 + 8 x
@@ -385,7 +397,7 @@ static int write_scenario(const struct shrinker *sh, const char *path, const int
             fprintf(out, "}");
         }
         fprintf(out, ", ms = %.6f", f->ms);
-        if (f->partial)
+        if (f->partial && f->nodes[1])     /* one node cut off rejoins at once either way */
             fprintf(out, ", partial = true");
         if (f->dir)
             fprintf(out, ", dir = %d", f->dir);
@@ -599,7 +611,7 @@ static void faults_again(struct shrinker *sh)
             int all[EX_MAX_LOG];
             for (int i = 0; i < sh->npool; i++)
                 all[i] = i;
-            n = search_small(sh, test_faults, 18 + (uint64_t)round, all, sh->npool, t, n);
+            n = search_small(sh, test_faults, STREAM_AGAIN + (uint64_t)round, all, sh->npool, t, n);
         }
         if (n > sh->nfkeep || !test_faults(sh, t, n))
             break;
@@ -717,7 +729,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     memcpy(all, c, (size_t)n * sizeof *all);
     n = ddmin(&sh, test_nemesis, c, n);
     if (n > 3)
-        n = search_small(&sh, test_nemesis, 17, all, before, c, n);
+        n = search_small(&sh, test_nemesis, STREAM_SEARCH, all, before, c, n);
     free(all);
     struct seed_result kept;
     memset(&kept, 0, sizeof kept);

@@ -696,7 +696,7 @@ void nemesis_describe(const struct nemesis_fault_rec *f, char *buf, size_t n)
     case NEM_CLOCK: snprintf(b, m, "step the clock of %s by %+.1f ms", who, f->value); break;
     case NEM_PARTITION:
         snprintf(b, m, "cut %s off from the rest for %.1f ms%s", who, f->ms,
-                 f->partial ? " (half of them rejoin half-way)" : "");
+                 f->partial && count_nodes(f) > 1 ? " (half of them rejoin half-way)" : "");
         break;
     case NEM_ISOLATE: snprintf(b, m, "isolate %s for %.1f ms", who, f->ms); break;
     case NEM_ONE_WAY:
