@@ -75,7 +75,8 @@ test: deps
 	$(MAKE) test-run
 
 # Two test files at a time (TEST_JOBS): each has its own temporary directory
-# (tests/lib.sh), and none depends on the machine's speed.
+# (tests/lib.sh). A few send SIGINT after `sleep 1` to a longer run, and
+# doctest gives a command 120 s: slack a loaded machine still leaves.
 TEST_JOBS ?= 2
 test-run: clustersim $(UNIT_BIN)
 	CLUSTERSIM=$(CURDIR)/clustersim UNIT_DIR=$(CURDIR)/$(BUILD)/tests \

@@ -37,8 +37,10 @@
 #include <cjson/cJSON.h>
 
 /* The bounds, in runs of a few milliseconds each: phase 1 runs the original
- * scenario, the later phases the written one; a shrink is at most
- * SHRINK_MAX_RUNS + SHRINK_EXPLICIT_RUNS runs (and a few to record). */
+ * scenario (and re-draws), the later phases the written one; a shrink is at
+ * most SHRINK_MAX_RUNS + SHRINK_REDRAW_RUNS (+ SHRINK_REDRAW_MORE while
+ * more than five faults are left) + SHRINK_EXPLICIT_RUNS runs, and a few
+ * to record. */
 #define SHRINK_MAX_RUNS 3000
 #define SHRINK_EXPLICIT_RUNS 1000
 #define SHRINK_MAX_OPS 2000
@@ -233,10 +235,10 @@ static int search_small(struct shrinker *sh, trial_fn test, uint64_t stream, con
  * took a long chaotic history (Figure 8's leader changes in order) keeps
  * many. So draw new schedules for the same seed (same cluster, network
  * and clients): the scenario's own fault list, but only the entries the
- * kept faults came from, one or two at a time (swarm testing again: a
- * schedule of leader crashes alone finds Figure 8 far more often than the
- * full mix), gaps two to eight times longer, and a cap of four to twelve
- * faults applied. Each failing draw is ddmin'ed; the smallest replaces c[0..n)
+ * kept faults came from, each alone, in pairs, and all together (swarm
+ * testing again: a schedule of leader partitions alone finds Figure 8 far
+ * more often than the full mix), gaps two to eight times longer, and a cap
+ * of four to twelve faults applied. Each failing draw is ddmin'ed; the smallest replaces c[0..n)
  * when smaller, and sh->rd_* then name its schedule. Returns the new n. */
 static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, int n, char *why, size_t whyn)
 {
@@ -316,7 +318,8 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
         hits[pick]++;
         int k = 0;
         for (int i = 0; i < got.rep.nlog; i++)
-            t[k++] = got.rep.log[i].index;
+            if (got.rep.log[i].index >= 0)     /* not the scenario's own sim.fault lines */
+                t[k++] = got.rep.log[i].index;
         int m = ddmin(sh, test_nemesis, t, k);
         if (m < best && fails_with(sh, t, m, NULL)) {
             best = m;
@@ -333,12 +336,23 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
     sh->rd_menu = best_menu;
     sh->rd_sparse = best_sparse;
     sh->rd_max = best_max;
+    /* what was drawn from: the winning list, or every entry tried */
     size_t len = 0;
-    for (int i = 0; i < nmask && len < whyn; i++)
-        if (masks[i] && (masks[i] & (masks[i] - 1)) == 0)
-            len += (size_t)snprintf(why + len, whyn - len, "%s%s", len ? ", " : "", name[__builtin_ctz(masks[i])]);
-    if (len == 0)
-        snprintf(why, whyn, "all of it");
+    if (ne == 0)
+        snprintf(why, whyn, "the whole fault list: the simple nemesis has no entries to choose from");
+    else if (best_stream) {
+        len = (size_t)snprintf(why, whyn, "drawn from ");
+        for (int i = 0, any = 0; i < NEM_MAX_KINDS && len < whyn; i++)
+            if (best_menu & (1u << i)) {
+                len += (size_t)snprintf(why + len, whyn - len, "%s%s", any ? " and " : "", name[i]);
+                any = 1;
+            }
+    } else {
+        len = (size_t)snprintf(why, whyn, "drawn from the entries the kept faults came from, alone, in pairs%s: ",
+                               ne > 2 ? " and all together" : "");
+        for (int i = 0; i < ne && len < whyn; i++)
+            len += (size_t)snprintf(why + len, whyn - len, "%s%s", i ? ", " : "", name[entry[i]]);
+    }
     return best;
 }
 
@@ -661,32 +675,38 @@ static void base_name(const char *path, char *buf, size_t n)
         *dot = 0;
 }
 
-/* The explicit schedule's pool: the faults the original run applied, with
- * the ones phase 1 kept as that run applied them; fkeep names those. */
+/* The explicit schedule's pool: the faults the original run applied (or,
+ * re-drawn, the kept run's), with the ones phase 1 kept as that run
+ * applied them; fkeep names those. A fault the scenario applies by hand
+ * (sim.fault, index -1) is left out: the scenario's text applies it. */
 static void fill_pool(struct shrinker *sh, const struct seed_result *kept)
 {
     const struct child_report *o = &sh->orig->rep;
     int nk = kept->rep.nlog < EX_MAX_LOG ? kept->rep.nlog : EX_MAX_LOG;
     sh->npool = 0;
-    if (!sh->rd_stream && o->nlog < EX_MAX_LOG && o->nlog == o->faults) {     /* a re-drawn schedule has its own */
-        memcpy(sh->pool, o->log, (size_t)o->nlog * sizeof *o->log);
-        sh->npool = o->nlog;
-    }
+    if (!sh->rd_stream && o->nlog < EX_MAX_LOG && o->nlog == o->faults)
+        for (int i = 0; i < o->nlog; i++)
+            if (o->log[i].index >= 0)
+                sh->pool[sh->npool++] = o->log[i];
     sh->nfkeep = 0;
     for (int i = 0; i < nk; i++) {
+        const struct nemesis_fault_rec *f = &kept->rep.log[i];
+        if (f->index < 0)
+            continue;
         int at = -1;
         for (int j = 0; j < sh->npool && at < 0; j++)
-            if (sh->pool[j].index == kept->rep.log[i].index)
+            if (sh->pool[j].index == f->index)
                 at = j;
         if (at < 0) {      /* not in the original's record: the kept ones alone */
-            memcpy(sh->pool, kept->rep.log, (size_t)nk * sizeof *sh->pool);
-            sh->npool = nk;
+            sh->npool = sh->nfkeep = 0;
             for (int k = 0; k < nk; k++)
-                sh->fkeep[k] = k;
-            sh->nfkeep = nk;
+                if (kept->rep.log[k].index >= 0) {
+                    sh->pool[sh->npool] = kept->rep.log[k];
+                    sh->fkeep[sh->nfkeep++] = sh->npool++;
+                }
             return;
         }
-        sh->pool[at] = kept->rep.log[i];
+        sh->pool[at] = *f;
         sh->fkeep[sh->nfkeep++] = at;
     }
 }
@@ -743,20 +763,28 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     print_repro(out, &o);
     fprintf(out, "  %d runs: ddmin over the %d faults applied, then windows and small subsets, with the scenario's own client load\n",
             sh.runs, before);
+    /* the drawn faults' result, to go back to if a re-drawn schedule does
+     * not fail as explicit lines */
+    int n0 = n, *c0 = malloc((size_t)(n + 1) * sizeof *c0);
+    struct seed_result *kept0 = malloc(sizeof *kept0);
+    if (!c0 || !kept0)
+        abort();
+    memcpy(c0, c, (size_t)n * sizeof *c);
+    *kept0 = kept;
+    sh.drawn_kept = n;
     if (still && n > 3) {
         char from[300];
         int had = n, runs0 = sh.runs;
-        sh.drawn_kept = n;
         n = redraw(&sh, &kept, c, n, from, sizeof from);
         if (sh.rd_stream) {
             still = fails_with(&sh, c, n, &kept);
             fprintf(out, "  re-drawn: a new schedule for seed %" PRIu64 " breaks %s with %d faults, not %d (%d runs of "
-                         "sparse schedules from the scenario's fault list, one or two of its entries at a time: %s)\n",
+                         "sparse schedules from the scenario's fault list; this one %s)\n",
                     failed->seed, failed->rep.invariant[0] ? failed->rep.invariant : "the scenario", n, had,
                     sh.runs - runs0, from);
         } else {
             fprintf(out, "  re-drawing: no smaller schedule in %d runs of sparse schedules from the scenario's fault list, "
-                         "one or two of its entries at a time: %s\n",
+                         "%s\n",
                     sh.runs - runs0, from);
         }
     }
@@ -774,6 +802,21 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     snprintf(path, sizeof path, "%s/shrunk-%s-%" PRIu64 ".lua", dir, name, failed->seed);
     snprintf(sh.trial, sizeof sh.trial, "%s/trial.lua", tmp);
     int standalone = still && current_fails(&sh);
+    if (!standalone && sh.rd_stream) {
+        fprintf(out, "  the re-drawn faults do not fail as explicit lines: back to the %d drawn ones\n", n0);
+        sh.rd_stream = 0;
+        sh.rd_menu = 0;
+        sh.rd_sparse = 0;
+        sh.rd_max = -1;
+        memcpy(c, c0, (size_t)n0 * sizeof *c);
+        n = n0;
+        kept = *kept0;
+        still = 1;     /* it was, or nothing was re-drawn */
+        fill_pool(&sh, &kept);
+        standalone = current_fails(&sh);
+    }
+    free(c0);
+    free(kept0);
     const char *why = NULL;
     if (standalone && shrink_ops(&sh, &why) == 0)
         fprintf(out, "  client operations: %d of %d kept (ddmin over those invoked before the violation at t=%.1f ms)\n",
@@ -859,11 +902,17 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
         fprintf(out, "  the faults as explicit lines do not fail on their own; use the command above\n");
     }
     if (json) {
-        fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"faults\":%d,\"kept\":%d,\"only\":[", *first_json ? "" : ",",
-                failed->seed, total, nfinal);
-        for (int i = 0; i < n; i++)
-            fprintf(json, "%s%d", i ? "," : "", c[i]);
-        fprintf(json, "],\"redrawn\":%s,\"ops\":%d,\"ops_kept\":", sh.rd_stream ? "true" : "false",
+        fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"faults\":%d,\"kept\":%d,\"drawn_kept\":%d,\"only\":",
+                *first_json ? "" : ",", failed->seed, total, nfinal, sh.drawn_kept);
+        if (sh.rd_stream) {      /* re-drawn: --nemesis-only cannot name its faults; the scenario does */
+            fprintf(json, "null");
+        } else {
+            fprintf(json, "[");
+            for (int i = 0; i < n; i++)
+                fprintf(json, "%s%d", i ? "," : "", c[i]);
+            fprintf(json, "]");
+        }
+        fprintf(json, ",\"redrawn\":%s,\"ops\":%d,\"ops_kept\":", sh.rd_stream ? "true" : "false",
                 sh.explicit_ops ? sh.nops : -1);
         if (standalone && sh.explicit_ops)
             fprintf(json, "%d", sh.nokeep);

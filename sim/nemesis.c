@@ -119,7 +119,7 @@ int nemesis_skipped(struct sim *s, int index)
 {
     if (s->nemesis_limit >= 0 && index >= s->nemesis_limit)
         return 1;
-    if (s->nemesis_max >= 0 && s->nemesis && s->nemesis->applied >= s->nemesis_max)
+    if (s->nemesis_max >= 0 && s->nemesis && s->nemesis->drawn_applied >= s->nemesis_max)
         return 1;
     for (int i = 0; i < s->nnemesis_skip; i++)
         if (s->nemesis_skip[i] == index)
@@ -185,6 +185,7 @@ static void start_fault(struct sim *s, struct nemesis *nm)
     if (nemesis_skipped(s, index) || node == 0)
         return;
     nm->applied++;
+    nm->drawn_applied++;
     int kind = __builtin_ctz(f), lead = s->alg->leader ? s->alg->leader(&s->cluster) : 0;
     nm->st.fired[kind]++;
     if (lead && (f == NEM_PARTITION ? lead_in(perm, cut, lead) : node == lead))

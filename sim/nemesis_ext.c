@@ -650,6 +650,7 @@ void nemesis_start_ext(struct sim *s, struct nemesis *nm)
     struct error err;
     if (nemesis_apply(s, &f, &err) != 0)
         return;
+    nm->drawn_applied++;
     int kind = __builtin_ctz(k->kind);
     nm->st.fired[kind]++;
     if (lead && in_list(f.nodes, nn, lead))

@@ -21,6 +21,7 @@ struct nemesis {
     struct rng rng;
     int drawn;              /* faults drawn so far (the fault number) */
     int applied;
+    int drawn_applied;       /* of those, the ones the nemesis drew (not sim.fault's): what nemesis_max bounds */
     double saved_loss;
     int loss_active;         /* loss faults in progress */
     int partitions_active;   /* partition faults in progress */

@@ -24,7 +24,7 @@ seed=$(sed -n 's/^seed \([0-9]*\): exit 1.*/\1/p' "$TMP/out" | head -1)
 expect_exit 1 "shrink the first failing seed" -- $E tests/lua/nemesis_fail.lua --seeds $seed..$seed --shrink
 expect_out "still fails with 1 of [0-9]+ faults" "shrunk to the one fault that matters"
 line=$(grep -o "clustersim run tests/lua/nemesis_fail.lua.*--nemesis-only [0-9,]*" "$TMP/out" | head -1)
-expect_exit 1 "the shrunk command reproduces the failure" -- ./$line
+expect_exit 1 "the shrunk command reproduces the failure" -- "$CLUSTERSIM" ${line#clustersim }
 "$CLUSTERSIM" run tests/lua/nemesis_fail.lua --seed $seed $(echo "$line" | sed "s/.*--nemesis-only/--nemesis-only/") --trace "$TMP/n.jsonl" 2>/dev/null
 [ "$(grep -c '"type":"nemesis".*"phase":"start"' "$TMP/n.jsonl")" -eq 1 ]
 ok $? "the shrunk run applies exactly one fault"
@@ -32,6 +32,13 @@ ok $? "the shrunk run applies exactly one fault"
 expect_exit 1 "shrink with --json" -- $E tests/lua/nemesis_fail.lua --seeds $seed..$seed --shrink --json "$TMP/s.json"
 perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); exit !(@{$j->{shrunk}} == 1 && $j->{shrunk}[0]{kept} == 1)' < "$TMP/s.json"
 ok $? "--json with --shrink is one valid document naming the one fault kept"
+# A fault the scenario applies itself (sim.fault) is the scenario's: never
+# a shrink candidate, never written again as an explicit line.
+sed 's/^sim.on("crash"/sim.at(1, function() sim.fault{kind = "clock", nodes = {3}, value = 0.5} end)\nsim.on("crash"/' tests/lua/nemesis_fail.lua > "$TMP/hand.lua"
+expect_exit 1 "shrink a scenario with its own sim.fault line" -- "$CLUSTERSIM" shrink "$TMP/hand.lua" --seed $seed --shrink-out "$TMP"
+[ "$(grep -c '^sim.at(' "$TMP/shrunk-hand-$seed.lua")" -eq 2 ] && ! grep -q "of the [0-9]* faults fail it" "$TMP/out" &&
+    grep -q "written scenario fails with 1 of" "$TMP/out"
+ok $? "the hand-applied fault is neither kept nor written twice (the scenario's own line and one sim.at)"
 
 $E tests/lua/long_run.lua --seeds 1..6 --jobs 2 > "$TMP/out" 2>&1 & pid=$!
 sleep 1; kill -INT $pid; wait $pid; code=$?

@@ -14,11 +14,11 @@ trap 'rm -rf "$dir"' EXIT
 xargs -P 2 -I{} sh -c "'$cs' shrink $S --seed {} --bug '$bug' --shrink-out '$dir' --json '$dir/{}.json' >/dev/null 2>&1; :" < "$dir/seeds"
 while read -r s; do
     perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my $r = $j->{shrunk}[0];
-        printf "seed %s: %d of %d faults%s, %s of %d operations, %d runs%s\n", $r->{seed}, $r->{kept}, $r->{faults},
-            $r->{redrawn} ? " (re-drawn)" : "",
+        printf "seed %s: %s, %s of %d operations, %d runs%s\n", $r->{seed},
+            $r->{redrawn} ? "$r->{kept} re-drawn faults (ddmin kept $r->{drawn_kept} of $r->{faults})" : "$r->{kept} of $r->{faults} faults",
             $r->{ops_kept} // "-", $r->{ops} < 0 ? 0 : $r->{ops}, $r->{runs}, $r->{scenario} ? "" : " (no standalone scenario)"' < "$dir/$s.json"
 done < "$dir/seeds" > "$dir/lines"
 cat "$dir/lines"
-perl -e 'my (%k, $n, $small); while (<>) { /: (\d+) of/ or next; $k{$1}++; $n++; $small++ if $1 <= 5 }
+perl -e 'my (%k, $n, $small); while (<>) { /: (\d+) (?:of|re-drawn)/ or next; $k{$1}++; $n++; $small++ if $1 <= 5 }
     printf "%s: %d of %d seeds keep <= 5 faults; kept: %s\n", $ARGV[0] // "", $small, $n,
         join(", ", map { "$_ ($k{$_})" } sort { $a <=> $b } keys %k)' "$dir/lines" | sed "s/^[^:]*:/$bug:/"
