@@ -16,8 +16,8 @@
  *    the operations again if the faults changed.
  * When the drawn faults do not shrink below four, phase 1 also re-draws
  * (redraw below): new sparse schedules from the scenario's own fault list,
- * for the same seed, one or two of its entries at a time; a failing one
- * is ddmin'ed and replaces the drawn faults if smaller.
+ * for the same seed, restricted to the entries the kept faults came from;
+ * a failing one is ddmin'ed and replaces the drawn faults if smaller.
  * "Still fails" means the same invariant breaks (or, for a scenario
  * assertion, the run fails again). */
 #include "sim/explore_int.h"
@@ -79,13 +79,12 @@ struct shrinker {
     int nops;
     int *okeep, nokeep;
     /* Phase 1's re-drawn schedule (run_opts' nemesis_redraw and the rest);
-     * rd_stream 0 while the original run's own faults are shrunk. */
-    uint64_t rd_stream;
+     * rd.stream 0 while the original run's own faults are shrunk. */
+    struct redraw_knobs { uint64_t stream; unsigned menu; double sparse; int max; } rd;
     int drawn_kept;     /* what the drawn faults shrank to, before */
-    unsigned rd_menu;
-    double rd_sparse;
-    int rd_max;
 };
+
+static const struct redraw_knobs no_redraw = { 0, 0, 0, -1 };
 
 /* Does the failure persist for this subset (of faults, or of operations)? */
 typedef int (*trial_fn)(struct shrinker *, const int *sub, int n);
@@ -112,11 +111,11 @@ static int fails_with(struct shrinker *sh, const int *only, int n, struct seed_r
     o.nnemesis_skip = 0;
     o.nemesis_only = n < 0 ? NULL : n ? only : &none;     /* non-NULL: an empty list applies no fault */
     o.nnemesis_only = n < 0 ? 0 : n;
-    o.nemesis_limit = sh->rd_stream ? -1 : sh->total;
-    o.nemesis_redraw = sh->rd_stream;
-    o.nemesis_menu = sh->rd_menu;
-    o.nemesis_sparse = sh->rd_sparse;
-    o.nemesis_max = sh->rd_stream ? sh->rd_max : -1;
+    o.nemesis_limit = sh->rd.stream ? -1 : sh->total;
+    o.nemesis_redraw = sh->rd.stream;
+    o.nemesis_menu = sh->rd.menu;
+    o.nemesis_sparse = sh->rd.sparse;
+    o.nemesis_max = sh->rd.max;
     struct seed_result r;
     sh->runs++;
     if (ex_run_one(&o, sh->tmp, &r) != 0)
@@ -238,8 +237,9 @@ static int search_small(struct shrinker *sh, trial_fn test, uint64_t stream, con
  * kept faults came from, each alone, in pairs, and all together (swarm
  * testing again: a schedule of leader partitions alone finds Figure 8 far
  * more often than the full mix), gaps two to eight times longer, and a cap
- * of four to twelve faults applied. Each failing draw is ddmin'ed; the smallest replaces c[0..n)
- * when smaller, and sh->rd_* then name its schedule. Returns the new n. */
+ * of four to twelve faults applied. Each failing draw is ddmin'ed; the
+ * smallest replaces c[0..n) when smaller, and sh->rd then names its
+ * schedule (no_redraw if none). Returns the new n. */
 static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, int n, char *why, size_t whyn)
 {
     int count[NEM_MAX_KINDS] = { 0 }, entry[NEM_MAX_KINDS], ne = 0;
@@ -283,10 +283,7 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
     if (!t)
         abort();
     int best = n, saved_limit = sh->limit;
-    uint64_t best_stream = 0;
-    unsigned best_menu = 0;
-    double best_sparse = 0;
-    int best_max = -1;
+    struct redraw_knobs won = no_redraw;
     sh->limit = sh->runs + SHRINK_REDRAW_RUNS;
     int more = sh->limit + SHRINK_REDRAW_MORE;
     for (uint64_t trial = 0; best > 3; trial++) {
@@ -296,7 +293,7 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
             sh->limit = more;
         if (!budget(sh))
             break;
-        sh->rd_stream = trial + 1;
+        sh->rd.stream = trial + 1;
         /* every other trial takes each list in turn; the rest prefer the
          * ones that have failed the same way more often (weight 1 + 8 x
          * their failures), so one early lucky list does not take over */
@@ -309,9 +306,9 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
             for (pick = 0; pick < nmask - 1 && u >= 1 + 8 * (uint64_t)hits[pick]; pick++)
                 u -= 1 + 8 * (uint64_t)hits[pick];
         }
-        sh->rd_menu = masks[pick];
-        sh->rd_sparse = det_exp(det_log(2.0) + (det_log(8.0) - det_log(2.0)) * rng_double(&r));
-        sh->rd_max = 4 + (int)rng_below(&r, 9);
+        sh->rd.menu = masks[pick];
+        sh->rd.sparse = det_exp(det_log(2.0) + (det_log(8.0) - det_log(2.0)) * rng_double(&r));
+        sh->rd.max = 4 + (int)rng_below(&r, 9);
         struct seed_result got;
         if (!fails_with(sh, NULL, -1, &got) || got.rep.nlog != got.rep.faults)
             continue;
@@ -324,26 +321,20 @@ static int redraw(struct shrinker *sh, const struct seed_result *kept, int *c, i
         if (m < best && fails_with(sh, t, m, NULL)) {
             best = m;
             memcpy(c, t, (size_t)m * sizeof *c);
-            best_stream = sh->rd_stream;
-            best_menu = sh->rd_menu;
-            best_sparse = sh->rd_sparse;
-            best_max = sh->rd_max;
+            won = sh->rd;
         }
     }
     free(t);
     sh->limit = saved_limit;
-    sh->rd_stream = best_stream;
-    sh->rd_menu = best_menu;
-    sh->rd_sparse = best_sparse;
-    sh->rd_max = best_max;
+    sh->rd = won;
     /* what was drawn from: the winning list, or every entry tried */
     size_t len = 0;
     if (ne == 0)
         snprintf(why, whyn, "the whole fault list: the simple nemesis has no entries to choose from");
-    else if (best_stream) {
+    else if (won.stream) {
         len = (size_t)snprintf(why, whyn, "drawn from ");
         for (int i = 0, any = 0; i < NEM_MAX_KINDS && len < whyn; i++)
-            if (best_menu & (1u << i)) {
+            if (won.menu & (1u << i)) {
                 len += (size_t)snprintf(why + len, whyn - len, "%s%s", any ? " and " : "", name[i]);
                 any = 1;
             }
@@ -388,7 +379,7 @@ static int write_scenario(const struct shrinker *sh, const char *path, const int
         fclose(in);
         return -1;
     }
-    if (sh->rd_stream)
+    if (sh->rd.stream)
         fprintf(out, "-- %s, seed %" PRIu64 ", shrunk by clustersim: %d faults of a re-drawn schedule (the %d drawn kept %d)",
                 sh->e->run.scenario, sh->orig->seed, nfk, sh->total, sh->drawn_kept);
     else
@@ -684,7 +675,7 @@ static void fill_pool(struct shrinker *sh, const struct seed_result *kept)
     const struct child_report *o = &sh->orig->rep;
     int nk = kept->rep.nlog < EX_MAX_LOG ? kept->rep.nlog : EX_MAX_LOG;
     sh->npool = 0;
-    if (!sh->rd_stream && o->nlog < EX_MAX_LOG && o->nlog == o->faults)
+    if (!sh->rd.stream && o->nlog < EX_MAX_LOG && o->nlog == o->faults)
         for (int i = 0; i < o->nlog; i++)
             if (o->log[i].index >= 0)
                 sh->pool[sh->npool++] = o->log[i];
@@ -721,6 +712,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     sh.tmp = tmp;
     sh.total = failed->rep.drawn;
     sh.limit = SHRINK_MAX_RUNS;
+    sh.rd = no_redraw;
     int total = failed->rep.drawn;
     fprintf(out, "shrinking seed %" PRIu64 ": %d nemesis faults drawn before the failure\n", failed->seed, total);
     if (total == 0) {
@@ -776,7 +768,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
         char from[300];
         int had = n, runs0 = sh.runs;
         n = redraw(&sh, &kept, c, n, from, sizeof from);
-        if (sh.rd_stream) {
+        if (sh.rd.stream) {
             still = fails_with(&sh, c, n, &kept);
             fprintf(out, "  re-drawn: a new schedule for seed %" PRIu64 " breaks %s with %d faults, not %d (%d runs of "
                          "sparse schedules from the scenario's fault list; this one %s)\n",
@@ -802,12 +794,9 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     snprintf(path, sizeof path, "%s/shrunk-%s-%" PRIu64 ".lua", dir, name, failed->seed);
     snprintf(sh.trial, sizeof sh.trial, "%s/trial.lua", tmp);
     int standalone = still && current_fails(&sh);
-    if (!standalone && sh.rd_stream) {
+    if (!standalone && sh.rd.stream) {
         fprintf(out, "  the re-drawn faults do not fail as explicit lines: back to the %d drawn ones\n", n0);
-        sh.rd_stream = 0;
-        sh.rd_menu = 0;
-        sh.rd_sparse = 0;
-        sh.rd_max = -1;
+        sh.rd = no_redraw;
         memcpy(c, c0, (size_t)n0 * sizeof *c);
         n = n0;
         kept = *kept0;
@@ -820,7 +809,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     const char *why = NULL;
     if (standalone && shrink_ops(&sh, &why) == 0)
         fprintf(out, "  client operations: %d of %d kept (ddmin over those invoked before the violation at t=%.1f ms)\n",
-                sh.nokeep, sh.nops, (sh.rd_stream ? &kept : failed)->rep.violation_at_ms);
+                sh.nokeep, sh.nops, (sh.rd.stream ? &kept : failed)->rep.violation_at_ms);
     else if (standalone)
         fprintf(out, "  client operations: the generated load is kept: %s\n", why);
     if (standalone) {
@@ -837,7 +826,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     unlink(sh.trial);
     int nfinal = standalone ? sh.nfkeep : n;
     char of[80];
-    if (sh.rd_stream)
+    if (sh.rd.stream)
         snprintf(of, sizeof of, "%d re-drawn faults", nfinal);
     else
         snprintf(of, sizeof of, "%d of %d faults", nfinal, total);
@@ -904,7 +893,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
     if (json) {
         fprintf(json, "%s{\"seed\":\"%" PRIu64 "\",\"faults\":%d,\"kept\":%d,\"drawn_kept\":%d,\"only\":",
                 *first_json ? "" : ",", failed->seed, total, nfinal, sh.drawn_kept);
-        if (sh.rd_stream) {      /* re-drawn: --nemesis-only cannot name its faults; the scenario does */
+        if (sh.rd.stream) {      /* re-drawn: --nemesis-only cannot name its faults; the scenario does */
             fprintf(json, "null");
         } else {
             fprintf(json, "[");
@@ -912,7 +901,7 @@ void explore_shrink_seed(const struct explore_opts *e, const struct seed_result 
                 fprintf(json, "%s%d", i ? "," : "", c[i]);
             fprintf(json, "]");
         }
-        fprintf(json, ",\"redrawn\":%s,\"ops\":%d,\"ops_kept\":", sh.rd_stream ? "true" : "false",
+        fprintf(json, ",\"redrawn\":%s,\"ops\":%d,\"ops_kept\":", sh.rd.stream ? "true" : "false",
                 sh.explicit_ops ? sh.nops : -1);
         if (standalone && sh.explicit_ops)
             fprintf(json, "%d", sh.nokeep);
